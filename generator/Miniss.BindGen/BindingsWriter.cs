@@ -225,6 +225,7 @@ internal sealed class BindingsWriter(string headersRoot)
         s.Append("namespace ").Append(@namespace).Append(";\n\n");
         s.Append("/// <summary>Constants").Append(functions ? " and functions" : string.Empty).Append(" of <c>")
             .Append(Path.GetFileName(recipe.HeaderPath)).Append("</c>.</summary>\n");
+        s.Append("[NativeHeader(\"").Append(Path.GetFileName(recipe.HeaderPath)).Append("\")]\n");
         s.Append("public static ").Append(functions ? "unsafe " : string.Empty).Append("partial class ").Append(recipe.ClassName).Append('\n');
         s.Append("{\n").Append(members).Append("}\n");
         return s.ToString();

@@ -71,6 +71,11 @@ internal static class CSharpEmitter
             s.Append(indent).Append("[NativeTypeName(\"").Append(record.CSpelling).Append("\")]\n");
         }
 
+        if (indent.Length == 0)
+        {
+            s.Append(indent).Append("[NativeHeader(\"").Append(record.SourceFile).Append("\")]\n");
+        }
+
         s.Append(indent).Append(CultureInfo.InvariantCulture, $"[NativeLayout({record.Size}, {record.Alignment})]\n");
         s.Append(indent).Append(CultureInfo.InvariantCulture, $"[StructLayout(LayoutKind.Explicit, Size = {record.Size}");
         if (record.Pack > 0)
@@ -125,6 +130,7 @@ internal static class CSharpEmitter
                 case FieldShape.Flexible:
                     m.Append(inner).Append(CultureInfo.InvariantCulture,
                         $"/// <summary>Address of the flexible array member <c>{Xml(Declaration(field.CType, field.Name))}</c>, at byte {field.Offset} of <paramref name=\"self\"/>.</summary>\n");
+                    m.Append(inner).Append(CultureInfo.InvariantCulture, $"[NativeFlexibleArray(\"{field.Name}\", {field.Offset})]\n");
                     m.Append(inner).Append(CultureInfo.InvariantCulture,
                         $"public static {type}* {name}({record.Name}* self) => ({type}*)((byte*)self + {field.Offset});\n");
                     break;

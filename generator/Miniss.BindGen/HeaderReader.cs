@@ -331,7 +331,7 @@ internal sealed class HeaderReader : IDisposable
         public static string CSpellingOf(CXType type, string name)
         {
             CXCursor declaration = LibClang.clang_getTypeDeclaration(type);
-            if (LibClang.clang_Cursor_isAnonymous(declaration) != 0)
+            if (LibClang.clang_Cursor_isAnonymous(declaration) != 0 || IsNamedByTypedef(declaration))
             {
                 return name;
             }
@@ -339,13 +339,30 @@ internal sealed class HeaderReader : IDisposable
             return (LibClang.clang_getCursorKind(declaration) == CXCursorKind.UnionDecl ? "union " : "struct ") + name;
         }
 
+        /// <summary>
+        /// Whether the record is an unnamed one that a typedef names (<c>typedef struct { ... } cpu_set_t;</c>): clang
+        /// gives it the typedef's name, and its USR (<c>c:@SA@cpu_set_t</c>) tells it apart from a tag.
+        /// </summary>
+        private static bool IsNamedByTypedef(CXCursor declaration)
+        {
+            string usr = LibClang.Take(LibClang.clang_getCursorUSR(declaration));
+            return usr.StartsWith("c:@SA@", StringComparison.Ordinal) || usr.StartsWith("c:@UA@", StringComparison.Ordinal);
+        }
+
         /// <summary>The C# name of a named record type (its tag, or the typedef that names an unnamed one).</summary>
         public string? NameOf(CXType canonicalRecord)
         {
             CXCursor declaration = LibClang.clang_getTypeDeclaration(canonicalRecord);
-            if (LibClang.clang_Cursor_isAnonymous(declaration) == 0)
+            string usr = LibClang.Take(LibClang.clang_getCursorUSR(declaration));
+            if (usr.StartsWith("c:@SA@", StringComparison.Ordinal) || usr.StartsWith("c:@UA@", StringComparison.Ordinal))
             {
-                return ClangWalk.Spelling(declaration);
+                return usr["c:@SA@".Length..];
+            }
+
+            string spelling = ClangWalk.Spelling(declaration);
+            if (LibClang.clang_Cursor_isAnonymous(declaration) == 0 && spelling.Length > 0)
+            {
+                return spelling;
             }
 
             return AnonymousRecordNames.TryGetValue(LibClang.Take(LibClang.clang_getCursorUSR(declaration)), out string? typedefName)
