@@ -1,0 +1,88 @@
+// Miniss build: dotnet tool restore && dotnet cake --target=<Generate|Build|Test|Bench|Pack>
+//   Generate  regenerate bindings/Miniss.Bindings/Generated from native-headers (add --verify to fail on drift instead)
+//   Build     build the solution (Release)
+//   Test      check the committed bindings against the headers, build, run every test project, print "N passed, N failed"
+//   Bench     not yet: arrives with the benchmark suite
+//   Pack      not yet: arrives with the NuGet packages
+
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+var verify = HasArgument("verify");
+var root = MakeAbsolute(Directory("."));
+var results = root.Combine("artifacts/test-results");
+
+void Dotnet(string arguments)
+{
+    var exit = StartProcess("dotnet", new ProcessSettings { Arguments = arguments, WorkingDirectory = root });
+    if (exit != 0)
+    {
+        throw new Exception($"dotnet {arguments} failed with exit code {exit}");
+    }
+}
+
+void RunBindGen(bool verifyOnly)
+{
+    Dotnet($"build generator/Miniss.BindGen/Miniss.BindGen.csproj -c {configuration} --nologo -v q");
+    Dotnet($"run --project generator/Miniss.BindGen/Miniss.BindGen.csproj -c {configuration} --no-build -- " +
+           $"--headers native-headers --out bindings/Miniss.Bindings/Generated{(verifyOnly ? " --verify" : "")}");
+}
+
+Task("Generate")
+    .Description("Regenerates the bindings from native-headers; --verify fails if a committed file would change.")
+    .Does(() => RunBindGen(verify));
+
+Task("Build")
+    .Description("Builds every project of Miniss.sln.")
+    .Does(() => Dotnet($"build Miniss.sln -c {configuration} --nologo"));
+
+Task("Test")
+    .Description("Verifies the bindings, builds, and runs every test project.")
+    .Does(() =>
+    {
+        RunBindGen(verifyOnly: true);
+        Dotnet($"build Miniss.sln -c {configuration} --nologo");
+        if (DirectoryExists(results))
+        {
+            DeleteDirectory(results, new DeleteDirectorySettings { Recursive = true, Force = true });
+        }
+
+        var exit = StartProcess("dotnet", new ProcessSettings
+        {
+            Arguments = $"test Miniss.sln -c {configuration} --no-build --nologo --logger trx --results-directory \"{results}\"",
+            WorkingDirectory = root,
+        });
+
+        int passed = 0, failed = 0, skipped = 0, files = 0;
+        foreach (var trx in GetFiles(results.FullPath + "/*.trx"))
+        {
+            files++;
+            var counters = System.Xml.Linq.XDocument.Load(trx.FullPath).Descendants().First(e => e.Name.LocalName == "Counters");
+            int Count(string name) => int.Parse(counters.Attribute(name)?.Value ?? "0");
+            passed += Count("passed");
+            failed += Count("failed") + Count("error") + Count("timeout") + Count("aborted");
+            skipped += Count("notExecuted") + Count("inconclusive");
+        }
+
+        Information(skipped > 0 ? $"{passed} passed, {failed} failed, {skipped} skipped" : $"{passed} passed, {failed} failed");
+        if (exit != 0 || failed > 0)
+        {
+            throw new Exception($"tests failed (dotnet test exit code {exit})");
+        }
+
+        if (files == 0 || passed == 0)
+        {
+            throw new Exception("no test ran");
+        }
+    });
+
+Task("Bench")
+    .Description("Not yet: the benchmark suite is tracked in the issue for the samples CLI and benchmarks.")
+    .Does(() => throw new Exception("Bench is not implemented yet: no benchmark has been written, so nothing is measured."));
+
+Task("Pack")
+    .Description("Not yet: the NuGet packages are tracked in the issue for the samples CLI and packages.")
+    .Does(() => throw new Exception("Pack is not implemented yet: no package is produced."));
+
+Task("Default").IsDependentOn("Test");
+
+RunTarget(target);

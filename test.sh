@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole Miniss test suite: restores the pinned Cake tool, checks that the committed bindings match
+# native-headers, builds, and runs every test project. Prints "N passed, N failed" at the end.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+missing=()
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+ls /usr/lib/*/libclang-*.so.1 /usr/lib/llvm-*/lib/libclang.so.1 >/dev/null 2>&1 || missing+=(libclang1-14)
+command -v clang >/dev/null 2>&1 || ls /usr/bin/clang-[0-9]* >/dev/null 2>&1 || missing+=(clang)
+[ -f /usr/include/linux/io_uring.h ] || missing+=(linux-libc-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]} (needed by the binding checks)"
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}"; else sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}"; fi
+fi
+
+dotnet tool restore >/dev/null
+dotnet cake --target=Test "$@"
