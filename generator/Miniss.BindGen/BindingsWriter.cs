@@ -13,6 +13,7 @@ namespace Miniss.BindGen;
 /// </summary>
 internal sealed class BindingsWriter(string headersRoot)
 {
+    private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
     private readonly string _repositoryRoot = Path.GetDirectoryName(Path.GetFullPath(headersRoot).TrimEnd(Path.DirectorySeparatorChar))!;
 
     /// <summary>Generates every file, keyed by its path relative to the output folder (forward slashes).</summary>
@@ -101,7 +102,7 @@ internal sealed class BindingsWriter(string headersRoot)
             {
                 (NativeRecord record, Recipe recipe) = perTarget[targets.First(perTarget.ContainsKey)];
                 string header = CSharpEmitter.Header(Source(recipe.HeaderPath), targets);
-                files[$"{family}/{name}.cs"] = CSharpEmitter.Record(record, familyNamespace, header, shared);
+                Add(files, $"{family}/{name}.cs", CSharpEmitter.Record(record, familyNamespace, header, shared), recipe);
                 continue;
             }
 
@@ -117,8 +118,8 @@ internal sealed class BindingsWriter(string headersRoot)
                 }
 
                 string header = CSharpEmitter.Header(Source(recipe.HeaderPath), [target]);
-                files[$"{family}/{target.Architecture}/{name}.cs"] =
-                    CSharpEmitter.Record(record, $"{familyNamespace}.{target.Architecture}", header, known);
+                Add(files, $"{family}/{target.Architecture}/{name}.cs",
+                    CSharpEmitter.Record(record, $"{familyNamespace}.{target.Architecture}", header, known), recipe);
             }
         }
 
@@ -202,14 +203,14 @@ internal sealed class BindingsWriter(string headersRoot)
 
         List<TargetTriple> targets = models.Select(m => m.Target).ToList();
         bool functions = first.Functions.Count > 0;
-        files[$"{family}/{recipe.ClassName}.cs"] = ClassFile(
-            CSharpEmitter.Header(Source(recipe.HeaderPath), targets), familyNamespace, recipe, common, functions);
+        Add(files, $"{family}/{recipe.ClassName}.cs", ClassFile(
+            CSharpEmitter.Header(Source(recipe.HeaderPath), targets), familyNamespace, recipe, common, functions), recipe);
         foreach ((TargetTriple target, StringBuilder s) in perTarget)
         {
             if (s.Length > 0)
             {
-                files[$"{family}/{target.Architecture}/{recipe.ClassName}.cs"] = ClassFile(
-                    CSharpEmitter.Header(Source(recipe.HeaderPath), [target]), $"{familyNamespace}.{target.Architecture}", recipe, s, false);
+                Add(files, $"{family}/{target.Architecture}/{recipe.ClassName}.cs", ClassFile(
+                    CSharpEmitter.Header(Source(recipe.HeaderPath), [target]), $"{familyNamespace}.{target.Architecture}", recipe, s, false), recipe);
             }
         }
     }
@@ -229,6 +230,24 @@ internal sealed class BindingsWriter(string headersRoot)
         s.Append("public static ").Append(functions ? "unsafe " : string.Empty).Append("partial class ").Append(recipe.ClassName).Append('\n');
         s.Append("{\n").Append(members).Append("}\n");
         return s.ToString();
+    }
+
+    /// <summary>Adds a generated file; two outputs with one name (a class named like a record, two recipes with one
+    /// class) are an error rather than one silently replacing the other.</summary>
+    private void Add(SortedDictionary<string, string> files, string path, string content, Recipe recipe)
+    {
+        if (!_owners.TryAdd(path, recipe.RecipePath))
+        {
+            if (_owners[path] == recipe.RecipePath && files[path] == content)
+            {
+                return;
+            }
+
+            throw new BindGenException(
+                $"{recipe.RecipePath}: it would write {path}, which {_owners[path]} writes too; give each record and each recipe's class its own name.");
+        }
+
+        files[path] = content;
     }
 
     private static string Signature(NativeFunction function, ISet<string> shared)
@@ -256,6 +275,14 @@ internal sealed class BindingsWriter(string headersRoot)
             string path = Path.Combine(outputRoot, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllText(path, content);
+        }
+
+        foreach (string directory in Directory.GetDirectories(outputRoot, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length))
+        {
+            if (Directory.GetFileSystemEntries(directory).Length == 0)
+            {
+                Directory.Delete(directory);
+            }
         }
     }
 

@@ -89,7 +89,7 @@ internal static class CSharpEmitter
         string inner = indent + "    ";
         var members = new List<string>();
         var nested = new List<string>();
-        var bitfieldUnits = new HashSet<long>();
+        var bitfieldUnits = new HashSet<string>(StringComparer.Ordinal);
         foreach (NativeField field in record.Fields)
         {
             var m = new StringBuilder();
@@ -118,7 +118,7 @@ internal static class CSharpEmitter
                     m.Append(inner).Append("[NativeTypeName(\"").Append(field.CType).Append("\")]\n");
                     m.Append(inner).Append("public ").Append(buffer).Append(' ').Append(name).Append(";\n");
                     var b = new StringBuilder();
-                    b.Append(inner).Append(CultureInfo.InvariantCulture, $"/// <summary>Storage of <see cref=\"{field.Name}\"/>: {field.Count} elements of <c>{type}</c>.</summary>\n");
+                    b.Append(inner).Append(CultureInfo.InvariantCulture, $"/// <summary>Storage of <see cref=\"{name}\"/>: {field.Count} elements of <c>{type}</c>.</summary>\n");
                     b.Append(inner).Append(CultureInfo.InvariantCulture, $"[InlineArray({field.Count})]\n");
                     b.Append(inner).Append("public partial struct ").Append(buffer).Append('\n');
                     b.Append(inner).Append("{\n");
@@ -135,26 +135,31 @@ internal static class CSharpEmitter
                         $"public static {type}* {name}({record.Name}* self) => ({type}*)((byte*)self + {field.Offset});\n");
                     break;
                 case FieldShape.BitField:
-                    string storage = $"_bitfield_{field.Offset}";
-                    if (bitfieldUnits.Add(field.Offset))
+                    // One storage field per unit (offset and size); units of different sizes may overlap, as in C.
+                    string unitType = field.Size switch { 1 => "byte", 2 => "ushort", 4 => "uint", _ => "ulong" };
+                    string storage = $"_bitfield_{field.Offset}_{field.Size}";
+                    if (bitfieldUnits.Add(storage))
                     {
                         var u = new StringBuilder();
                         u.Append(inner).Append(CultureInfo.InvariantCulture, $"[FieldOffset({field.Offset})]\n");
-                        u.Append(inner).Append("private ").Append(type).Append(' ').Append(storage).Append(";\n");
+                        u.Append(inner).Append("private ").Append(unitType).Append(' ').Append(storage).Append(";\n");
                         members.Add(u.ToString());
                     }
 
                     ulong mask = field.BitWidth >= 64 ? ulong.MaxValue : (1UL << field.BitWidth) - 1;
                     string maskText = "0x" + mask.ToString("X", CultureInfo.InvariantCulture) + "UL";
+                    bool signed = type is "sbyte" or "short" or "int" or "long" or "nint";
+                    string read = signed
+                        ? $"({type})((long)((ulong){storage} << {64 - field.BitOffset - field.BitWidth}) >> {64 - field.BitWidth})"
+                        : $"({type})(((ulong){storage} >> {field.BitOffset}) & {maskText})";
                     m.Append(inner).Append(CultureInfo.InvariantCulture,
-                        $"/// <summary>Bitfield <c>{Xml(Declaration(field.CType, field.Name))} : {field.BitWidth}</c>, bits {field.BitOffset}..{field.BitOffset + field.BitWidth - 1} of the unit at byte {field.Offset}.</summary>\n");
+                        $"/// <summary>Bitfield <c>{Xml(Declaration(field.CType, field.Name))} : {field.BitWidth}</c>, bits {field.BitOffset}..{field.BitOffset + field.BitWidth - 1} of the unit at byte {field.Offset}{(signed ? " (sign-extended)" : string.Empty)}.</summary>\n");
                     m.Append(inner).Append("[NativeTypeName(\"").Append(field.CType).Append("\")]\n");
                     m.Append(inner).Append("public ").Append(type).Append(' ').Append(name).Append('\n');
                     m.Append(inner).Append("{\n");
+                    m.Append(inner).Append("    readonly get => unchecked(").Append(read).Append(");\n");
                     m.Append(inner).Append(CultureInfo.InvariantCulture,
-                        $"    readonly get => unchecked(({type})(((ulong){storage} >> {field.BitOffset}) & {maskText}));\n");
-                    m.Append(inner).Append(CultureInfo.InvariantCulture,
-                        $"    set => {storage} = unchecked(({type})(((ulong){storage} & ~({maskText} << {field.BitOffset})) | (((ulong)value & {maskText}) << {field.BitOffset})));\n");
+                        $"    set => {storage} = unchecked(({unitType})(((ulong){storage} & ~({maskText} << {field.BitOffset})) | (((ulong)value & {maskText}) << {field.BitOffset})));\n");
                     m.Append(inner).Append("}\n");
                     break;
             }

@@ -90,7 +90,7 @@ internal sealed class HeaderReader : IDisposable
                 CXType argumentType = LibClang.clang_getCursorType(argument);
                 parameters.Add(new NativeParameter(
                     argumentName.Length == 0 ? $"arg{i}" : argumentName,
-                    ClangWalk.Spelling(argumentType),
+                    ClangWalk.CleanSpelling(argumentType),
                     typeMapper.MapScalar(argumentType, $"parameter {argumentName} of {name}")));
             }
 
@@ -98,7 +98,7 @@ internal sealed class HeaderReader : IDisposable
             NativeType returnType = ClangWalk.Canonical(result).Kind == CXTypeKind.Void
                 ? new NativeType("void")
                 : typeMapper.MapScalar(result, $"the result of {name}");
-            var prototype = new StringBuilder(ClangWalk.Spelling(result)).Append(' ').Append(name).Append('(');
+            var prototype = new StringBuilder(ClangWalk.CleanSpelling(result)).Append(' ').Append(name).Append('(');
             for (int i = 0; i < parameters.Count; i++)
             {
                 prototype.Append(i > 0 ? ", " : string.Empty).Append(parameters[i].CType).Append(' ').Append(parameters[i].Name);

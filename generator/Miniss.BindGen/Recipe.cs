@@ -58,7 +58,9 @@ internal sealed class Recipe
         }
         catch (JsonException e)
         {
-            throw new BindGenException($"{recipePath}: not a valid recipe: {e.Message}");
+            string where = e.LineNumber is long line ? $"line {line + 1}: " : string.Empty;
+            string what = e.Message.Split(" Path:", 2)[0].Replace("Miniss.BindGen.RecipeFile", "the recipe", StringComparison.Ordinal);
+            throw new BindGenException($"{recipePath}: not a valid recipe: {where}{what} (keys: header, class, targets, records, constants, functions, check).");
         }
 
         if (file is null || string.IsNullOrWhiteSpace(file.Header) || string.IsNullOrWhiteSpace(file.Class))

@@ -47,7 +47,7 @@ internal sealed class RecordBuilder(HeaderReader.Scope scope, Recipe recipe, Tar
             long bits = baseBits + LibClang.clang_Cursor_getOffsetOfField(field);
             CXType declared = LibClang.clang_getCursorType(field);
             CXType type = ClangWalk.Canonical(declared);
-            string cType = ClangWalk.Spelling(declared);
+            string cType = ClangWalk.CleanSpelling(declared);
             long size = LibClang.clang_Type_getSizeOf(type);
             widest = Math.Max(widest, Math.Max(1, LibClang.clang_Type_getAlignOf(type)));
 
@@ -178,14 +178,15 @@ internal sealed class RecordBuilder(HeaderReader.Scope scope, Recipe recipe, Tar
 
     /// <summary>
     /// The C# integer type of a canonical C integer type. Plain <c>char</c> is <c>byte</c> whatever its signedness on the
-    /// target (signed on x86_64, unsigned on Linux arm64), so character buffers do not split layouts per target. C <c>long</c> is pointer-sized on every supported target:
+    /// target (signed on x86_64, unsigned on Linux arm64), so character buffers do not split layouts per target; a constant of type
+    /// plain <c>char</c> keeps its signedness. C <c>long</c> is pointer-sized on every supported target:
     /// <c>nint</c> in layouts and signatures, <c>long</c> for constants (a C# constant of type nint is limited to 32 bits).
     /// </summary>
     public static (string CSharp, bool Unsigned)? IntegerType(CXType canonical, bool forConstant = true) => canonical.Kind switch
     {
         CXTypeKind.Bool => ("byte", true),
         CXTypeKind.SChar => ("sbyte", false),
-        CXTypeKind.Char_S => ("byte", false),
+        CXTypeKind.Char_S => (forConstant ? "sbyte" : "byte", false),
         CXTypeKind.Char_U or CXTypeKind.UChar => ("byte", true),
         CXTypeKind.Short => ("short", false),
         CXTypeKind.UShort => ("ushort", true),

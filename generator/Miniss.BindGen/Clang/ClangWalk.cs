@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 
 namespace Miniss.BindGen.Clang;
 
@@ -41,6 +42,13 @@ internal static unsafe class ClangWalk
     public static string Spelling(CXCursor cursor) => LibClang.Take(LibClang.clang_getCursorSpelling(cursor));
 
     public static string Spelling(CXType type) => LibClang.Take(LibClang.clang_getTypeSpelling(type));
+
+    /// <summary>
+    /// The type's spelling with clang's description of unnamed types (<c>enum (unnamed enum at /path/x.h:1:12)</c>)
+    /// reduced to <c>enum (unnamed)</c>: output must not depend on where the headers are.
+    /// </summary>
+    public static string CleanSpelling(CXType type) =>
+        Regex.Replace(Spelling(type), @"\((unnamed|anonymous)( (struct|union|enum))? at [^)]*\)", "(unnamed)");
 
     public static CXType Canonical(CXType type) => LibClang.clang_getCanonicalType(type);
 
