@@ -14,14 +14,14 @@ internal sealed class RunQueue
 
     public int Count => _count;
 
-    public void Enqueue(Action<object?> callback, object? state)
+    public void Enqueue(in WorkItem item)
     {
         if (_count == _items.Length)
         {
             Grow();
         }
 
-        _items[(_head + _count) & (_items.Length - 1)] = new WorkItem(callback, state);
+        _items[(_head + _count) & (_items.Length - 1)] = item;
         _count++;
     }
 

@@ -1,0 +1,20 @@
+using System;
+using Microsoft.Extensions.Logging;
+
+namespace Miniss.Diagnostics;
+
+/// <summary>The runtime's log messages, compiled once (no formatting cost when the level is off).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "Miniss could not pin shard {Shard} to CPU {Cpu} ({Error}); shards run unpinned")]
+    public static partial void PinningRefused(ILogger logger, int shard, int cpu, string error);
+
+    [LoggerMessage(2, LogLevel.Error, "Miniss shard {Shard}: an exception escaped work run on the shard")]
+    public static partial void UnhandledException(ILogger logger, Exception error, int shard);
+
+    [LoggerMessage(3, LogLevel.Critical, "Miniss shard {Shard}: the loop failed and the shard stopped")]
+    public static partial void LoopFailed(ILogger logger, Exception error, int shard);
+
+    [LoggerMessage(4, LogLevel.Warning, "Miniss shard {Shard} stalled: one task has kept it busy for {Milliseconds:F1} ms")]
+    public static partial void Stall(ILogger logger, int shard, double milliseconds);
+}

@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
+using System.Threading.Tasks.Sources;
+using Miniss.Scheduling;
+
+namespace Miniss.Messaging;
+
+/// <summary>
+/// A call from one shard to another: pooled on the calling shard, sent as a request, executed on the target, sent
+/// back as a reply, and completed on the calling shard so that the caller's continuation runs there. Allocates
+/// nothing once the pool is warm.
+/// </summary>
+internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IValueTaskSource
+{
+    [ThreadStatic]
+    private static Stack<ShardCall<T>>? t_pool;
+
+    private LocalPromiseCore<T> _core;
+    private Shard _origin = null!;
+    private bool _isReply;
+
+    public static ShardCall<T> Rent(Shard origin)
+    {
+        ShardCall<T> call = (t_pool ??= new Stack<ShardCall<T>>()).TryPop(out ShardCall<T>? pooled) ? pooled : new ShardCall<T>();
+        call._origin = origin;
+        call._isReply = false;
+        return call;
+    }
+
+    public ValueTask<T> AsValueTask() => new(this, _core.Version);
+
+    public ValueTask AsUntypedValueTask() => new(this, _core.Version);
+
+    void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+    public override void Execute(Shard shard)
+    {
+        if (!_isReply)
+        {
+            base.Execute(shard);
+            return;
+        }
+
+        _origin.OnReplyReceived();
+        if (Error is { } error)
+        {
+            _core.SetException(_origin, error);
+        }
+        else
+        {
+            _core.SetResult(_origin, Result);
+        }
+    }
+
+    public override void Reject(Shard shard, Exception error)
+    {
+        if (_isReply)
+        {
+            // Replies are always delivered, even to a stopping shard: its caller is waiting for them.
+            Execute(shard);
+            return;
+        }
+
+        base.Reject(shard, error);
+    }
+
+    protected override void Complete(Shard executingShard)
+    {
+        _isReply = true;
+        executingShard.Send(_origin, this);
+    }
+
+    public T GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+            ClearOutcome();
+            _origin = null!;
+            (t_pool ??= new Stack<ShardCall<T>>()).Push(this);
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(_origin, continuation, state, token);
+}

@@ -1,0 +1,454 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Miniss.Diagnostics;
+using Miniss.Internal;
+using Miniss.Internal.Linux;
+using Miniss.Messaging;
+using Miniss.Scheduling;
+
+namespace Miniss;
+
+/// <summary>
+/// The Miniss runtime: one <see cref="Shard"/> per selected CPU, each a pinned thread with its own io_uring ring,
+/// connected to every other shard by a bounded single-producer single-consumer message ring.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var runtime = MinissRuntime.Start();
+/// int answer = await runtime.SubmitTo(1, () => 6 * 7);             // runs on shard 1
+/// await runtime.InvokeOnAll(async () => await Shard.Current!.Delay(TimeSpan.FromMilliseconds(1)));
+/// </code>
+/// </example>
+public sealed class MinissRuntime : IAsyncDisposable, IDisposable
+{
+    private static readonly Action<object?> s_beginStop = static shard => ((Shard)shard!).BeginStop();
+
+    private readonly Shard[] _shards;
+    private readonly RuntimeOptions _options;
+    private readonly TaskCompletionSource[] _exited;
+    private readonly Thread? _stallDetector;
+    private readonly Lock _stopGate = new();
+    private int _pinningReported;
+    private int _drainedShards;
+    private volatile bool _stopping;
+    private Task? _stopTask;
+
+    private MinissRuntime(RuntimeOptions options, IReadOnlyList<int> cpus, int shardCount)
+    {
+        _options = options;
+        var queues = new CrossShardQueue?[shardCount, shardCount];
+        for (int from = 0; from < shardCount; from++)
+        {
+            for (int to = 0; to < shardCount; to++)
+            {
+                if (from != to)
+                {
+                    queues[from, to] = new CrossShardQueue(options.CrossShardQueueCapacity);
+                }
+            }
+        }
+
+        _shards = new Shard[shardCount];
+        _exited = new TaskCompletionSource[shardCount];
+        for (int id = 0; id < shardCount; id++)
+        {
+            var incoming = new CrossShardQueue?[shardCount];
+            var outgoing = new CrossShardQueue?[shardCount];
+            for (int other = 0; other < shardCount; other++)
+            {
+                incoming[other] = queues[other, id];
+                outgoing[other] = queues[id, other];
+            }
+
+            _shards[id] = new Shard(this, id, cpus[id % cpus.Count], options, incoming, outgoing);
+            _exited[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        if (options.StallThreshold > TimeSpan.Zero)
+        {
+            _stallDetector = new Thread(DetectStalls) { IsBackground = true, Name = "miniss-stalls" };
+        }
+    }
+
+    /// <summary>Raised when an exception escapes work run on a shard (the shard keeps running). Raised on that shard.</summary>
+    public event EventHandler<ShardExceptionEventArgs>? UnhandledException;
+
+    /// <summary>Raised once per task that keeps a shard busy longer than <see cref="RuntimeOptions.StallThreshold"/>.
+    /// Raised on the stall detector's thread.</summary>
+    public event EventHandler<ShardStallEventArgs>? StallDetected;
+
+    /// <summary>The shards, indexed by <see cref="Shard.Id"/>.</summary>
+    public IReadOnlyList<Shard> Shards => _shards;
+
+    /// <summary>How many shards run.</summary>
+    public int ShardCount => _shards.Length;
+
+    /// <summary>Whether <see cref="StopAsync"/> has begun.</summary>
+    public bool IsStopping => _stopping;
+
+    internal bool AllShardsDrained => Volatile.Read(ref _drainedShards) == _shards.Length;
+
+    /// <summary>
+    /// Starts the shards and returns once every one is running (its thread pinned, its ring set up).
+    /// </summary>
+    /// <param name="options">How to start; <see langword="null"/> takes every default.</param>
+    /// <exception cref="IO.Uring.IoUringUnavailableException">io_uring cannot be set up in this process.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static MinissRuntime Start(RuntimeOptions? options = null)
+    {
+        options ??= new RuntimeOptions();
+        options.Validate();
+        IReadOnlyList<int> cpus = options.Cpus is { Count: > 0 } chosen ? chosen : ThreadAffinity.AllowedCpus();
+        int count = options.ShardCount ?? cpus.Count;
+        var runtime = new MinissRuntime(options, cpus, count);
+        runtime.StartThreads();
+        return runtime;
+    }
+
+    private void StartThreads()
+    {
+        var failures = new Exception?[_shards.Length];
+        using var ready = new CountdownEvent(_shards.Length);
+        foreach (Shard shard in _shards)
+        {
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    shard.Run(error =>
+                    {
+                        failures[shard.Id] = error;
+                        ready.Signal();
+                    });
+                }
+                finally
+                {
+                    _exited[shard.Id].TrySetResult();
+                }
+            })
+            {
+                Name = $"miniss-shard-{shard.Id}",
+                IsBackground = true,
+            };
+            thread.Start();
+        }
+
+        ready.Wait();
+        foreach (Exception? failure in failures)
+        {
+            if (failure is not null)
+            {
+                // Shards that did start must not linger: stop them, then report the first failure.
+                StopAsync().AsTask().GetAwaiter().GetResult();
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            }
+        }
+
+        _stallDetector?.Start();
+    }
+
+    /// <summary>The shard with the given id.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">No such shard.</exception>
+    public Shard this[int shard] => (uint)shard < (uint)_shards.Length
+        ? _shards[shard]
+        : throw new ArgumentOutOfRangeException(nameof(shard), shard, $"the runtime has shards 0 to {_shards.Length - 1}");
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on shard <paramref name="shard"/> and returns its result to the caller: on the
+    /// caller's shard when called from a shard (allocation-free once warm), asynchronously on the caller's context
+    /// or the thread pool otherwise. Exceptions thrown by the work are rethrown by the await. A full queue delays the
+    /// message, never drops it; a shard may submit to itself.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The runtime is stopping (thrown by the await).</exception>
+    public ValueTask<T> SubmitTo<T>(int shard, Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Shard target = this[shard];
+        if (Shard.Current is { } current && current.Runtime == this)
+        {
+            if (current.IsRejecting)
+            {
+                return ValueTask.FromException<T>(current.Stopped());
+            }
+
+            ShardCall<T> call = ShardCall<T>.Rent(current);
+            call.Set(work);
+            ValueTask<T> result = call.AsValueTask();
+            current.OnCallSent();
+            current.Send(target, call);
+            return result;
+        }
+
+        if (_stopping)
+        {
+            return ValueTask.FromException<T>(target.Stopped());
+        }
+
+        var external = new ExternalCall<T>();
+        external.Set(work);
+        ValueTask<T> outcome = external.AsValueTask();
+        target.PostMessage(external);
+        return outcome;
+    }
+
+    /// <summary>Runs asynchronous <paramref name="work"/> on shard <paramref name="shard"/>; see <see cref="SubmitTo{T}(int, Func{T})"/>.
+    /// The work's awaits resume on that shard.</summary>
+    public ValueTask<T> SubmitTo<T>(int shard, Func<ValueTask<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Shard target = this[shard];
+        if (Shard.Current is { } current && current.Runtime == this)
+        {
+            if (current.IsRejecting)
+            {
+                return ValueTask.FromException<T>(current.Stopped());
+            }
+
+            ShardCall<T> call = ShardCall<T>.Rent(current);
+            call.Set(work);
+            ValueTask<T> result = call.AsValueTask();
+            current.OnCallSent();
+            current.Send(target, call);
+            return result;
+        }
+
+        if (_stopping)
+        {
+            return ValueTask.FromException<T>(target.Stopped());
+        }
+
+        var external = new ExternalCall<T>();
+        external.Set(work);
+        ValueTask<T> outcome = external.AsValueTask();
+        target.PostMessage(external);
+        return outcome;
+    }
+
+    /// <summary>Runs asynchronous <paramref name="work"/> without a result on shard <paramref name="shard"/>.</summary>
+    public async ValueTask SubmitTo(int shard, Func<ValueTask> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        await SubmitTo(shard, async () =>
+        {
+            await work().ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="work"/> without a result on shard <paramref name="shard"/>.</summary>
+    public async ValueTask SubmitTo(int shard, Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        await SubmitTo(shard, () =>
+        {
+            work();
+            return true;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="work"/> on every shard at once and waits for all; exceptions are collected
+    /// into an <see cref="AggregateException"/> once every shard has finished.</summary>
+    public async ValueTask InvokeOnAll(Func<ValueTask> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var pending = new ValueTask[_shards.Length];
+        for (int i = 0; i < _shards.Length; i++)
+        {
+#pragma warning disable CA2012 // Each ValueTask is stored once and awaited exactly once below, after all are started.
+            pending[i] = SubmitTo(i, work);
+#pragma warning restore CA2012
+        }
+
+        List<Exception>? errors = null;
+        foreach (ValueTask task in pending)
+        {
+            try
+            {
+                await task.ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                (errors ??= []).Add(e);
+            }
+        }
+
+        if (errors is not null)
+        {
+            throw new AggregateException(errors);
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on every shard and returns the results by shard id.</summary>
+    public async ValueTask<T[]> InvokeOnAll<T>(Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var pending = new ValueTask<T>[_shards.Length];
+        for (int i = 0; i < _shards.Length; i++)
+        {
+#pragma warning disable CA2012 // Each ValueTask is stored once and awaited exactly once below, after all are started.
+            pending[i] = SubmitTo(i, work);
+#pragma warning restore CA2012
+        }
+
+        var results = new T[_shards.Length];
+        List<Exception>? errors = null;
+        for (int i = 0; i < pending.Length; i++)
+        {
+            try
+            {
+                results[i] = await pending[i].ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                (errors ??= []).Add(e);
+            }
+        }
+
+        return errors is null ? results : throw new AggregateException(errors);
+    }
+
+    /// <summary>
+    /// Stops the runtime: new work is refused (<see cref="ObjectDisposedException"/>), timers and I/O in flight are
+    /// cancelled (their awaits throw <see cref="OperationCanceledException"/>), every shard drains until nothing of
+    /// it is in flight, then the rings are closed, the threads end and native memory is freed. Idempotent; every
+    /// call returns the same task.
+    /// </summary>
+    public ValueTask StopAsync()
+    {
+        lock (_stopGate)
+        {
+            if (_stopTask is null)
+            {
+                _stopping = true;
+                foreach (Shard shard in _shards)
+                {
+                    shard.Post(new WorkItem(s_beginStop, shard));
+                }
+
+                var all = new Task[_exited.Length];
+                for (int i = 0; i < all.Length; i++)
+                {
+                    all[i] = _exited[i].Task;
+                }
+
+                _stopTask = Task.WhenAll(all);
+            }
+
+            return new ValueTask(_stopTask);
+        }
+    }
+
+    /// <inheritdoc cref="StopAsync"/>
+    public ValueTask DisposeAsync() => StopAsync();
+
+    /// <summary>Stops the runtime and waits for it (see <see cref="StopAsync"/>). Must not be called on a shard.</summary>
+    /// <exception cref="InvalidOperationException">Called on one of this runtime's shards, which could never finish.</exception>
+    public void Dispose()
+    {
+        if (Shard.Current?.Runtime == this)
+        {
+            throw new InvalidOperationException("A shard cannot wait for its own runtime to stop; call StopAsync and do not block on it.");
+        }
+
+        StopAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    internal void OnShardDrained()
+    {
+        if (Interlocked.Increment(ref _drainedShards) == _shards.Length)
+        {
+            // The last one to drain lets the others leave their loops.
+            Interlocked.MemoryBarrier();
+            foreach (Shard shard in _shards)
+            {
+                shard.Wake();
+            }
+        }
+    }
+
+    internal void ReportPinningRefused(Shard shard, int errno)
+    {
+        if (Interlocked.Exchange(ref _pinningReported, 1) == 0)
+        {
+            if (_options.Logger is { } logger)
+            {
+                Log.PinningRefused(logger, shard.Id, shard.Cpu, ErrnoNames.Describe(errno));
+            }
+        }
+    }
+
+    internal void ReportUnhandledException(Shard shard, Exception error)
+    {
+        if (_options.Logger is { } logger)
+        {
+            Log.UnhandledException(logger, error, shard.Id);
+        }
+
+        UnhandledException?.Invoke(this, new ShardExceptionEventArgs(shard.Id, error));
+    }
+
+    internal void ReportLoopFailure(Shard shard, Exception error)
+    {
+        if (_options.Logger is { } logger)
+        {
+            Log.LoopFailed(logger, error, shard.Id);
+        }
+
+        UnhandledException?.Invoke(this, new ShardExceptionEventArgs(shard.Id, error));
+    }
+
+    private void DetectStalls()
+    {
+        long threshold = Clock.ToTimestamp(_options.StallThreshold);
+        int period = Math.Max(1, (int)(_options.StallThreshold.TotalMilliseconds / 4));
+        while (!_stopping || _stopTask?.IsCompleted == false)
+        {
+            Thread.Sleep(period);
+            long now = Clock.Now;
+            foreach (Shard shard in _shards)
+            {
+                long started = shard.TaskStartedAt;
+                long sequence = shard.TaskSequence;
+                if (started != 0 && now - started > threshold && shard.StallReportedFor != sequence + 1)
+                {
+                    // Reported once per task: the sequence number of the task running now is remembered.
+                    shard.StallReportedFor = sequence + 1;
+                    TimeSpan duration = Clock.ToTimeSpan(now - started);
+                    shard.ReportStall(duration);
+                    StallDetected?.Invoke(this, new ShardStallEventArgs(shard.Id, duration));
+                }
+            }
+
+            if (_stopTask?.IsCompleted == true)
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// <summary>An exception that escaped work on a shard.</summary>
+/// <param name="shardId">The shard it escaped on.</param>
+/// <param name="exception">The exception.</param>
+public sealed class ShardExceptionEventArgs(int shardId, Exception exception) : EventArgs
+{
+    /// <summary>The shard the exception escaped on.</summary>
+    public int ShardId { get; } = shardId;
+
+    /// <summary>The exception.</summary>
+    public Exception Exception { get; } = exception;
+}
+
+/// <summary>A task that kept a shard busy longer than the stall threshold.</summary>
+/// <param name="shardId">The shard.</param>
+/// <param name="duration">How long the task had run when it was reported.</param>
+public sealed class ShardStallEventArgs(int shardId, TimeSpan duration) : EventArgs
+{
+    /// <summary>The shard that stalled.</summary>
+    public int ShardId { get; } = shardId;
+
+    /// <summary>How long the task had run when it was reported (at least the threshold).</summary>
+    public TimeSpan Duration { get; } = duration;
+}

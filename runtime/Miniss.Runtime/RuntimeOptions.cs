@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Generic;
+using Microsoft.Extensions.Logging;
+
+namespace Miniss;
+
+/// <summary>How a <see cref="MinissRuntime"/> starts. Every property has a documented default; the defaults suit a
+/// server that owns the machine.</summary>
+public sealed class RuntimeOptions
+{
+    /// <summary>The CPUs to run shards on. Default: every CPU this process may run on (its affinity mask).</summary>
+    public IReadOnlyList<int>? Cpus { get; init; }
+
+    /// <summary>How many shards to start. Default: one per CPU in <see cref="Cpus"/>. More shards than CPUs share
+    /// CPUs round-robin.</summary>
+    public int? ShardCount { get; init; }
+
+    /// <summary>Whether each shard's thread is pinned to its CPU. Default: true. When the kernel refuses, the shard
+    /// runs unpinned and the runtime says so once.</summary>
+    public bool PinThreads { get; init; } = true;
+
+    /// <summary>How long an idle shard keeps polling before it sleeps in the kernel. Default: 20 µs. Zero sleeps at
+    /// once; longer spins trade CPU for wake-up latency.</summary>
+    public TimeSpan SpinBeforeSleep { get; init; } = TimeSpan.FromMicroseconds(20);
+
+    /// <summary>How long a shard runs ready tasks before it looks at I/O, messages and timers again. Default: 500 µs.</summary>
+    public TimeSpan TaskQuota { get; init; } = TimeSpan.FromMicroseconds(500);
+
+    /// <summary>Capacity of each shard-to-shard message ring (a power of two). Default: 1024. A full ring never drops a
+    /// message: the sender keeps it until there is room.</summary>
+    public int CrossShardQueueCapacity { get; init; } = 1024;
+
+    /// <summary>Submission queue entries of each shard's io_uring ring. Default: 256.</summary>
+    public int RingEntries { get; init; } = 256;
+
+    /// <summary>Completion queue entries of each shard's ring. Default: four times <see cref="RingEntries"/>.</summary>
+    public int? CompletionEntries { get; init; }
+
+    /// <summary>A task that keeps its shard busy this long is reported (once) as a stall. Default: 25 ms.
+    /// <see cref="TimeSpan.Zero"/> turns the stall detector off.</summary>
+    public TimeSpan StallThreshold { get; init; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>Where the runtime reports its choices and problems (pinning refused, stalls, exceptions escaping work
+    /// on a shard). Default: none.</summary>
+    public ILogger? Logger { get; init; }
+
+    internal void Validate()
+    {
+        if (ShardCount is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ShardCount), ShardCount, "at least one shard is needed");
+        }
+
+        if (CrossShardQueueCapacity < 2 || (CrossShardQueueCapacity & (CrossShardQueueCapacity - 1)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CrossShardQueueCapacity), CrossShardQueueCapacity, "must be a power of two, at least 2");
+        }
+
+        if (RingEntries is < 1 or > 32768)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RingEntries), RingEntries, "must be between 1 and 32768");
+        }
+
+        if (SpinBeforeSleep < TimeSpan.Zero || TaskQuota <= TimeSpan.Zero || StallThreshold < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TaskQuota), "durations must not be negative, and the task quota must be positive");
+        }
+    }
+}

@@ -1,0 +1,429 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Threading;
+using Miniss.Diagnostics;
+using Miniss.Bindings.Linux;
+using Miniss.IO;
+using Miniss.IO.Uring;
+using Miniss.Internal.Linux;
+using Miniss.Messaging;
+using Miniss.Scheduling;
+
+namespace Miniss;
+
+// The loop: the specification's Cpu.Tick(), the idle path, start-up and tear-down.
+public sealed partial class Shard
+{
+    /// <summary>User data of the eventfd read that wakes a sleeping shard.</summary>
+    private const ulong WakeUserData = IoUringBackend.InternalUserData | 1;
+
+    private readonly long _quotaTicks;
+    private readonly long _spinTicks;
+    private IoUringRing? _ring;
+    private int _eventFd = -1;
+    private unsafe ulong* _wakeBuffer;
+    private Counters _stats;
+
+    // Shutdown: _rejecting once the stop request arrived, _drained once nothing of this shard's is in flight.
+    private bool _rejecting;
+    private bool _drained;
+    private int _inFlight;
+    private int _outstandingCalls;
+
+    // Read by the stall detector's thread: when the running task started (0: none), and which task it is.
+    private long _taskStartedAt;
+    private long _taskSequence;
+    internal long StallReportedFor;
+
+    internal long TaskStartedAt => Volatile.Read(ref _taskStartedAt);
+
+    internal long TaskSequence => Volatile.Read(ref _taskSequence);
+
+    /// <summary>The shard thread's body: set up, loop until the runtime has drained, tear down.</summary>
+    internal void Run(Action<Exception?> started)
+    {
+        t_current = this;
+        System.Threading.SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
+        try
+        {
+            Start();
+        }
+        catch (Exception e)
+        {
+            TearDown();
+            started(e);
+            return;
+        }
+
+        started(null);
+        try
+        {
+            while (!ShouldExit())
+            {
+                if (!Tick())
+                {
+                    Idle();
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // The loop itself failed (not user code, which is caught per task): report it with the shard id.
+            _runtime.ReportLoopFailure(this, e);
+        }
+        finally
+        {
+            TearDown();
+        }
+    }
+
+    private unsafe void Start()
+    {
+        if (_options.PinThreads)
+        {
+            int errno = ThreadAffinity.PinCurrentThread(Cpu);
+            IsPinned = errno == 0;
+            if (!IsPinned)
+            {
+                _runtime.ReportPinningRefused(this, errno);
+            }
+        }
+
+        uint completions = (uint)(_options.CompletionEntries ?? _options.RingEntries * 4);
+        _ring = IoUringRing.Create((uint)_options.RingEntries, completions, IoUringBackend.DefaultFlags);
+        _eventFd = EventFd.Create();
+        _wakeBuffer = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
+        ArmWakeRead();
+        _ring.Submit();
+    }
+
+    /// <summary>
+    /// One turn of the loop, as the specification's <c>Cpu.Tick()</c>: messages from other shards, I/O completions
+    /// (read from shared memory, no system call), ready tasks within the quota, expired timers, then the batch of
+    /// new submissions and outgoing messages, each handed over once.
+    /// </summary>
+    /// <returns>Whether anything happened.</returns>
+    internal bool Tick()
+    {
+        _stats.Ticks++;
+        bool progress = ProcessMessages();
+        progress |= ReapCompletions();
+        progress |= RunReadyTasks();
+        progress |= FireTimers();
+        FlushOutgoing();
+        if (_ring!.Submit())
+        {
+            _stats.SystemCalls = _ring.EnterCalls;
+            progress = true;
+        }
+
+        if (_rejecting && !_drained)
+        {
+            CheckDrained();
+        }
+
+        return progress;
+    }
+
+    private bool ProcessMessages()
+    {
+        bool any = false;
+        for (int from = 0; from < _incoming.Length; from++)
+        {
+            CrossShardQueue? queue = _incoming[from];
+            if (queue is null)
+            {
+                continue;
+            }
+
+            bool read = false;
+            while (queue.TryRead(out ShardMessage message))
+            {
+                read = true;
+                _stats.MessagesReceived++;
+                Dispatch(message);
+            }
+
+            if (read)
+            {
+                queue.Release();
+                any = true;
+            }
+        }
+
+        while (_external.TryDequeue(out WorkItem item))
+        {
+            any = true;
+            RunGuarded(item);
+        }
+
+        return any;
+    }
+
+    private bool ReapCompletions()
+    {
+        bool any = false;
+        while (_ring!.TryReap(out IoCompletion completion))
+        {
+            any = true;
+            if ((completion.UserData & IoUringBackend.InternalUserData) != 0)
+            {
+                if (completion.UserData == WakeUserData && !_exited)
+                {
+                    ArmWakeRead();
+                }
+
+                continue;
+            }
+
+            _stats.IoCompletions++;
+            CompleteIo(completion);
+        }
+
+        return any;
+    }
+
+    private bool RunReadyTasks()
+    {
+        if (_runQueue.Count == 0)
+        {
+            return false;
+        }
+
+        long deadline = Clock.Now + _quotaTicks;
+        while (_runQueue.TryDequeue(out WorkItem item))
+        {
+            long now = Clock.Now;
+            Volatile.Write(ref _taskStartedAt, now);
+            RunGuarded(item);
+            _stats.TasksRun++;
+            Volatile.Write(ref _taskSequence, _taskSequence + 1);
+            if (now >= deadline)
+            {
+                break;
+            }
+        }
+
+        Volatile.Write(ref _taskStartedAt, 0);
+        return true;
+    }
+
+    private void RunGuarded(in WorkItem item)
+    {
+        try
+        {
+            item.Invoke();
+        }
+        catch (Exception e)
+        {
+            _stats.UnhandledExceptions++;
+            _runtime.ReportUnhandledException(this, e);
+        }
+    }
+
+    /// <summary>Hands the outgoing batches to the other shards' rings and wakes those that sleep.</summary>
+    private void FlushOutgoing()
+    {
+        if (!_anyPendingOut)
+        {
+            return;
+        }
+
+        bool remaining = false;
+        int wake = 0;
+        for (int to = 0; to < _pendingOut.Length; to++)
+        {
+            var pending = _pendingOut[to];
+            if (pending.Count == 0)
+            {
+                continue;
+            }
+
+            CrossShardQueue queue = _outgoing[to]!;
+            while (pending.Count > 0 && queue.TryWrite(pending.Peek()))
+            {
+                pending.Dequeue();
+                _stats.MessagesSent++;
+            }
+
+            if (queue.Publish())
+            {
+                _wakeAfterFlush[wake++] = _runtime.Shards[to];
+            }
+
+            remaining |= pending.Count > 0;
+        }
+
+        // The tails published above must be visible before each target's sleeping flag is read (store-load order).
+        Interlocked.MemoryBarrier();
+        for (int i = 0; i < wake; i++)
+        {
+            _wakeAfterFlush[i]!.Wake();
+            _wakeAfterFlush[i] = null;
+        }
+
+        _anyPendingOut = remaining;
+    }
+
+    private void Idle()
+    {
+        long spinUntil = Clock.Now + _spinTicks;
+        while (Clock.Now < spinUntil)
+        {
+            if (HasWork())
+            {
+                return;
+            }
+
+            Thread.SpinWait(8);
+        }
+
+        // Announce the sleep, then look once more: a sender that published before seeing the flag is found here,
+        // one that publishes after will see the flag and signal the eventfd.
+        Interlocked.Exchange(ref _sleeping, 1);
+        if (HasWork() || ShouldExit())
+        {
+            Volatile.Write(ref _sleeping, 0);
+            return;
+        }
+
+        long timeout = NextTimerTimeoutNanoseconds();
+        if (_anyPendingOut)
+        {
+            // A full ring to another shard: retry soon rather than wait for a wake-up that nobody owes us.
+            timeout = timeout < 0 ? 50_000 : Math.Min(timeout, 50_000);
+        }
+
+        _stats.Sleeps++;
+        _ring!.Wait(timeout);
+        _stats.SystemCalls = _ring.EnterCalls;
+        Volatile.Write(ref _sleeping, 0);
+    }
+
+    private bool HasWork()
+    {
+        if (_runQueue.Count > 0 || !_external.IsEmpty || _ring!.HasCompletions || _ring.KernelHasWork || TimerDue())
+        {
+            return true;
+        }
+
+        foreach (CrossShardQueue? queue in _incoming)
+        {
+            if (queue is not null && queue.HasItems)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private unsafe void ArmWakeRead()
+    {
+        io_uring_sqe* sqe = _ring!.NextSqe();
+        sqe->opcode = IoUring.IORING_OP_READ;
+        sqe->fd = _eventFd;
+        sqe->addr = (ulong)_wakeBuffer;
+        sqe->len = sizeof(ulong);
+        sqe->user_data = WakeUserData;
+    }
+
+    // ---- Shutdown ------------------------------------------------------------------------------------------------
+
+    /// <summary>The stop request reached this shard: refuse new work, cancel what is pending, start draining.</summary>
+    internal unsafe void BeginStop()
+    {
+        if (_rejecting)
+        {
+            return;
+        }
+
+        _rejecting = true;
+        CancelAllTimers();
+        if (_inFlight > 0)
+        {
+            io_uring_sqe* sqe = _ring!.NextSqe();
+            sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
+            sqe->fd = -1;
+            sqe->cancel_flags = IoUring.IORING_ASYNC_CANCEL_ANY | IoUring.IORING_ASYNC_CANCEL_ALL;
+            sqe->user_data = IoUringBackend.InternalUserData;
+        }
+    }
+
+    private void CheckDrained()
+    {
+        if (_inFlight == 0 && _outstandingCalls == 0 && _runQueue.Count == 0 && !_anyPendingOut && _armedTimers == 0)
+        {
+            _drained = true;
+            _runtime.OnShardDrained();
+        }
+    }
+
+    internal void OnReplyReceived() => _outstandingCalls--;
+
+    internal void OnCallSent() => _outstandingCalls++;
+
+    private bool ShouldExit()
+    {
+        if (!_drained || !_runtime.AllShardsDrained || _runQueue.Count > 0 || _anyPendingOut || !_external.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (CrossShardQueue? queue in _incoming)
+        {
+            if (queue is not null && queue.HasItems)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private unsafe void TearDown()
+    {
+        lock (_externalGate)
+        {
+            _exited = true;
+        }
+
+        // Anything that slipped in after the last look: messages are refused, posts run on the thread pool.
+        while (_external.TryDequeue(out WorkItem item))
+        {
+            if (item.Callback == (Delegate)s_dispatchMessage)
+            {
+                ((ShardMessage)item.State!).Reject(this, Stopped());
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Invoke(), item, preferLocal: false);
+            }
+        }
+
+        _ring?.Dispose();
+        if (_eventFd >= 0)
+        {
+            _ = Libc.close(_eventFd);
+            _eventFd = -1;
+        }
+
+        if (_wakeBuffer != null)
+        {
+            NativeMemory.Free(_wakeBuffer);
+            _wakeBuffer = null;
+        }
+
+        System.Threading.SynchronizationContext.SetSynchronizationContext(null);
+        t_current = null;
+    }
+
+    internal void ReportStall(TimeSpan duration)
+    {
+        Interlocked.Increment(ref _stats.Stalls);
+        if (_options.Logger is { } logger)
+        {
+            Log.Stall(logger, Id, duration.TotalMilliseconds);
+        }
+    }
+}

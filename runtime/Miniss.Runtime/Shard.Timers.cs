@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Miniss.Timers;
+
+namespace Miniss;
+
+// Timers: a binary heap of deadlines per shard, driven by the loop's sleep timeout. Cancelled entries stay in the
+// heap until their deadline comes up and are skipped then (their promise's version has moved on).
+public sealed partial class Shard
+{
+    private readonly PriorityQueue<(DelayPromise Promise, short Version), long> _timers = new();
+    private readonly Stack<DelayPromise> _delayPool = new();
+    private int _armedTimers;
+
+    /// <summary>
+    /// Completes after <paramref name="delay"/>, on this shard. Must be called on this shard; allocates nothing in
+    /// steady state (a cancellable token costs one small object for its registration).
+    /// </summary>
+    /// <param name="delay">How long to wait; zero or negative completes at once.</param>
+    /// <param name="cancellationToken">Cancels the wait: the await then throws <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="InvalidOperationException">Called from another thread than this shard's.</exception>
+    /// <exception cref="ObjectDisposedException">The runtime is stopping (the await throws).</exception>
+    public ValueTask Delay(TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        EnsureCurrent();
+        if (_rejecting)
+        {
+            return ValueTask.FromException(Stopped());
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        return ArmTimer(Clock.Now + Clock.ToTimestamp(delay), cancellationToken);
+    }
+
+    /// <summary>Completes when the clock reaches <paramref name="deadline"/> (a <see cref="Clock"/> timestamp).</summary>
+    internal ValueTask ArmTimer(long deadline, CancellationToken cancellationToken)
+    {
+        DelayPromise promise = DelayPromise.Rent(this, _delayPool);
+        _timers.Enqueue((promise, promise.Version), deadline);
+        _armedTimers++;
+        if (cancellationToken.CanBeCanceled)
+        {
+            promise.WatchToken(cancellationToken);
+        }
+
+        return new ValueTask(promise, promise.Version);
+    }
+
+    internal void OnTimerDisarmed() => _armedTimers--;
+
+    internal void ReturnDelay(DelayPromise promise) => _delayPool.Push(promise);
+
+    private bool FireTimers()
+    {
+        if (_timers.Count == 0)
+        {
+            return false;
+        }
+
+        bool fired = false;
+        long now = Clock.Now;
+        while (_timers.TryPeek(out (DelayPromise Promise, short Version) entry, out long deadline) && deadline <= now)
+        {
+            _timers.Dequeue();
+            if (entry.Promise.Version == entry.Version && entry.Promise.IsArmed)
+            {
+                _stats.TimersFired++;
+                entry.Promise.Fire();
+                fired = true;
+            }
+        }
+
+        return fired;
+    }
+
+    private bool TimerDue() => _timers.TryPeek(out _, out long deadline) && deadline <= Clock.Now;
+
+    /// <summary>Nanoseconds until the next live timer, or -1 when none is armed.</summary>
+    private long NextTimerTimeoutNanoseconds()
+    {
+        while (_timers.TryPeek(out (DelayPromise Promise, short Version) entry, out long deadline))
+        {
+            if (entry.Promise.Version != entry.Version || !entry.Promise.IsArmed)
+            {
+                _timers.Dequeue();
+                continue;
+            }
+
+            return Math.Max(0, Clock.ToNanoseconds(deadline - Clock.Now));
+        }
+
+        return -1;
+    }
+
+    private void CancelAllTimers()
+    {
+        foreach (((DelayPromise promise, short version), _) in _timers.UnorderedItems)
+        {
+            if (promise.Version == version && promise.IsArmed)
+            {
+                promise.Fail(new OperationCanceledException("The Miniss runtime is stopping."));
+            }
+        }
+
+        _timers.Clear();
+    }
+}

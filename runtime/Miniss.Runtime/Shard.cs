@@ -1,0 +1,219 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Miniss.IO.Uring;
+using Miniss.Messaging;
+using Miniss.Scheduling;
+using Miniss.Timers;
+
+namespace Miniss;
+
+/// <summary>
+/// One core's share of the runtime: a dedicated thread (named <c>miniss-shard-N</c>, pinned to its CPU) running the
+/// loop that owns this shard's io_uring ring, run queue, timers and statistics. Code running on a shard that awaits
+/// resumes on the same shard. No other thread touches a shard's state; other threads reach it through messages.
+/// </summary>
+public sealed partial class Shard
+{
+    [ThreadStatic]
+    private static Shard? t_current;
+
+    private static readonly Action<object?> s_dispatchMessage = static message => t_current!.Dispatch((ShardMessage)message!);
+
+    private readonly MinissRuntime _runtime;
+    private readonly RuntimeOptions _options;
+    private readonly RunQueue _runQueue = new();
+    private readonly ConcurrentQueue<WorkItem> _external = new();
+    private readonly Lock _externalGate = new();
+    private readonly CrossShardQueue?[] _incoming;
+    private readonly CrossShardQueue?[] _outgoing;
+    private readonly Queue<ShardMessage>[] _pendingOut;
+    private readonly Shard?[] _wakeAfterFlush;
+
+    private bool _anyPendingOut;
+    private bool _exited;
+    private int _sleeping;
+
+    internal Shard(MinissRuntime runtime, int id, int cpu, RuntimeOptions options, CrossShardQueue?[] incoming, CrossShardQueue?[] outgoing)
+    {
+        _runtime = runtime;
+        Id = id;
+        Cpu = cpu;
+        _options = options;
+        _incoming = incoming;
+        _outgoing = outgoing;
+        _pendingOut = new Queue<ShardMessage>[outgoing.Length];
+        for (int i = 0; i < _pendingOut.Length; i++)
+        {
+            _pendingOut[i] = new Queue<ShardMessage>();
+        }
+
+        _wakeAfterFlush = new Shard?[outgoing.Length];
+        SynchronizationContext = new ShardSynchronizationContext(this);
+        TaskScheduler = new ShardTaskScheduler(this);
+        _quotaTicks = Clock.ToTimestamp(options.TaskQuota);
+        _spinTicks = Clock.ToTimestamp(options.SpinBeforeSleep);
+    }
+
+    /// <summary>The shard the calling thread runs, or <see langword="null"/> on any other thread.</summary>
+    public static Shard? Current => t_current;
+
+    /// <summary>This shard's index, 0 to <see cref="MinissRuntime.ShardCount"/> - 1.</summary>
+    public int Id { get; }
+
+    /// <summary>The CPU this shard's thread is pinned to (or meant for, when pinning was refused).</summary>
+    public int Cpu { get; }
+
+    /// <summary>Whether the kernel accepted pinning this shard's thread to <see cref="Cpu"/>.</summary>
+    public bool IsPinned { get; private set; }
+
+    /// <summary>The runtime this shard belongs to.</summary>
+    public MinissRuntime Runtime => _runtime;
+
+    /// <summary>The I/O backend this shard runs (<c>io_uring</c>).</summary>
+    public string BackendName { get; } = "io_uring";
+
+    /// <summary>The context current on this shard's thread: awaits that capture it resume here.</summary>
+    public ShardSynchronizationContext SynchronizationContext { get; }
+
+    /// <summary>A scheduler that runs tasks on this shard.</summary>
+    public TaskScheduler TaskScheduler { get; }
+
+    /// <summary>A snapshot of this shard's counters; any thread may read it.</summary>
+    public ShardStatistics Statistics => new(
+        Id,
+        Volatile.Read(ref _stats.Ticks),
+        Volatile.Read(ref _stats.TasksRun),
+        Volatile.Read(ref _stats.IoCompletions),
+        Volatile.Read(ref _stats.MessagesReceived),
+        Volatile.Read(ref _stats.MessagesSent),
+        Volatile.Read(ref _stats.Sleeps),
+        Volatile.Read(ref _stats.Wakeups),
+        Volatile.Read(ref _stats.SystemCalls),
+        Volatile.Read(ref _stats.TimersFired),
+        Volatile.Read(ref _stats.Stalls),
+        Volatile.Read(ref _stats.UnhandledExceptions));
+
+    internal IoUringRing Ring => _ring ?? throw new InvalidOperationException($"shard {Id} has no ring yet");
+
+    /// <summary>Queues work on this shard's run queue. Only the shard's own thread may call it.</summary>
+    internal void Schedule(Action<object?> callback, object? state) => _runQueue.Enqueue(new WorkItem(callback, state));
+
+    /// <summary>
+    /// Queues work to run on this shard, from any thread. From another thread it goes through the external queue
+    /// and wakes the shard; after the shard has stopped it runs on the thread pool instead, so nothing waits forever.
+    /// </summary>
+    internal void Post(in WorkItem item)
+    {
+        if (t_current == this)
+        {
+            _runQueue.Enqueue(item);
+            return;
+        }
+
+        lock (_externalGate)
+        {
+            if (!_exited)
+            {
+                _external.Enqueue(item);
+                Interlocked.MemoryBarrier();
+                Wake();
+                return;
+            }
+        }
+
+        WorkItem late = item;
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Invoke(), late, preferLocal: false);
+    }
+
+    /// <summary>Delivers a message to this shard from a thread that is not one of the runtime's shards.</summary>
+    internal void PostMessage(ShardMessage message)
+    {
+        lock (_externalGate)
+        {
+            if (!_exited)
+            {
+                _external.Enqueue(new WorkItem(s_dispatchMessage, message));
+                Interlocked.MemoryBarrier();
+                Wake();
+                return;
+            }
+        }
+
+        message.Reject(this, Stopped());
+    }
+
+    /// <summary>
+    /// Sends a message from this shard (the calling thread) to <paramref name="target"/>: batched in the outgoing
+    /// buffer and handed over when the tick ends. To itself, it is queued on the run queue.
+    /// </summary>
+    internal void Send(Shard target, ShardMessage message)
+    {
+        if (target == this)
+        {
+            _runQueue.Enqueue(new WorkItem(s_dispatchMessage, message));
+            return;
+        }
+
+        _pendingOut[target.Id].Enqueue(message);
+        _anyPendingOut = true;
+    }
+
+    /// <summary>Wakes the shard if it sleeps in the kernel. Callers publish their work before calling (full fence).</summary>
+    internal void Wake()
+    {
+        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
+        {
+            Interlocked.Increment(ref _stats.Wakeups);
+            Internal.Linux.EventFd.Signal(_eventFd);
+        }
+    }
+
+    internal bool IsRejecting => _rejecting;
+
+    internal ObjectDisposedException Stopped() => new(nameof(MinissRuntime), $"The Miniss runtime is stopping; shard {Id} accepts no new work.");
+
+    private void Dispatch(ShardMessage message)
+    {
+        if (_rejecting)
+        {
+            message.Reject(this, Stopped());
+        }
+        else
+        {
+            message.Execute(this);
+        }
+    }
+
+    private void EnsureCurrent()
+    {
+        if (t_current != this)
+        {
+            ThrowNotCurrent();
+        }
+    }
+
+    private void ThrowNotCurrent() =>
+        throw new InvalidOperationException($"This must be called on shard {Id}; use MinissRuntime.SubmitTo to run code there.");
+
+    /// <inheritdoc/>
+    public override string ToString() => $"miniss-shard-{Id} (cpu {Cpu})";
+
+    /// <summary>Counters written by the shard's own thread (and the stall detector), read by anyone.</summary>
+    private struct Counters
+    {
+        public long Ticks;
+        public long TasksRun;
+        public long IoCompletions;
+        public long MessagesReceived;
+        public long MessagesSent;
+        public long Sleeps;
+        public long Wakeups;
+        public long SystemCalls;
+        public long TimersFired;
+        public long Stalls;
+        public long UnhandledExceptions;
+    }
+}
