@@ -13,7 +13,8 @@ namespace Miniss.BindGen;
 /// </summary>
 internal sealed class BindingsWriter(string headersRoot)
 {
-    private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
+    // Case-insensitive: on macOS and Windows file systems Foo.cs and foo.cs are one file.
+    private readonly Dictionary<string, string> _owners = new(StringComparer.OrdinalIgnoreCase);
     private readonly string _repositoryRoot = Path.GetDirectoryName(Path.GetFullPath(headersRoot).TrimEnd(Path.DirectorySeparatorChar))!;
 
     /// <summary>Generates every file, keyed by its path relative to the output folder (forward slashes).</summary>
@@ -153,7 +154,9 @@ internal sealed class BindingsWriter(string headersRoot)
 
             if (values.Any(v => v.Constant.CSharpType != constant.CSharpType))
             {
-                throw new BindGenException($"{recipe.RecipePath}: constant '{constant.Name}' has a different C type per target; give it one type in the header.");
+                throw new BindGenException(
+                    $"{recipe.RecipePath}: constant '{constant.Name}' (C type {constant.CType}) maps to different C# types per target " +
+                    $"({string.Join(", ", values.Select(v => $"{v.Target}: {v.Constant.CSharpType}"))}); give it a type of fixed signedness in the header.");
             }
 
             if (common.Length > 0)
@@ -238,7 +241,7 @@ internal sealed class BindingsWriter(string headersRoot)
     {
         if (!_owners.TryAdd(path, recipe.RecipePath))
         {
-            if (_owners[path] == recipe.RecipePath && files[path] == content)
+            if (_owners[path] == recipe.RecipePath && files.TryGetValue(path, out string? same) && same == content)
             {
                 return;
             }
@@ -277,7 +280,8 @@ internal sealed class BindingsWriter(string headersRoot)
             File.WriteAllText(path, content);
         }
 
-        foreach (string directory in Directory.GetDirectories(outputRoot, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length))
+        string[] directories = Directory.Exists(outputRoot) ? Directory.GetDirectories(outputRoot, "*", SearchOption.AllDirectories) : [];
+        foreach (string directory in directories.OrderByDescending(d => d.Length))
         {
             if (Directory.GetFileSystemEntries(directory).Length == 0)
             {

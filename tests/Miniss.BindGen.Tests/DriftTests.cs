@@ -142,6 +142,25 @@ public sealed class DriftTests
     }
 
     [Test]
+    public void Generation_removes_an_architecture_folder_it_emptied()
+    {
+        string[] both = [BindGenTree.X64, BindGenTree.Arm64];
+        _tree.WriteHeader("drift.h", "#if defined(__x86_64__)\n#define DRIFT_A 1\n#else\n#define DRIFT_A 2\n#endif\n");
+        _tree.WriteRecipe("drift", "Drift", targets: both, constants: ["DRIFT_*"]);
+        Assert.That(_tree.Generate().ExitCode, Is.Zero);
+        Assert.That(_tree.OutputFiles(), Is.EqualTo(new[] { "Linux/Arm64/Drift.cs", "Linux/Drift.cs", "Linux/X64/Drift.cs" }));
+
+        _tree.WriteHeader("drift.h", "#define DRIFT_A 1\n");
+        BindGenResult result = _tree.Generate();
+
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        Assert.That(_tree.OutputFiles(), Is.EqualTo(new[] { "Linux/Drift.cs" }));
+        Assert.That(Directory.Exists(_tree.OutputPath("Linux/X64")), Is.False, "the emptied X64 folder is removed");
+        Assert.That(Directory.Exists(_tree.OutputPath("Linux/Arm64")), Is.False, "the emptied Arm64 folder is removed");
+        Assert.That(_tree.Verify().ExitCode, Is.Zero);
+    }
+
+    [Test]
     public void Manual_files_are_kept_by_generation_and_ignored_by_verify()
     {
         const string manual = "// written by hand\npartial class Drift { }\n";

@@ -168,6 +168,17 @@ public sealed class EmissionTests
     }
 
     [Test]
+    public void A_plain_char_constant_keeps_the_signedness_of_char_on_its_only_target()
+    {
+        _tree.WriteHeader("chr.h", "#define X_A ((char)-1)\n");
+        _tree.WriteRecipe("chr", "Chr", targets: [BindGenTree.X64], constants: ["X_A"]);
+
+        string text = GenerateAndRead("Linux/Chr.cs");
+
+        Assert.That(text, Does.Contain("    [NativeTypeName(\"char\")]\n    public const sbyte X_A = -1;\n"), "char is signed on x86_64");
+    }
+
+    [Test]
     public void Enumerators_become_constants_of_the_enum_integer_type()
     {
         _tree.WriteHeader("modes.h", "enum mode { MODE_READ = 1, MODE_BACK = -2 };\nenum big { MODE_HUGE = 0x100000000ULL };\n");
@@ -346,6 +357,37 @@ public sealed class EmissionTests
             Assert.That(text, Does.Not.Contain(_tree.Root), file);
             Assert.That(text, Does.Not.Contain(Path.GetTempPath()), file);
             Assert.That(text, Does.Not.Contain("\r"), $"{file}: line endings are \\n on every machine");
+        }
+    }
+
+    [Test]
+    public void Unnamed_types_are_spelled_without_the_path_of_their_header()
+    {
+        _tree.WriteHeader(
+            "anon.h",
+            "struct s { enum { E_A } kind; struct { int a; } *p; };\n" +
+            "#pragma clang diagnostic ignored \"-Wvisibility\"\n" +
+            "int anon_set(struct s *target, enum { MODE_A, MODE_B } mode);\n" +
+            "enum { R_A } anon_get(void);\n");
+        _tree.WriteRecipe("anon", "Anon", targets: s_both, records: ["s"], functions: ["anon_set", "anon_get"]);
+
+        BindGenResult result = _tree.Generate();
+
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        Assert.That(_tree.OutputFiles(), Is.EqualTo(new[] { "Linux/Anon.cs", "Linux/s.cs" }));
+        string record = _tree.Read("Linux/s.cs");
+        Assert.That(record, Does.Contain("[NativeTypeName(\"enum (unnamed)\")]\n    public uint kind;"));
+        Assert.That(record, Does.Contain("[NativeTypeName(\"struct (unnamed) *\")]\n    public void* p;"));
+        string functions = _tree.Read("Linux/Anon.cs");
+        Assert.That(functions, Does.Contain("[NativeTypeName(\"enum (unnamed)\")] uint mode);"));
+        Assert.That(functions, Does.Contain("<c>int anon_set(struct s * target, enum (unnamed) mode)</c>"));
+        Assert.That(functions, Does.Contain("<c>enum (unnamed) anon_get()</c>"));
+        foreach (string file in _tree.OutputFiles())
+        {
+            string text = _tree.Read(file);
+            Assert.That(text, Does.Not.Contain(_tree.Root), file);
+            Assert.That(text, Does.Not.Contain(Path.GetTempPath()), file);
+            Assert.That(text, Does.Not.Contain("anon.h:"), $"{file}: no header position");
         }
     }
 

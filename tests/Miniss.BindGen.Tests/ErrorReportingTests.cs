@@ -180,6 +180,68 @@ public sealed class ErrorReportingTests
     }
 
     [Test]
+    public void A_plain_char_constant_whose_signedness_differs_per_target_is_an_error_naming_the_constant()
+    {
+        // char is signed on x86_64 (sbyte) and unsigned on Linux aarch64 (byte): no one C# type fits both.
+        _tree.WriteHeader("chr.h", "#define X_OK 1\n#define X_A ((char)-1)\n");
+        _tree.WriteRecipe("chr", "Chr", targets: [BindGenTree.X64, BindGenTree.Arm64], constants: ["X_*"]);
+
+        BindGenResult result = _tree.Generate();
+
+        AssertCleanError(result);
+        Assert.That(result.Error, Does.Contain("chr.recipe.json: constant 'X_A' (C type char) maps to different C# types per target (x86_64-linux-gnu: sbyte, aarch64-linux-gnu: byte)"));
+        Assert.That(result.Error, Does.Not.Contain("X_OK"), "only the faulty constant is named");
+        Assert.That(Directory.Exists(_tree.OutputRoot), Is.False, "nothing is written");
+    }
+
+    [Test]
+    public void Two_recipes_of_one_family_with_the_same_class_are_an_error_naming_both()
+    {
+        _tree.WriteHeader("first.h", "#define FIRST_A 1\n");
+        _tree.WriteRecipe("first", "Same", constants: ["FIRST_*"]);
+        _tree.WriteHeader("second.h", "#define SECOND_A 2\n");
+        _tree.WriteRecipe("second", "Same", constants: ["SECOND_*"]);
+
+        BindGenResult result = _tree.Generate();
+
+        AssertCleanError(result);
+        Assert.That(result.Error, Does.Contain("first.recipe.json"));
+        Assert.That(result.Error, Does.Contain("second.recipe.json"));
+        Assert.That(result.Error, Does.Contain("Linux/Same.cs"), "names the file both would write");
+        Assert.That(Directory.Exists(_tree.OutputRoot), Is.False, "nothing is written");
+    }
+
+    [Test]
+    public void A_record_named_like_its_recipe_class_is_an_error_naming_the_recipe()
+    {
+        _tree.WriteHeader("clash.h", "struct Clash { int a; };\n#define CLASH_A 1\n");
+        _tree.WriteRecipe("clash", "Clash", records: ["Clash"], constants: ["CLASH_*"]);
+
+        BindGenResult result = _tree.Generate();
+
+        AssertCleanError(result);
+        Assert.That(result.Error, Does.Contain("clash.recipe.json"));
+        Assert.That(result.Error, Does.Contain("Linux/Clash.cs"), "names the file both would write");
+        Assert.That(Directory.Exists(_tree.OutputRoot), Is.False, "nothing is written");
+    }
+
+    [Test]
+    public void A_record_of_one_recipe_named_like_the_class_of_another_is_an_error_naming_both()
+    {
+        _tree.WriteHeader("holder.h", "struct Other { int a; };\n");
+        _tree.WriteRecipe("holder", "Holder", records: ["Other"]);
+        _tree.WriteHeader("other.h", "#define OTHER_A 1\n");
+        _tree.WriteRecipe("other", "Other", constants: ["OTHER_*"]);
+
+        BindGenResult result = _tree.Generate();
+
+        AssertCleanError(result);
+        Assert.That(result.Error, Does.Contain("holder.recipe.json"));
+        Assert.That(result.Error, Does.Contain("other.recipe.json"));
+        Assert.That(result.Error, Does.Contain("Linux/Other.cs"));
+    }
+
+    [Test]
     public void A_headers_folder_that_does_not_exist_is_an_error()
     {
         string missing = Path.Combine(_tree.Root, "no-such-folder");
