@@ -275,7 +275,7 @@ public sealed partial class Shard
                 return;
             }
 
-            Thread.SpinWait(8);
+            Thread.SpinWait(1);
         }
 
         // Announce the sleep, then look once more: a sender that published before seeing the flag is found here,
