@@ -44,6 +44,8 @@ ssize_t pread(int fd, void *buffer, size_t count, off_t offset);
 ssize_t pwrite(int fd, const void *buffer, size_t count, off_t offset);
 ssize_t readv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt);
+ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset);
+ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset);
 int fsync(int fd);
 int fdatasync(int fd);
 int fallocate(int fd, int mode, off_t offset, off_t length);
@@ -65,6 +67,8 @@ int getsockopt(int fd, int level, int name, void *value, socklen_t *length);
 int getsockname(int fd, struct sockaddr *address, socklen_t *length);
 int getpeername(int fd, struct sockaddr *address, socklen_t *length);
 int shutdown(int fd, int how);
+ssize_t recv(int fd, void *buffer, size_t length, int flags);
+ssize_t send(int fd, const void *buffer, size_t length, int flags);
 
 /* ---- epoll ---------------------------------------------------------------------------------------------------- */
 

@@ -226,15 +226,21 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         return outcome;
     }
 
+    /// <summary>
+    /// Runs an I/O operation on shard <paramref name="shard"/>, the shard that owns the resource, and brings its result
+    /// back by message (the specification's <c>CrossCpuMessage.SubmitIo</c>): no I/O state is shared between shards.
+    /// </summary>
+    public ValueTask<T> SubmitIo<T>(int shard, Func<ValueTask<T>> operation) => SubmitTo(shard, operation);
+
     /// <summary>Runs asynchronous <paramref name="work"/> without a result on shard <paramref name="shard"/>.</summary>
     public async ValueTask SubmitTo(int shard, Func<ValueTask> work)
     {
         ArgumentNullException.ThrowIfNull(work);
         await SubmitTo(shard, async () =>
         {
-            await work().ConfigureAwait(false);
+            await work().ConfigureAwait(true);
             return true;
-        }).ConfigureAwait(false);
+        }).ConfigureAwait(true);
     }
 
     /// <summary>Runs <paramref name="work"/> without a result on shard <paramref name="shard"/>.</summary>
@@ -245,7 +251,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         {
             work();
             return true;
-        }).ConfigureAwait(false);
+        }).ConfigureAwait(true);
     }
 
     /// <summary>Runs <paramref name="work"/> on every shard at once and waits for all; exceptions are collected
@@ -266,7 +272,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         {
             try
             {
-                await task.ConfigureAwait(false);
+                await task.ConfigureAwait(true);
             }
             catch (Exception e)
             {
@@ -298,7 +304,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         {
             try
             {
-                results[i] = await pending[i].ConfigureAwait(false);
+                results[i] = await pending[i].ConfigureAwait(true);
             }
             catch (Exception e)
             {
@@ -376,6 +382,14 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             {
                 Log.PinningRefused(logger, shard.Id, shard.Cpu, ErrnoNames.Describe(errno));
             }
+        }
+    }
+
+    internal void ReportDirectIoRefused(string path)
+    {
+        if (_options.Logger is { } logger)
+        {
+            Log.DirectIoRefused(logger, path);
         }
     }
 

@@ -1,11 +1,16 @@
+using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 using Miniss.Bindings.Linux;
 using Miniss.IO;
+using Miniss.IO.Catalog;
+using Miniss.IO.Uring;
 
 namespace Miniss;
 
-// I/O on the shard's ring: each operation in flight holds a pooled IoPromise from the shard's slot table.
+// I/O on the shard's ring: each operation in flight holds a pooled IoPromise from the shard's slot table. The
+// members below are what the code generated from the operation catalog calls.
 public sealed partial class Shard
 {
     private readonly List<IoPromise> _ioSlots = [];
@@ -15,34 +20,100 @@ public sealed partial class Shard
     /// Sends a no-op through this shard's io_uring ring and completes with 0 when its completion comes back: the
     /// cost of one operation's round trip. Must be called on this shard; allocates nothing in steady state.
     /// </summary>
-    /// <exception cref="System.InvalidOperationException">Called from another thread than this shard's.</exception>
-    /// <exception cref="System.ObjectDisposedException">The runtime is stopping (the await throws).</exception>
-    public unsafe ValueTask<int> NopAsync()
+    /// <exception cref="InvalidOperationException">Called from another thread than this shard's.</exception>
+    /// <exception cref="ObjectDisposedException">The runtime is stopping (the await throws).</exception>
+    public ValueTask<int> NopAsync()
     {
         EnsureCurrent();
+        return IoOperations.NopAsync();
+    }
+
+    /// <summary>The shard of the calling thread, for an I/O operation.</summary>
+    /// <exception cref="InvalidOperationException">The caller is not on a shard.</exception>
+    internal static Shard CurrentForIo() =>
+        t_current ?? throw new InvalidOperationException("Miniss I/O operations run on a shard; use MinissRuntime.SubmitTo to get onto one.");
+
+    /// <summary>
+    /// Starts an operation: a promise from the pool, or, when the runtime is stopping or the token is already
+    /// cancelled, the completed <paramref name="early"/> result to return instead.
+    /// </summary>
+    internal bool TryBeginIo(string operation, IoDomain domain, CancellationToken cancellationToken, out IoPromise promise, out ValueTask<int> early)
+    {
         if (_rejecting)
         {
-            return ValueTask.FromException<int>(Stopped());
+            promise = null!;
+            early = ValueTask.FromException<int>(Stopped());
+            return false;
         }
 
-        IoPromise promise = RentIo("NOP");
-        io_uring_sqe* sqe = _ring!.NextSqe();
-        sqe->opcode = IoUring.IORING_OP_NOP;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            promise = null!;
+            early = ValueTask.FromCanceled<int>(cancellationToken);
+            return false;
+        }
+
+        if (!_freeIo.TryPop(out IoPromise? pooled))
+        {
+            pooled = new IoPromise(this, _ioSlots.Count);
+            _ioSlots.Add(pooled);
+        }
+
+        pooled.Begin(operation, domain);
+        _inFlight++;
+        promise = pooled;
+        early = default;
+        return true;
+    }
+
+    /// <summary>The next SQE of this shard's ring (zeroed).</summary>
+    internal unsafe io_uring_sqe* NextSqe() => _ring!.NextSqe();
+
+    /// <summary>A timespec that lives as long as the SQE just taken.</summary>
+    internal unsafe __kernel_timespec* TimespecOfLastSqe() => _ring!.TimespecOfLastSqe();
+
+    /// <summary>Finishes an operation's SQE and hands its await to the caller. The SQE reaches the kernel with the
+    /// tick's batch.</summary>
+    internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken)
+    {
         sqe->user_data = promise.UserData;
+        if (cancellationToken.CanBeCanceled)
+        {
+            promise.WatchToken(cancellationToken);
+        }
+
         return new ValueTask<int>(promise, promise.Version);
     }
 
-    private IoPromise RentIo(string operation)
+    /// <summary>As <see cref="Launch"/>, for operations without a result.</summary>
+    internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken)
     {
-        if (!_freeIo.TryPop(out IoPromise? promise))
+        sqe->user_data = promise.UserData;
+        if (cancellationToken.CanBeCanceled)
         {
-            promise = new IoPromise(this, _ioSlots.Count);
-            _ioSlots.Add(promise);
+            promise.WatchToken(cancellationToken);
         }
 
-        promise.Begin(operation);
-        _inFlight++;
-        return promise;
+        return new ValueTask(promise, promise.Version);
+    }
+
+    /// <summary>An operation failed while its SQE was being prepared (a closed handle, say): it never reached the
+    /// kernel; its await throws <paramref name="error"/>.</summary>
+    internal ValueTask<int> AbandonIo(IoPromise promise, Exception error)
+    {
+        _inFlight--;
+        promise.Abandon(error);
+        return new ValueTask<int>(promise, promise.Version);
+    }
+
+    /// <summary>Asks the kernel to cancel the operation with <paramref name="userData"/> (best effort).</summary>
+    internal unsafe void SubmitCancel(ulong userData)
+    {
+        io_uring_sqe* sqe = _ring!.NextSqe();
+        sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
+        sqe->fd = -1;
+        sqe->addr = userData;
+        sqe->user_data = IoUringBackend.InternalUserData;
     }
 
     internal void ReleaseIo(IoPromise promise) => _freeIo.Push(promise);
@@ -51,7 +122,7 @@ public sealed partial class Shard
     {
         int slot = (int)(uint)completion.UserData;
         short version = (short)(ushort)(completion.UserData >> 32);
-        if ((uint)slot >= (uint)_ioSlots.Count || _ioSlots[slot].Version != version)
+        if ((uint)slot >= (uint)_ioSlots.Count || _ioSlots[slot].Version != version || !_ioSlots[slot].InFlight)
         {
             return;
         }

@@ -52,7 +52,7 @@ public sealed class ShardPeriodicTimer : IDisposable
             : stop.Token;
         try
         {
-            await _shard.ArmTimer(deadline, token).ConfigureAwait(false);
+            await _shard.ArmTimer(deadline, token).ConfigureAwait(true);
             return true;
         }
         catch (OperationCanceledException) when (_stop is null && !cancellationToken.IsCancellationRequested)

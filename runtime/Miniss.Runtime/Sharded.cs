@@ -27,7 +27,7 @@ public sealed class Sharded<T> : IAsyncDisposable where T : class
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(factory);
-        T[] instances = await runtime.InvokeOnAll(() => factory(Shard.Current!)).ConfigureAwait(false);
+        T[] instances = await runtime.InvokeOnAll(() => factory(Shard.Current!)).ConfigureAwait(true);
         return new Sharded<T>(runtime, instances);
     }
 
@@ -72,7 +72,7 @@ public sealed class Sharded<T> : IAsyncDisposable where T : class
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(reduce);
         ObjectDisposedException.ThrowIf(_stopped, this);
-        TMapped[] mapped = await _runtime.InvokeOnAll(() => map(Local)).ConfigureAwait(false);
+        TMapped[] mapped = await _runtime.InvokeOnAll(() => map(Local)).ConfigureAwait(true);
         TResult result = seed;
         foreach (TMapped value in mapped)
         {
@@ -96,13 +96,13 @@ public sealed class Sharded<T> : IAsyncDisposable where T : class
             switch (_instances[Shard.Current!.Id])
             {
                 case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(true);
                     break;
                 case IDisposable disposable:
                     disposable.Dispose();
                     break;
             }
-        }).ConfigureAwait(false);
+        }).ConfigureAwait(true);
     }
 
     /// <inheritdoc cref="StopAsync"/>

@@ -15,6 +15,9 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Critical, "Miniss shard {Shard}: the loop failed and the shard stopped")]
     public static partial void LoopFailed(ILogger logger, Exception error, int shard);
 
+    [LoggerMessage(5, LogLevel.Warning, "Miniss: the file system of '{Path}' refuses O_DIRECT; DmaFile falls back to buffered I/O")]
+    public static partial void DirectIoRefused(ILogger logger, string path);
+
     [LoggerMessage(4, LogLevel.Warning, "Miniss shard {Shard} stalled: one task has kept it busy for {Milliseconds:F1} ms")]
     public static partial void Stall(ILogger logger, int shard, double milliseconds);
 }

@@ -1,23 +1,46 @@
 using System;
-using System.IO;
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
-using Miniss.Bindings.Linux;
-using Miniss.Internal;
+using Miniss.IO.Catalog;
 using Miniss.Scheduling;
 
 namespace Miniss.IO;
 
 /// <summary>
-/// A pooled completion object for one operation in flight on a shard's ring: its slot in the shard's table and its
-/// version together are the SQE's user data, so a completion finds its promise without a lookup structure, and a
-/// stale completion (a slot since reused) is recognised and ignored.
+/// A pooled completion object for one operation in flight on a shard's ring (the specification's IoHandle and
+/// IoFuture in one): its slot in the shard's table and its version together are the SQE's user data, so a completion
+/// finds its promise without a lookup structure, and a stale completion is recognised and ignored.
 /// </summary>
+/// <remarks>
+/// <code>
+///   rented ──Launch──► Submitted ──CQE res ≥ 0──► Completed
+///                          ├──────CQE -ECANCELED──► Cancelled   (OperationCanceledException)
+///                          └──────CQE -errno──────► Failed      (IOException, SocketException...)
+///   every end state ──GetResult──► back to the pool (version + 1: stale handles and double awaits are reported)
+/// </code>
+/// What the kernel may still read or write (a pinned buffer, a path, a referenced file descriptor) is held here
+/// and released when the kernel's completion arrives, never before: the await completes only then, even when the
+/// operation was cancelled.
+/// </remarks>
 internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
 {
+    private static readonly Action<object?> s_onTokenCancelled = OnTokenCancelled;
+    private static readonly Action<object?> s_submitCancel = static request => ((CancelRequest)request!).Submit();
+
     private readonly Shard _owner;
     private LocalPromiseCore<int> _core;
     private string _operation = string.Empty;
+    private IoDomain _domain;
+    private string? _path;
+    private int _expectedErrno;
+    private MemoryHandle _pin;
+    private SafeHandle? _handle;
+    private unsafe byte* _native;
+    private CancellationTokenRegistration _registration;
 
     public IoPromise(Shard owner, int slot)
     {
@@ -29,24 +52,91 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
 
     public short Version => _core.Version;
 
+    /// <summary>Whether the operation was submitted and its completion has not arrived yet.</summary>
+    public bool InFlight { get; private set; }
+
     public ulong UserData => ((ulong)(ushort)_core.Version << 32) | (uint)Slot;
 
-    public void Begin(string operation) => _operation = operation;
+    public void Begin(string operation, IoDomain domain)
+    {
+        _operation = operation;
+        _domain = domain;
+        _expectedErrno = 0;
+        InFlight = true;
+    }
 
-    /// <summary>Completes with the kernel's result: non-negative is success, <c>-errno</c> a failure.</summary>
+    /// <summary>Reports <c>-errno</c> as success (0): a timeout's <c>ETIME</c> is its normal end.</summary>
+    public void ExpectErrno(int errno) => _expectedErrno = errno;
+
+    /// <summary>Keeps a pinned buffer until the completion.</summary>
+    public void Hold(MemoryHandle pin) => _pin = pin;
+
+    /// <summary>Keeps <paramref name="handle"/> referenced until the completion, so its descriptor number cannot be
+    /// closed and reused under the operation; returns the descriptor.</summary>
+    /// <exception cref="ObjectDisposedException">The handle is already closed.</exception>
+    public int HoldHandle(SafeHandle handle)
+    {
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        _handle = handle;
+        return (int)handle.DangerousGetHandle();
+    }
+
+    /// <summary>Copies <paramref name="path"/> to native NUL-terminated UTF-8 kept until the completion.</summary>
+    public unsafe byte* HoldPath(string path)
+    {
+        int length = Encoding.UTF8.GetByteCount(path);
+        _native = (byte*)NativeMemory.Alloc((nuint)length + 1);
+        Encoding.UTF8.GetBytes(path, new Span<byte>(_native, length));
+        _native[length] = 0;
+        _path = path;
+        return _native;
+    }
+
+    /// <summary>Watches <paramref name="token"/>: its cancellation asks the kernel to cancel the operation.</summary>
+    public void WatchToken(CancellationToken token) =>
+        _registration = token.UnsafeRegister(s_onTokenCancelled, new CancelRequest(this, _core.Version));
+
+    /// <summary>The kernel's completion: releases what the kernel held, then completes the await with the result
+    /// (non-negative) or the exception for <c>-errno</c>.</summary>
     public void Complete(int result)
     {
-        if (result >= 0)
+        InFlight = false;
+        ReleaseResources();
+        if (result >= 0 || (_expectedErrno != 0 && result == -_expectedErrno))
         {
-            _core.SetResult(_owner, result);
-        }
-        else if (result == -Errno.ECANCELED)
-        {
-            _core.SetException(_owner, new OperationCanceledException($"{_operation} was cancelled."));
+            _core.SetResult(_owner, Math.Max(result, 0));
         }
         else
         {
-            _core.SetException(_owner, new IOException($"{_operation} failed: {ErrnoNames.Describe(-result)}", -result));
+            _core.SetException(_owner, IoErrors.Create(-result, _operation, _domain, _path));
+        }
+    }
+
+    /// <summary>The operation never reached the kernel (it failed while being prepared): release and fail it.</summary>
+    public void Abandon(Exception error)
+    {
+        InFlight = false;
+        ReleaseResources();
+        _core.SetException(_owner, error);
+    }
+
+    private unsafe void ReleaseResources()
+    {
+        _registration.Unregister();
+        _registration = default;
+        _pin.Dispose();
+        _pin = default;
+        if (_handle is not null)
+        {
+            _handle.DangerousRelease();
+            _handle = null;
+        }
+
+        if (_native != null)
+        {
+            NativeMemory.Free(_native);
+            _native = null;
         }
     }
 
@@ -59,6 +149,7 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
         finally
         {
             _core.Reset();
+            _path = null;
             _owner.ReleaseIo(this);
         }
     }
@@ -69,4 +160,20 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(_owner, continuation, state, token);
+
+    // The token may fire on any thread; the cancel request is submitted by the owning shard, and only if the promise
+    // is still the same operation (the version) and still in flight.
+    private static void OnTokenCancelled(object? state) =>
+        ((CancelRequest)state!).Promise._owner.Post(new WorkItem(s_submitCancel, state));
+
+    private sealed record CancelRequest(IoPromise Promise, short Version)
+    {
+        public void Submit()
+        {
+            if (Promise._core.Version == Version && Promise.InFlight)
+            {
+                Promise._owner.SubmitCancel(Promise.UserData);
+            }
+        }
+    }
 }

@@ -83,6 +83,14 @@ public static unsafe partial class Libc
     [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial nint writev(int fd, [NativeTypeName("const struct iovec *")] iovec* iov, int iovcnt);
 
+    /// <summary><c>ssize_t preadv(int fd, const struct iovec * iov, int iovcnt, off_t offset)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    public static partial nint preadv(int fd, [NativeTypeName("const struct iovec *")] iovec* iov, int iovcnt, [NativeTypeName("off_t")] nint offset);
+
+    /// <summary><c>ssize_t pwritev(int fd, const struct iovec * iov, int iovcnt, off_t offset)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    public static partial nint pwritev(int fd, [NativeTypeName("const struct iovec *")] iovec* iov, int iovcnt, [NativeTypeName("off_t")] nint offset);
+
     /// <summary><c>int fsync(int fd)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
     [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int fsync(int fd);
@@ -154,6 +162,14 @@ public static unsafe partial class Libc
     /// <summary><c>int shutdown(int fd, int how)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
     [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int shutdown(int fd, int how);
+
+    /// <summary><c>ssize_t recv(int fd, void * buffer, size_t length, int flags)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    public static partial nint recv(int fd, [NativeTypeName("void *")] void* buffer, [NativeTypeName("size_t")] nuint length, int flags);
+
+    /// <summary><c>ssize_t send(int fd, const void * buffer, size_t length, int flags)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    public static partial nint send(int fd, [NativeTypeName("const void *")] void* buffer, [NativeTypeName("size_t")] nuint length, int flags);
 
     /// <summary><c>int epoll_create1(int flags)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
     [LibraryImport("libc.so.6", SetLastError = true)]

@@ -1,0 +1,269 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Miniss.Generators;
+
+public sealed partial class IoOperationGenerator
+{
+    /// <summary>Reads one [IoOperation] declaration into a model (no symbols kept) and the diagnostics it earns.</summary>
+    internal static class Parser
+    {
+        private const string CatalogNamespace = "Miniss.IO.Catalog.";
+        private const string SqeType = "Miniss.Bindings.Linux.io_uring_sqe";
+        private const string LibcType = "Miniss.Bindings.Linux.Libc";
+        private static readonly SymbolDisplayFormat s_fullyQualified = SymbolDisplayFormat.FullyQualifiedFormat
+            .WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.UseSpecialTypes | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+        public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var method = (IMethodSymbol)context.TargetSymbol;
+            var syntax = (MethodDeclarationSyntax)context.TargetNode;
+            var diagnostics = new List<DiagnosticInfo>();
+            Compilation compilation = context.SemanticModel.Compilation;
+            LocationInfo? where = LocationInfo.From(syntax.Identifier.GetLocation());
+
+            void Report(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments) =>
+                diagnostics.Add(new DiagnosticInfo(descriptor.Id, location ?? where, EquatableArray.From(arguments)));
+
+            INamedTypeSymbol type = method.ContainingType;
+            bool typeIsPartial = type.DeclaringSyntaxReferences.All(r =>
+                r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t && t.Modifiers.Any(m => m.Text == "partial"));
+            if (!method.IsStatic || !method.IsPartialDefinition || !typeIsPartial
+                || syntax.Body is not null || syntax.ExpressionBody is not null || type.ContainingType is not null)
+            {
+                Report(Diagnostics.NotStaticPartial, null, method.Name);
+                return Result(null, diagnostics);
+            }
+
+            string returnType = method.ReturnType.ToDisplayString(s_fullyQualified);
+            bool returnsValue = returnType == "global::System.Threading.Tasks.ValueTask<int>";
+            if (!returnsValue && returnType != "global::System.Threading.Tasks.ValueTask")
+            {
+                Report(Diagnostics.WrongReturnType, null, method.Name, method.ReturnType.ToDisplayString());
+                return Result(null, diagnostics);
+            }
+
+            AttributeData attribute = context.Attributes[0];
+            int opcode = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int op ? op : 0;
+            string name = Named(attribute, "Name") as string is { Length: > 0 } given ? given : method.Name;
+            int resultKind = Named(attribute, "Result") as int? ?? 0;
+            int domain = Named(attribute, "Domain") as int? ?? 0;
+            int readiness = Named(attribute, "Readiness") as int? ?? 0;
+            int expectedErrno = Named(attribute, "ExpectedErrno") as int? ?? 0;
+            string? syscall = Named(attribute, "Syscall") as string;
+
+            Dictionary<string, string> sqeFields = SqeFields(compilation);
+            var usedFields = new HashSet<string> { "opcode", "user_data" };
+            var roles = new HashSet<ParameterRole>();
+            var parameters = new List<ParameterModel>();
+            foreach (IParameterSymbol parameter in method.Parameters)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                LocationInfo? at = LocationInfo.From(parameter.Locations.FirstOrDefault());
+                string parameterType = parameter.Type.ToDisplayString(s_fullyQualified);
+                string? defaultValue = parameter.HasExplicitDefaultValue ? "default" : null;
+                ImmutableArray<AttributeData> attributes = parameter.GetAttributes();
+                AttributeData? sqe = Find(attributes, "SqeAttribute");
+                bool sqeOnly = Find(attributes, "SqeOnlyAttribute") is not null;
+                ParameterRole? role =
+                    Find(attributes, "FdAttribute") is not null ? (parameterType == "int" ? ParameterRole.FdInt : ParameterRole.FdHandle)
+                    : Find(attributes, "BufferAttribute") is not null ? ParameterRole.Buffer
+                    : Find(attributes, "PathAttribute") is not null ? ParameterRole.Path
+                    : Find(attributes, "TimespecAttribute") is not null ? ParameterRole.Timespec
+                    : sqe is not null ? ParameterRole.Sqe
+                    : parameterType == "global::System.Threading.CancellationToken" ? ParameterRole.CancellationToken
+                    : null;
+                if (role is null)
+                {
+                    Report(Diagnostics.UnmappedParameter, at, parameter.Name);
+                    continue;
+                }
+
+                if (role != ParameterRole.Sqe && !roles.Add(role == ParameterRole.FdInt ? ParameterRole.FdHandle : role.Value))
+                {
+                    Report(Diagnostics.DuplicateRole, at, method.Name, role.Value.ToString());
+                    continue;
+                }
+
+                string? expected = role switch
+                {
+                    ParameterRole.FdHandle when !InheritsFrom(parameter.Type, "System.Runtime.InteropServices.SafeHandle") => "int or a SafeHandle",
+                    ParameterRole.Buffer when parameterType is not ("global::System.Memory<byte>" or "global::System.ReadOnlyMemory<byte>") => "Memory<byte> or ReadOnlyMemory<byte>",
+                    ParameterRole.Path when parameterType != "string" => "string",
+                    ParameterRole.Timespec when parameterType != "global::System.TimeSpan" => "TimeSpan",
+                    ParameterRole.Sqe when !IsIntegral(parameter.Type) => "an integer, nint or pointer type",
+                    _ => null,
+                };
+                if (expected is not null)
+                {
+                    Report(Diagnostics.WrongParameterType, at, parameter.Name, role.Value.ToString(), parameter.Type.ToDisplayString(), expected);
+                    continue;
+                }
+
+                string? field = null;
+                string? fieldType = null;
+                IEnumerable<string> claimed = role switch
+                {
+                    ParameterRole.FdInt or ParameterRole.FdHandle => ["fd"],
+                    ParameterRole.Buffer => ["addr", "len"],
+                    ParameterRole.Path or ParameterRole.Timespec => ["addr"],
+                    _ => [],
+                };
+                if (sqe is not null)
+                {
+                    field = sqe.ConstructorArguments.Length > 0 ? sqe.ConstructorArguments[0].Value as string : null;
+                    if (field is null || !sqeFields.TryGetValue(field, out fieldType))
+                    {
+                        Report(Diagnostics.UnknownSqeField, at, field ?? string.Empty, parameter.Name);
+                        continue;
+                    }
+
+                    claimed = [field];
+                }
+
+                foreach (string claim in claimed)
+                {
+                    if (!usedFields.Add(claim))
+                    {
+                        Report(Diagnostics.FieldSetTwice, at, method.Name, claim);
+                    }
+                }
+
+                bool forSyscall = role is not (ParameterRole.CancellationToken or ParameterRole.Timespec) && !sqeOnly;
+                parameters.Add(new ParameterModel(parameter.Name, parameterType, role.Value, field, fieldType, forSyscall, defaultValue));
+            }
+
+            var fixedValues = new List<FixedValue>();
+            foreach (AttributeData value in method.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == CatalogNamespace + "SqeValueAttribute"))
+            {
+                string? field = value.ConstructorArguments.Length > 0 ? value.ConstructorArguments[0].Value as string : null;
+                long number = value.ConstructorArguments.Length > 1 ? System.Convert.ToInt64(value.ConstructorArguments[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+                if (field is null || !sqeFields.TryGetValue(field, out string? fieldType))
+                {
+                    Report(Diagnostics.UnknownSqeField, null, field ?? string.Empty, "SqeValue");
+                    continue;
+                }
+
+                if (!usedFields.Add(field))
+                {
+                    Report(Diagnostics.FieldSetTwice, null, method.Name, field);
+                    continue;
+                }
+
+                fixedValues.Add(new FixedValue(field, fieldType, number));
+            }
+
+            var syscallTypes = new List<string>();
+            string? syscallReturn = null;
+            if (readiness != 0 && string.IsNullOrEmpty(syscall))
+            {
+                Report(Diagnostics.ReadinessWithoutSyscall, null, method.Name, ReadinessName(readiness));
+            }
+            else if (!string.IsNullOrEmpty(syscall))
+            {
+                IMethodSymbol? target = compilation.GetTypeByMetadataName(LibcType)?.GetMembers(syscall!).OfType<IMethodSymbol>().FirstOrDefault();
+                int expectedArguments = parameters.Where(p => p.ForSyscall).Sum(p => p.Role == ParameterRole.Buffer ? 2 : 1);
+                if (target is null)
+                {
+                    Report(Diagnostics.BadSyscall, null, method.Name, $"Libc has no function '{syscall}'");
+                }
+                else if (target.Parameters.Length != expectedArguments)
+                {
+                    Report(Diagnostics.BadSyscall, null, method.Name,
+                        $"'{syscall}' takes {target.Parameters.Length} arguments but the operation supplies {expectedArguments} (a buffer counts as pointer and length; mark SQE-only parameters [SqeOnly])");
+                }
+                else if (parameters.Any(p => p.Role == ParameterRole.Timespec))
+                {
+                    Report(Diagnostics.BadSyscall, null, method.Name, "an operation with a [Timespec] parameter has no system call path");
+                }
+                else
+                {
+                    syscallTypes.AddRange(target.Parameters.Select(p => p.Type.ToDisplayString(s_fullyQualified)));
+                    syscallReturn = target.ReturnType.ToDisplayString(s_fullyQualified);
+                }
+            }
+
+            if (diagnostics.Count > 0)
+            {
+                return Result(null, diagnostics);
+            }
+
+            string ns = type.ContainingNamespace.IsGlobalNamespace ? string.Empty : type.ContainingNamespace.ToDisplayString();
+            string keyword = type.IsRecord ? "record" : type.TypeKind == TypeKind.Struct ? "struct" : "class";
+            string modifiers = string.Join(" ", syntax.Modifiers.Select(m => m.Text));
+            var model = new OperationModel(ns, type.Name, keyword, method.Name, modifiers, returnsValue, opcode, name, resultKind, domain,
+                readiness, expectedErrno, syscall, EquatableArray.From(syscallTypes), syscallReturn, EquatableArray.From(parameters),
+                EquatableArray.From(fixedValues));
+            return Result(model, diagnostics);
+        }
+
+        private static ParseResult Result(OperationModel? model, List<DiagnosticInfo> diagnostics) => new(model, EquatableArray.From(diagnostics));
+
+        private static object? Named(AttributeData attribute, string name)
+        {
+            foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+            {
+                if (argument.Key == name)
+                {
+                    return argument.Value.Value;
+                }
+            }
+
+            return null;
+        }
+
+        private static AttributeData? Find(ImmutableArray<AttributeData> attributes, string name) =>
+            attributes.FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == CatalogNamespace + name);
+
+        private static bool InheritsFrom(ITypeSymbol type, string baseName)
+        {
+            for (ITypeSymbol? current = type; current is not null; current = current.BaseType)
+            {
+                if (current.ToDisplayString() == baseName)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool IsIntegral(ITypeSymbol type) => type.TypeKind == TypeKind.Pointer || type.SpecialType is
+            SpecialType.System_Byte or SpecialType.System_SByte or SpecialType.System_Int16 or SpecialType.System_UInt16 or
+            SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or SpecialType.System_UInt64 or
+            SpecialType.System_IntPtr or SpecialType.System_UIntPtr;
+
+        /// <summary>The fields of the generated io_uring_sqe and their C# types, read from the compilation.</summary>
+        private static Dictionary<string, string> SqeFields(Compilation compilation)
+        {
+            var fields = new Dictionary<string, string>();
+            INamedTypeSymbol? sqe = compilation.GetTypeByMetadataName(SqeType);
+            if (sqe is null)
+            {
+                return fields;
+            }
+
+            foreach (IFieldSymbol field in sqe.GetMembers().OfType<IFieldSymbol>())
+            {
+                if (!field.IsStatic && field.DeclaredAccessibility == Accessibility.Public && IsIntegral(field.Type))
+                {
+                    fields[field.Name] = field.Type.ToDisplayString(s_fullyQualified);
+                }
+            }
+
+            return fields;
+        }
+
+        internal static string ReadinessName(int readiness) => readiness switch
+        {
+            1 => "Read",
+            2 => "Write",
+            3 => "Blocking",
+            _ => "None",
+        };
+    }
+}

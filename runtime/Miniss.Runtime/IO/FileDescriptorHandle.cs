@@ -1,0 +1,24 @@
+using System;
+using System.Runtime.InteropServices;
+using Miniss.Bindings.Linux;
+
+namespace Miniss.IO;
+
+/// <summary>
+/// Owns a file descriptor. Operations in flight keep it referenced, so disposing the handle while one is pending
+/// defers the <c>close</c> until the kernel's completion: the descriptor number is never reused under an operation.
+/// </summary>
+public sealed class FileDescriptorHandle : SafeHandle
+{
+    /// <summary>Takes ownership of <paramref name="fd"/>; the handle closes it.</summary>
+    public FileDescriptorHandle(int fd) : base(new IntPtr(-1), ownsHandle: true) => SetHandle(new IntPtr(fd));
+
+    /// <summary>The descriptor number (valid while the handle is open).</summary>
+    public int Descriptor => (int)DangerousGetHandle();
+
+    /// <inheritdoc/>
+    public override bool IsInvalid => (int)handle < 0;
+
+    /// <inheritdoc/>
+    protected override bool ReleaseHandle() => Libc.close((int)handle) == 0;
+}

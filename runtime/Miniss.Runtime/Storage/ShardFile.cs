@@ -1,0 +1,224 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Miniss.Bindings.Linux;
+using Miniss.IO;
+using Miniss.IO.Catalog;
+using LinuxFiles = Miniss.Bindings.Linux.Files;
+
+namespace Miniss.Storage;
+
+/// <summary>
+/// An open file whose operations run on the calling shard's io_uring ring: positional reads and writes (into user
+/// memory or vectored), flushes, allocation and size queries. Any shard of the runtime may use the file (the
+/// descriptor is process-wide and stays referenced while an operation is in flight, so disposing the file during
+/// one defers the close to its completion); every method must be called on a shard.
+/// </summary>
+public abstract class ShardFile : IDisposable, IAsyncDisposable
+{
+    private protected ShardFile(FileDescriptorHandle handle, string path)
+    {
+        Handle = handle;
+        Path = path;
+    }
+
+    /// <summary>The path the file was opened with.</summary>
+    public string Path { get; }
+
+    /// <summary>The file's descriptor, owned by this object.</summary>
+    public FileDescriptorHandle Handle { get; }
+
+    /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; returns how many were read, 0 at
+    /// end of file (a short count is not an error). <paramref name="buffer"/> belongs to the kernel until the await
+    /// completes, also when cancelled.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative.</exception>
+    /// <exception cref="IOException">The kernel reported an error (errno in <c>Data["errno"]</c>).</exception>
+    /// <exception cref="ObjectDisposedException">The file is closed.</exception>
+    public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ValidateTransfer(offset, buffer.Length, buffer.Span);
+        return Named(IoOperations.ReadAsync(Handle, buffer, offset, cancellationToken));
+    }
+
+    /// <summary>Writes <paramref name="buffer"/> at <paramref name="offset"/>; returns how many bytes were written (a
+    /// short count is possible, as with <c>pwrite</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative.</exception>
+    /// <exception cref="IOException">The kernel reported an error (errno in <c>Data["errno"]</c>).</exception>
+    public ValueTask<int> WriteAsync(long offset, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ValidateTransfer(offset, buffer.Length, buffer.Span);
+        return Named(IoOperations.WriteAsync(Handle, buffer, offset, cancellationToken));
+    }
+
+    /// <summary>Writes all of <paramref name="buffer"/> at <paramref name="offset"/>, repeating short writes.</summary>
+    public async ValueTask WriteAllAsync(long offset, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int written = await WriteAsync(offset, buffer, cancellationToken).ConfigureAwait(true);
+            if (written == 0)
+            {
+                throw new IOException($"write '{Path}' made no progress at offset {offset}");
+            }
+
+            offset += written;
+            buffer = buffer[written..];
+        }
+    }
+
+    /// <summary>Reads into several buffers in order, at <paramref name="offset"/> (<c>preadv</c>); returns the total.</summary>
+    public async ValueTask<int> ReadAsync(long offset, IReadOnlyList<Memory<byte>> buffers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        using var vector = new IoVector(buffers.Count);
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            ValidateTransfer(offset, buffers[i].Length, buffers[i].Span);
+            vector.Add(buffers[i]);
+        }
+
+        return await Named(IoOperations.ReadVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken)).ConfigureAwait(true);
+    }
+
+    /// <summary>Writes several buffers in order, at <paramref name="offset"/> (<c>pwritev</c>); returns the total.</summary>
+    public async ValueTask<int> WriteAsync(long offset, IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        using var vector = new IoVector(buffers.Count);
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            ValidateTransfer(offset, buffers[i].Length, buffers[i].Span);
+            vector.Add(MemoryMarshal.AsMemory(buffers[i]));
+        }
+
+        return await Named(IoOperations.WriteVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken)).ConfigureAwait(true);
+    }
+
+    /// <summary>Flushes data and metadata to the device (<c>fsync</c>).</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
+        await Named(IoOperations.FsyncAsync(Handle, cancellationToken)).ConfigureAwait(true);
+
+    /// <summary>Flushes data, and only the metadata needed to read it back (<c>fdatasync</c>).</summary>
+    public async ValueTask FlushDataAsync(CancellationToken cancellationToken = default) =>
+        await Named(IoOperations.FdatasyncAsync(Handle, cancellationToken)).ConfigureAwait(true);
+
+    /// <summary>Reserves <paramref name="length"/> bytes of disk at <paramref name="offset"/> (<c>fallocate</c>); with
+    /// <paramref name="keepSize"/> the file's length does not change.</summary>
+    public async ValueTask AllocateAsync(long offset, long length, bool keepSize = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        await Named(IoOperations.FallocateAsync(Handle, keepSize ? LinuxFiles.FALLOC_FL_KEEP_SIZE : 0, offset, length, cancellationToken)).ConfigureAwait(true);
+    }
+
+    /// <summary>The file's length in bytes (<c>statx</c>).</summary>
+    public async ValueTask<long> GetLengthAsync(CancellationToken cancellationToken = default)
+    {
+        using var record = new StatxRecord();
+        await Named(IoOperations.StatxAsync(Handle.Descriptor, string.Empty, LinuxFiles.AT_EMPTY_PATH, (int)LinuxFiles.STATX_SIZE, record.Address, cancellationToken)).ConfigureAwait(true);
+        return (long)record.Value.stx_size;
+    }
+
+    /// <summary>Closes the file. An operation still in flight keeps the descriptor open until its completion.</summary>
+    public void Dispose()
+    {
+        Handle.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public ValueTask DisposeAsync()
+    {
+        Handle.Dispose();
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Checks a transfer before it is submitted (direct I/O checks alignment).</summary>
+    private protected virtual void ValidateTransfer(long offset, int length, ReadOnlySpan<byte> memory)
+    {
+    }
+
+    /// <summary>Opens <paramref name="path"/> on the calling shard's ring; the caller owns the descriptor.</summary>
+    private protected static async ValueTask<FileDescriptorHandle> OpenDescriptorAsync(string path, int flags, UnixFileMode permissions, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        int fd = await IoOperations.OpenAtAsync(LinuxFiles.AT_FDCWD, path, flags, (int)permissions, cancellationToken).ConfigureAwait(true);
+        return new FileDescriptorHandle(fd);
+    }
+
+    /// <summary>Adds this file's path to the errors of operations that do not know it.</summary>
+    private async ValueTask<int> Named(ValueTask<int> operation)
+    {
+        try
+        {
+            return await operation.ConfigureAwait(true);
+        }
+        catch (IOException e) when (e.Data["errno"] is int errno && e is not FileNotFoundException)
+        {
+            throw IoErrors.Create(errno, (string?)e.Data["operation"] ?? "I/O", IoDomain.File, Path);
+        }
+    }
+
+    /// <summary>An <c>iovec</c> array in native memory with its buffers pinned, for one vectored operation.</summary>
+    private sealed unsafe class IoVector : IDisposable
+    {
+        private readonly iovec* _iovecs;
+        private readonly MemoryHandle[] _pins;
+
+        public IoVector(int capacity)
+        {
+            if (capacity is <= 0 or > 1024)
+            {
+                throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a vectored operation takes 1 to 1024 buffers (IOV_MAX)");
+            }
+
+            _iovecs = (iovec*)NativeMemory.Alloc((nuint)capacity, (nuint)sizeof(iovec));
+            _pins = ArrayPool<MemoryHandle>.Shared.Rent(capacity);
+        }
+
+        public int Count { get; private set; }
+
+        public nint Address => (nint)_iovecs;
+
+        public void Add(Memory<byte> buffer)
+        {
+            MemoryHandle pin = buffer.Pin();
+            _pins[Count] = pin;
+            _iovecs[Count].iov_base = pin.Pointer;
+            _iovecs[Count].iov_len = (nuint)buffer.Length;
+            Count++;
+        }
+
+        public void Dispose()
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                _pins[i].Dispose();
+            }
+
+            ArrayPool<MemoryHandle>.Shared.Return(_pins, clearArray: true);
+            NativeMemory.Free(_iovecs);
+        }
+    }
+
+    /// <summary>A <c>statx</c> record in native memory, for one query.</summary>
+    private protected sealed unsafe class StatxRecord : IDisposable
+    {
+        private readonly statx* _record = (statx*)NativeMemory.AllocZeroed((nuint)sizeof(statx));
+
+        public nint Address => (nint)_record;
+
+        public ref statx Value => ref *_record;
+
+        public void Dispose() => NativeMemory.Free(_record);
+    }
+}
