@@ -31,6 +31,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     private readonly Thread? _stallDetector;
     private readonly Lock _stopGate = new();
     private int _pinningReported;
+    private int _registrationReported;
     private int _drainedShards;
     private volatile bool _stopping;
     private Task? _stopTask;
@@ -382,6 +383,14 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             {
                 Log.PinningRefused(logger, shard.Id, shard.Cpu, ErrnoNames.Describe(errno));
             }
+        }
+    }
+
+    internal void ReportBufferRegistrationRefused(Shard shard, string reason)
+    {
+        if (Interlocked.Exchange(ref _registrationReported, 1) == 0 && _options.Logger is { } logger)
+        {
+            Log.BufferRegistrationRefused(logger, shard.Id, reason);
         }
     }
 

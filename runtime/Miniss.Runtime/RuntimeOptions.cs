@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using Microsoft.Extensions.Logging;
+using Miniss.Buffers;
 
 namespace Miniss;
 
@@ -35,6 +36,15 @@ public sealed class RuntimeOptions
 
     /// <summary>Completion queue entries of each shard's ring. Default: four times <see cref="RingEntries"/>.</summary>
     public int? CompletionEntries { get; init; }
+
+    /// <summary>Each shard's buffer pool (see <see cref="Shard.Buffers"/>). Default: the standard size classes
+    /// (4 KiB to 1 MiB) with 16 MiB per shard.</summary>
+    public BufferPoolConfig BufferPool { get; init; } = new() { MaxMemory = 16L << 20 };
+
+    /// <summary>Whether each shard registers its buffer pool with its ring as fixed buffers, so reads and writes of pool
+    /// buffers skip pinning pages per operation. Registration pins the whole pool in memory and needs RLIMIT_MEMLOCK
+    /// room (or CAP_IPC_LOCK); when refused, the runtime says why once and uses ordinary reads and writes. Default: true.</summary>
+    public bool RegisterBuffers { get; init; } = true;
 
     /// <summary>A task that keeps its shard busy this long is reported (once) as a stall. Default: 25 ms.
     /// <see cref="TimeSpan.Zero"/> turns the stall detector off.</summary>

@@ -91,6 +91,12 @@ public sealed partial class Shard
 
         uint completions = (uint)(_options.CompletionEntries ?? _options.RingEntries * 4);
         _ring = IoUringRing.Create((uint)_options.RingEntries, completions, IoUringBackend.DefaultFlags);
+        Buffers = new Buffers.BufferPool(_options.BufferPool);
+        if (_options.RegisterBuffers && !Buffers.TryRegister(_ring.Fd, out string? reason))
+        {
+            _runtime.ReportBufferRegistrationRefused(this, reason ?? "unknown reason");
+        }
+
         _eventFd = EventFd.Create();
         _wakeBuffer = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
         ArmWakeRead();
@@ -402,6 +408,7 @@ public sealed partial class Shard
         }
 
         _ring?.Dispose();
+        Buffers?.Dispose();
         if (_eventFd >= 0)
         {
             _ = Libc.close(_eventFd);

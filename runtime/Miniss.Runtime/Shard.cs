@@ -72,6 +72,16 @@ public sealed partial class Shard
     /// <summary>The runtime this shard belongs to.</summary>
     public MinissRuntime Runtime => _runtime;
 
+    /// <summary>
+    /// This shard's buffer pool: native, aligned I/O buffers, registered with the shard's ring as fixed buffers when
+    /// the memlock limit allows. Allocate and use buffers on this shard; a buffer freed on another thread goes home by
+    /// message. Buffers still held when the runtime stops become invalid.
+    /// </summary>
+    public Buffers.BufferPool Buffers { get; private set; } = null!;
+
+    /// <summary>Whether <see cref="Buffers"/> is registered with the ring (fixed-buffer reads and writes).</summary>
+    public bool HasFixedBuffers => Buffers is { RegisteredRingFd: >= 0 };
+
     /// <summary>The I/O backend this shard runs (<c>io_uring</c>).</summary>
     public string BackendName { get; } = "io_uring";
 

@@ -18,6 +18,9 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Warning, "Miniss: the file system of '{Path}' refuses O_DIRECT; DmaFile falls back to buffered I/O")]
     public static partial void DirectIoRefused(ILogger logger, string path);
 
+    [LoggerMessage(6, LogLevel.Warning, "Miniss shard {Shard} could not register its buffer pool as fixed buffers; pool buffers use ordinary reads and writes. {Reason}")]
+    public static partial void BufferRegistrationRefused(ILogger logger, int shard, string reason);
+
     [LoggerMessage(4, LogLevel.Warning, "Miniss shard {Shard} stalled: one task has kept it busy for {Milliseconds:F1} ms")]
     public static partial void Stall(ILogger logger, int shard, double milliseconds);
 }

@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Miniss.Bindings.Linux;
+using Miniss.Buffers;
 using Miniss.IO;
 using Miniss.IO.Catalog;
 using LinuxFiles = Miniss.Bindings.Linux.Files;
@@ -54,6 +55,49 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ValidateTransfer(offset, buffer.Length, buffer.Span);
         return Named(IoOperations.WriteAsync(Handle, buffer, offset, cancellationToken));
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="length"/> bytes at <paramref name="offset"/> into a buffer from the calling shard's
+    /// pool (a fixed-buffer read when the pool is registered with the ring). The caller owns the returned buffer and
+    /// frees it with <c>Shard.Buffers.Deallocate</c>; on failure the buffer is freed here.
+    /// </summary>
+    /// <returns>How many bytes were read (0 at end of file) and the buffer holding them.</returns>
+    /// <exception cref="InsufficientMemoryException">The pool has no buffer of that size left.</exception>
+    public async ValueTask<(int BytesRead, BufferHandle Buffer)> ReadAsync(long offset, int length, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        Shard shard = Shard.CurrentForIo();
+        BufferHandle buffer = shard.Buffers.Allocate(length)
+            ?? throw new InsufficientMemoryException($"shard {shard.Id}'s buffer pool has no buffer of {length} bytes left (see Shard.Buffers.Stats)");
+        try
+        {
+            ValidateTransfer(offset, length, buffer.Span[..length]);
+            int read = shard.HasFixedBuffers
+                ? await Named(IoOperations.ReadFixedAsync(Handle, buffer.Address, length, offset, shard.Buffers.FixedBufferIndex(buffer), cancellationToken)).ConfigureAwait(true)
+                : await Named(IoOperations.ReadAsync(Handle, buffer.Memory[..length], offset, cancellationToken)).ConfigureAwait(true);
+            return (read, buffer);
+        }
+        catch
+        {
+            shard.Buffers.Deallocate(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>Writes the first <paramref name="length"/> bytes of a pool buffer at <paramref name="offset"/> (a
+    /// fixed-buffer write when the calling shard's pool is registered and owns the buffer). The caller keeps the buffer.</summary>
+    public ValueTask<int> WriteAsync(long offset, BufferHandle buffer, int length, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, buffer.Size);
+        Shard shard = Shard.CurrentForIo();
+        ValidateTransfer(offset, length, buffer.Span[..length]);
+        return shard.HasFixedBuffers && buffer.PoolId == shard.Buffers.Id
+            ? Named(IoOperations.WriteFixedAsync(Handle, buffer.Address, length, offset, shard.Buffers.FixedBufferIndex(buffer), cancellationToken))
+            : Named(IoOperations.WriteAsync(Handle, buffer.Memory[..length], offset, cancellationToken));
     }
 
     /// <summary>Writes all of <paramref name="buffer"/> at <paramref name="offset"/>, repeating short writes.</summary>
