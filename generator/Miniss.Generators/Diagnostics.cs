@@ -10,7 +10,7 @@ internal static class Diagnostics
 
     public static readonly DiagnosticDescriptor NotStaticPartial = new(
         "MNS0001", "An I/O operation must be a static partial method without a body",
-        "'{0}' must be declared 'static partial' without a body, in a partial type, for Miniss to write it",
+        "'{0}' must be declared 'static partial' without a body, not generic, in a non-generic, non-nested partial class or struct, for Miniss to write it",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor WrongReturnType = new(
@@ -53,8 +53,19 @@ internal static class Diagnostics
         "'{0}' sets the SQE field '{1}' more than once",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor DuplicateOperation = new(
+        "MNS0010", "Operation names are unique in their type",
+        "'{0}' is declared more than once in '{1}'; give each operation its own name (operations cannot be overloaded)",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor OpcodeOutOfRange = new(
+        "MNS0011", "Opcode out of range",
+        "'{0}' has opcode {1}; an io_uring opcode is between 0 and 255",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     private static readonly DiagnosticDescriptor[] s_all =
-        [NotStaticPartial, WrongReturnType, UnknownSqeField, UnmappedParameter, DuplicateRole, WrongParameterType, BadSyscall, ReadinessWithoutSyscall, FieldSetTwice];
+        [NotStaticPartial, WrongReturnType, UnknownSqeField, UnmappedParameter, DuplicateRole, WrongParameterType, BadSyscall, ReadinessWithoutSyscall,
+         FieldSetTwice, DuplicateOperation, OpcodeOutOfRange];
 
     public static DiagnosticDescriptor ById(string id) => s_all.First(d => d.Id == id);
 }

@@ -30,7 +30,7 @@ public sealed partial class IoOperationGenerator
                 indent = "    ";
             }
 
-            s.Append(indent).Append("unsafe partial ").Append(m.TypeKeyword).Append(' ').Append(m.TypeName).Append('\n');
+            s.Append(indent).Append("unsafe partial ").Append(m.TypeKeyword).Append(' ').Append(Escape(m.TypeName)).Append('\n');
             s.Append(indent).Append("{\n");
             string i1 = indent + "    ";
             EmitOperation(s, m, i1);
@@ -54,13 +54,13 @@ public sealed partial class IoOperationGenerator
             string i2 = i1 + "    ";
             string i3 = i2 + "    ";
             string returnType = m.ReturnsValue ? "global::System.Threading.Tasks.ValueTask<int>" : "global::System.Threading.Tasks.ValueTask";
-            string token = m.Parameters.FirstOrDefault(p => p.Role == ParameterRole.CancellationToken)?.Name ?? "default";
-            s.Append(i1).Append(m.Modifiers).Append(' ').Append(returnType).Append(' ').Append(m.MethodName).Append('(')
+            string token = m.Parameters.FirstOrDefault(p => p.Role == ParameterRole.CancellationToken)?.Name is { } tokenName ? Escape(tokenName) : "default";
+            s.Append(i1).Append(m.Modifiers).Append(' ').Append(returnType).Append(' ').Append(Escape(m.MethodName)).Append('(')
                 .Append(string.Join(", ", m.Parameters.Select(p => $"{p.Type} {Escape(p.Name)}"))).Append(")\n");
             s.Append(i1).Append("{\n");
             s.Append(i2).Append(Shard).Append(" __shard = ").Append(Shard).Append(".CurrentForIo();\n");
-            s.Append(i2).Append("if (!__shard.TryBeginIo(\"").Append(m.Name).Append("\", (").Append(Domain).Append(')')
-                .Append(m.Domain.ToString(CultureInfo.InvariantCulture)).Append(", ").Append(Escape(token))
+            s.Append(i2).Append("if (!__shard.TryBeginIo(").Append(Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(m.Name, quote: true)).Append(", (").Append(Domain).Append(')')
+                .Append(m.Domain.ToString(CultureInfo.InvariantCulture)).Append(", ").Append(token)
                 .Append(", out ").Append(Promise).Append(" __promise, out global::System.Threading.Tasks.ValueTask<int> __early))\n");
             s.Append(i2).Append("{\n");
             s.Append(i3).Append(m.ReturnsValue ? "return __early;\n" : "return new global::System.Threading.Tasks.ValueTask(__early.AsTask());\n");
@@ -162,7 +162,7 @@ public sealed partial class IoOperationGenerator
             }
 
             s.Append(i2).Append(m.ReturnsValue ? "return __shard.Launch(" : "return __shard.LaunchUntyped(")
-                .Append("__promise, __sqe, ").Append(Escape(token)).Append(");\n");
+                .Append("__promise, __sqe, ").Append(token).Append(");\n");
             s.Append(i1).Append("}\n");
         }
 
@@ -233,8 +233,7 @@ public sealed partial class IoOperationGenerator
             s.Append(i1).Append("}\n");
         }
 
-        private static readonly HashSet<string> s_keywords = ["event", "fixed", "params", "object", "string", "base", "lock", "out", "ref", "in", "operator"];
-
-        private static string Escape(string name) => s_keywords.Contains(name) ? "@" + name : name;
+        private static string Escape(string name) =>
+            Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
     }
 }

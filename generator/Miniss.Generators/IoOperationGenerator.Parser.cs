@@ -15,6 +15,7 @@ public sealed partial class IoOperationGenerator
         private const string CatalogNamespace = "Miniss.IO.Catalog.";
         private const string SqeType = "Miniss.Bindings.Linux.io_uring_sqe";
         private const string LibcType = "Miniss.Bindings.Linux.Libc";
+        private static readonly string[] s_roleAttributes = ["FdAttribute", "BufferAttribute", "PathAttribute", "TimespecAttribute", "SqeAttribute"];
         private static readonly SymbolDisplayFormat s_fullyQualified = SymbolDisplayFormat.FullyQualifiedFormat
             .WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.UseSpecialTypes | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
@@ -32,7 +33,8 @@ public sealed partial class IoOperationGenerator
             INamedTypeSymbol type = method.ContainingType;
             bool typeIsPartial = type.DeclaringSyntaxReferences.All(r =>
                 r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t && t.Modifiers.Any(m => m.Text == "partial"));
-            if (!method.IsStatic || !method.IsPartialDefinition || !typeIsPartial
+            if (!method.IsStatic || !method.IsPartialDefinition || !typeIsPartial || method.IsGenericMethod || type.IsGenericType
+                || type.TypeKind is not (TypeKind.Class or TypeKind.Struct)
                 || syntax.Body is not null || syntax.ExpressionBody is not null || type.ContainingType is not null)
             {
                 Report(Diagnostics.NotStaticPartial, null, method.Name);
@@ -47,14 +49,27 @@ public sealed partial class IoOperationGenerator
                 return Result(null, diagnostics);
             }
 
+            int declarations = type.GetMembers(method.Name).Count(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == IoOperationGenerator.AttributeName));
+            if (declarations > 1)
+            {
+                Report(Diagnostics.DuplicateOperation, null, method.Name, type.Name);
+                return Result(null, diagnostics);
+            }
+
             AttributeData attribute = context.Attributes[0];
             int opcode = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int op ? op : 0;
+            if (opcode is < 0 or > 255)
+            {
+                Report(Diagnostics.OpcodeOutOfRange, null, method.Name, opcode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return Result(null, diagnostics);
+            }
+
             string name = Named(attribute, "Name") as string is { Length: > 0 } given ? given : method.Name;
             int resultKind = Named(attribute, "Result") as int? ?? 0;
             int domain = Named(attribute, "Domain") as int? ?? 0;
             int readiness = Named(attribute, "Readiness") as int? ?? 0;
             int expectedErrno = Named(attribute, "ExpectedErrno") as int? ?? 0;
-            string? syscall = Named(attribute, "Syscall") as string;
+            string? syscall = Named(attribute, "Syscall") as string is { Length: > 0 } named ? named : null;
 
             Dictionary<string, string> sqeFields = SqeFields(compilation);
             var usedFields = new HashSet<string> { "opcode", "user_data" };
@@ -69,6 +84,19 @@ public sealed partial class IoOperationGenerator
                 ImmutableArray<AttributeData> attributes = parameter.GetAttributes();
                 AttributeData? sqe = Find(attributes, "SqeAttribute");
                 bool sqeOnly = Find(attributes, "SqeOnlyAttribute") is not null;
+                if (parameter.RefKind != RefKind.None)
+                {
+                    Report(Diagnostics.WrongParameterType, at, parameter.Name, parameter.RefKind.ToString().ToLowerInvariant(), parameter.Type.ToDisplayString(), "a parameter passed by value");
+                    continue;
+                }
+
+                int roleAttributes = s_roleAttributes.Count(n => Find(attributes, n) is not null);
+                if (roleAttributes > 1)
+                {
+                    Report(Diagnostics.DuplicateRole, at, method.Name, "role on one");
+                    continue;
+                }
+
                 ParameterRole? role =
                     Find(attributes, "FdAttribute") is not null ? (parameterType == "int" ? ParameterRole.FdInt : ParameterRole.FdHandle)
                     : Find(attributes, "BufferAttribute") is not null ? ParameterRole.Buffer
@@ -193,7 +221,13 @@ public sealed partial class IoOperationGenerator
             }
 
             string ns = type.ContainingNamespace.IsGlobalNamespace ? string.Empty : type.ContainingNamespace.ToDisplayString();
-            string keyword = type.IsRecord ? "record" : type.TypeKind == TypeKind.Struct ? "struct" : "class";
+            string keyword = (type.IsRecord, type.TypeKind) switch
+            {
+                (true, TypeKind.Struct) => "record struct",
+                (true, _) => "record",
+                (false, TypeKind.Struct) => "struct",
+                _ => "class",
+            };
             string modifiers = string.Join(" ", syntax.Modifiers.Select(m => m.Text));
             var model = new OperationModel(ns, type.Name, keyword, method.Name, modifiers, returnsValue, opcode, name, resultKind, domain,
                 readiness, expectedErrno, syscall, EquatableArray.From(syscallTypes), syscallReturn, EquatableArray.From(parameters),
@@ -263,7 +297,8 @@ public sealed partial class IoOperationGenerator
             1 => "Read",
             2 => "Write",
             3 => "Blocking",
-            _ => "None",
+            0 => "None",
+            _ => readiness.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 }

@@ -44,6 +44,6 @@ public sealed partial class IoOperationGenerator : IIncrementalGenerator
             .WithTrackingName(Steps.Models);
 
         context.RegisterSourceOutput(models, static (output, model) =>
-            output.AddSource($"{model.TypeName}.{model.MethodName}.g.cs", Emitter.Emit(model)));
+            output.AddSource($"{(model.Namespace.Length > 0 ? model.Namespace + "." : string.Empty)}{model.TypeName}.{model.MethodName}.g.cs", Emitter.Emit(model)));
     }
 }
