@@ -133,7 +133,19 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
                 Name = $"miniss-shard-{shard.Id}",
                 IsBackground = true,
             };
-            thread.Start();
+            try
+            {
+                // UnsafeStart: the caller's AsyncLocal values and execution context must not leak into every shard.
+                thread.UnsafeStart();
+            }
+            catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
+            {
+                // This shard never runs: it counts as failed, drained and exited, so the others can be stopped.
+                failures[shard.Id] = e;
+                OnShardDrained();
+                _exited[shard.Id].TrySetResult();
+                ready.Signal();
+            }
         }
 
         ready.Wait();
@@ -147,7 +159,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             }
         }
 
-        _stallDetector?.Start();
+        _stallDetector?.UnsafeStart();
     }
 
     /// <summary>The shard with the given id.</summary>
@@ -432,8 +444,14 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             long now = Clock.Now;
             foreach (Shard shard in _shards)
             {
-                long started = shard.TaskStartedAt;
+                // Sequence, start, sequence: if a task ended in between, the start read may belong to the next one.
                 long sequence = shard.TaskSequence;
+                long started = shard.TaskStartedAt;
+                if (shard.TaskSequence != sequence)
+                {
+                    continue;
+                }
+
                 if (started != 0 && now - started > threshold && shard.StallReportedFor != sequence + 1)
                 {
                     // Reported once per task: the sequence number of the task running now is remembered.

@@ -50,6 +50,10 @@ public sealed partial class Shard
         }
         catch (Exception e)
         {
+            // A shard that never started counts as drained, so the others can stop without waiting for it.
+            _rejecting = true;
+            _drained = true;
+            _runtime.OnShardDrained();
             TearDown();
             started(e);
             return;
@@ -147,7 +151,9 @@ public sealed partial class Shard
             {
                 read = true;
                 _stats.MessagesReceived++;
+                BeginTask();
                 Dispatch(message);
+                EndTask();
             }
 
             if (read)
@@ -160,9 +166,12 @@ public sealed partial class Shard
         while (_external.TryDequeue(out WorkItem item))
         {
             any = true;
+            BeginTask();
             RunGuarded(item);
+            EndTask();
         }
 
+        Volatile.Write(ref _taskStartedAt, 0);
         return any;
     }
 
@@ -199,11 +208,10 @@ public sealed partial class Shard
         long deadline = Clock.Now + _quotaTicks;
         while (_runQueue.TryDequeue(out WorkItem item))
         {
-            long now = Clock.Now;
-            Volatile.Write(ref _taskStartedAt, now);
+            long now = BeginTask();
             RunGuarded(item);
             _stats.TasksRun++;
-            Volatile.Write(ref _taskSequence, _taskSequence + 1);
+            EndTask();
             if (now >= deadline)
             {
                 break;
@@ -213,6 +221,17 @@ public sealed partial class Shard
         Volatile.Write(ref _taskStartedAt, 0);
         return true;
     }
+
+    /// <summary>Marks the start of a piece of user work, for the quota and the stall detector.</summary>
+    private long BeginTask()
+    {
+        long now = Clock.Now;
+        Volatile.Write(ref _taskStartedAt, now);
+        return now;
+    }
+
+    /// <summary>Marks the end of a piece of user work: the stall detector's sequence moves on.</summary>
+    private void EndTask() => Volatile.Write(ref _taskSequence, _taskSequence + 1);
 
     private void RunGuarded(in WorkItem item)
     {
@@ -339,8 +358,9 @@ public sealed partial class Shard
     /// <summary>The stop request reached this shard: refuse new work, cancel what is pending, start draining.</summary>
     internal unsafe void BeginStop()
     {
-        if (_rejecting)
+        if (_rejecting || t_current != this)
         {
+            // Already stopping, or the shard has exited and the request ran elsewhere.
             return;
         }
 

@@ -10,7 +10,7 @@ namespace Miniss;
 // heap until their deadline comes up and are skipped then (their promise's version has moved on).
 public sealed partial class Shard
 {
-    private readonly PriorityQueue<(DelayPromise Promise, short Version), long> _timers = new();
+    private readonly PriorityQueue<(DelayPromise Promise, long ArmId), long> _timers = new();
     private readonly Stack<DelayPromise> _delayPool = new();
     private int _armedTimers;
 
@@ -18,7 +18,8 @@ public sealed partial class Shard
     /// Completes after <paramref name="delay"/>, on this shard. Must be called on this shard; allocates nothing in
     /// steady state (a cancellable token costs one small object for its registration).
     /// </summary>
-    /// <param name="delay">How long to wait; zero or negative completes at once.</param>
+    /// <param name="delay">How long to wait; zero or negative completes on the loop's next turn (a yield). Durations
+    /// too long to represent wait indefinitely.</param>
     /// <param name="cancellationToken">Cancels the wait: the await then throws <see cref="OperationCanceledException"/>.</param>
     /// <exception cref="InvalidOperationException">Called from another thread than this shard's.</exception>
     /// <exception cref="ObjectDisposedException">The runtime is stopping (the await throws).</exception>
@@ -35,14 +36,28 @@ public sealed partial class Shard
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        return ArmTimer(Clock.Now + Clock.ToTimestamp(delay), cancellationToken);
+        return ArmTimer(Clock.Deadline(delay), cancellationToken);
     }
 
-    /// <summary>Completes when the clock reaches <paramref name="deadline"/> (a <see cref="Clock"/> timestamp).</summary>
+    /// <summary>
+    /// Completes when the clock reaches <paramref name="deadline"/> (a <see cref="Clock"/> timestamp). Checks, as
+    /// <see cref="Delay"/> does, that it runs on this shard and that the runtime is not stopping.
+    /// </summary>
     internal ValueTask ArmTimer(long deadline, CancellationToken cancellationToken)
     {
+        EnsureCurrent();
+        if (_rejecting)
+        {
+            return ValueTask.FromException(Stopped());
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
         DelayPromise promise = DelayPromise.Rent(this, _delayPool);
-        _timers.Enqueue((promise, promise.Version), deadline);
+        _timers.Enqueue((promise, promise.ArmId), deadline);
         _armedTimers++;
         if (cancellationToken.CanBeCanceled)
         {
@@ -65,10 +80,10 @@ public sealed partial class Shard
 
         bool fired = false;
         long now = Clock.Now;
-        while (_timers.TryPeek(out (DelayPromise Promise, short Version) entry, out long deadline) && deadline <= now)
+        while (_timers.TryPeek(out (DelayPromise Promise, long ArmId) entry, out long deadline) && deadline <= now)
         {
             _timers.Dequeue();
-            if (entry.Promise.Version == entry.Version && entry.Promise.IsArmed)
+            if (entry.Promise.ArmId == entry.ArmId && entry.Promise.IsArmed)
             {
                 _stats.TimersFired++;
                 entry.Promise.Fire();
@@ -84,9 +99,9 @@ public sealed partial class Shard
     /// <summary>Nanoseconds until the next live timer, or -1 when none is armed.</summary>
     private long NextTimerTimeoutNanoseconds()
     {
-        while (_timers.TryPeek(out (DelayPromise Promise, short Version) entry, out long deadline))
+        while (_timers.TryPeek(out (DelayPromise Promise, long ArmId) entry, out long deadline))
         {
-            if (entry.Promise.Version != entry.Version || !entry.Promise.IsArmed)
+            if (entry.Promise.ArmId != entry.ArmId || !entry.Promise.IsArmed)
             {
                 _timers.Dequeue();
                 continue;
@@ -100,9 +115,9 @@ public sealed partial class Shard
 
     private void CancelAllTimers()
     {
-        foreach (((DelayPromise promise, short version), _) in _timers.UnorderedItems)
+        foreach (((DelayPromise promise, long armId), _) in _timers.UnorderedItems)
         {
-            if (promise.Version == version && promise.IsArmed)
+            if (promise.ArmId == armId && promise.IsArmed)
             {
                 promise.Fail(new OperationCanceledException("The Miniss runtime is stopping."));
             }

@@ -28,7 +28,8 @@ public sealed class ShardPeriodicTimer : IDisposable
         _next = Clock.Now + _period;
     }
 
-    /// <summary>Waits for the next tick. Returns <see langword="false"/> once the timer is disposed.</summary>
+    /// <summary>Waits for the next tick. Returns <see langword="false"/> once the timer is disposed or the runtime stops.</summary>
+    /// <exception cref="InvalidOperationException">Called on another thread than the timer's shard.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> WaitForNextTickAsync(CancellationToken cancellationToken = default)
@@ -47,15 +48,20 @@ public sealed class ShardPeriodicTimer : IDisposable
             return true;
         }
 
-        CancellationToken token = cancellationToken.CanBeCanceled
-            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stop.Token).Token
-            : stop.Token;
+        using CancellationTokenSource? linked = cancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stop.Token)
+            : null;
         try
         {
-            await _shard.ArmTimer(deadline, token).ConfigureAwait(true);
+            await _shard.ArmTimer(deadline, linked?.Token ?? stop.Token).ConfigureAwait(true);
             return true;
         }
-        catch (OperationCanceledException) when (_stop is null && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Disposed, or the runtime is stopping: the timer has ended.
+            return false;
+        }
+        catch (ObjectDisposedException) when (_shard.IsRejecting)
         {
             return false;
         }

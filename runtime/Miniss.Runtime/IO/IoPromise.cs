@@ -37,6 +37,7 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     private IoDomain _domain;
     private string? _path;
     private int _expectedErrno;
+    private long _launch;
     private MemoryHandle _pin;
     private SafeHandle? _handle;
     private unsafe byte* _native;
@@ -62,6 +63,7 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
         _operation = operation;
         _domain = domain;
         _expectedErrno = 0;
+        _launch++;
         InFlight = true;
     }
 
@@ -95,7 +97,7 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
 
     /// <summary>Watches <paramref name="token"/>: its cancellation asks the kernel to cancel the operation.</summary>
     public void WatchToken(CancellationToken token) =>
-        _registration = token.UnsafeRegister(s_onTokenCancelled, new CancelRequest(this, _core.Version));
+        _registration = token.UnsafeRegister(s_onTokenCancelled, new CancelRequest(this, _launch));
 
     /// <summary>The kernel's completion: releases what the kernel held, then completes the await with the result
     /// (non-negative) or the exception for <c>-errno</c>.</summary>
@@ -148,9 +150,14 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
         }
         finally
         {
-            _core.Reset();
-            _path = null;
-            _owner.ReleaseIo(this);
+            // A source awaited from the wrong thread, or read before it completed, is not reused: it may still be
+            // the kernel's, and the shard's pools are not thread-safe.
+            if (_core.IsCompleted && !_core.AwaitedFromWrongThread)
+            {
+                _core.Reset();
+                _path = null;
+                _owner.ReleaseIo(this);
+            }
         }
     }
 
@@ -166,11 +173,11 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     private static void OnTokenCancelled(object? state) =>
         ((CancelRequest)state!).Promise._owner.Post(new WorkItem(s_submitCancel, state));
 
-    private sealed record CancelRequest(IoPromise Promise, short Version)
+    private sealed record CancelRequest(IoPromise Promise, long Launch)
     {
         public void Submit()
         {
-            if (Promise._core.Version == Version && Promise.InFlight)
+            if (Promise._launch == Launch && Promise.InFlight)
             {
                 Promise._owner.SubmitCancel(Promise.UserData);
             }

@@ -11,8 +11,28 @@ internal static class Clock
 
     public static long Now => Stopwatch.GetTimestamp();
 
-    public static long ToTimestamp(TimeSpan duration) =>
-        duration <= TimeSpan.Zero ? 0 : duration == TimeSpan.MaxValue ? long.MaxValue / 2 : (long)(duration.Ticks * s_timestampsPerTick);
+    /// <summary>A duration in timestamps, saturating at <see cref="Forever"/> instead of overflowing.</summary>
+    public static long ToTimestamp(TimeSpan duration)
+    {
+        if (duration <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+
+        double timestamps = duration.Ticks * s_timestampsPerTick;
+        return timestamps >= Forever ? Forever : (long)timestamps;
+    }
+
+    /// <summary>The deadline <paramref name="delay"/> from now, saturating at <see cref="Forever"/>.</summary>
+    public static long Deadline(TimeSpan delay)
+    {
+        long now = Now;
+        long span = ToTimestamp(delay);
+        return span >= Forever - now ? Forever : now + span;
+    }
+
+    /// <summary>A timestamp no clock reaches: about 146 years of nanoseconds past the largest one a machine shows.</summary>
+    public const long Forever = long.MaxValue / 2;
 
     public static long ToNanoseconds(long timestamps) => (long)(timestamps * s_nanosecondsPerTimestamp);
 

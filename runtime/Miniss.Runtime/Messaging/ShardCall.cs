@@ -79,10 +79,13 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
         }
         finally
         {
-            _core.Reset();
-            ClearOutcome();
-            _origin = null!;
-            (t_pool ??= new Stack<ShardCall<T>>()).Push(this);
+            if (_core.IsCompleted && !_core.AwaitedFromWrongThread)
+            {
+                _core.Reset();
+                ClearOutcome();
+                _origin = null!;
+                (t_pool ??= new Stack<ShardCall<T>>()).Push(this);
+            }
         }
     }
 

@@ -26,16 +26,21 @@ internal struct LocalPromiseCore<T>
     private ExceptionDispatchInfo? _error;
     private short _version;
     private bool _completed;
+    private int _wrongThreadShard;
 
     public readonly short Version => _version;
 
     public readonly bool IsCompleted => _completed;
+
+    /// <summary>Whether a thread other than the owner's awaited this source (its object must then not be reused).</summary>
+    public readonly bool AwaitedFromWrongThread => _wrongThreadShard != 0;
 
     /// <summary>Starts a new life for the source: the next token, nothing completed, nothing awaiting.</summary>
     public void Reset()
     {
         _version = unchecked((short)(_version + 1));
         _completed = false;
+        _wrongThreadShard = 0;
         _continuation = null;
         _continuationState = null;
         _error = null;
@@ -56,7 +61,11 @@ internal struct LocalPromiseCore<T>
         Validate(token);
         if (Shard.Current != owner)
         {
-            throw new InvalidOperationException($"This operation belongs to shard {owner.Id} and must be awaited there.");
+            // Throwing here would abort the process (an await's OnCompleted failure surfaces on the thread pool).
+            // Instead the await resumes at once, on the thread pool, and GetResult reports the misuse.
+            _wrongThreadShard = owner.Id + 1;
+            System.Threading.ThreadPool.UnsafeQueueUserWorkItem(continuation, state, preferLocal: false);
+            return;
         }
 
         if (_continuation is not null)
@@ -77,6 +86,12 @@ internal struct LocalPromiseCore<T>
     public readonly T GetResult(short token)
     {
         Validate(token);
+        if (_wrongThreadShard != 0)
+        {
+            throw new InvalidOperationException(
+                $"This operation belongs to shard {_wrongThreadShard - 1} and must be awaited there; it was awaited on another thread.");
+        }
+
         if (!_completed)
         {
             throw new InvalidOperationException("The operation has not completed; await it instead of reading its result.");

@@ -29,17 +29,22 @@ internal sealed class DelayPromise : IValueTaskSource
 
     public short Version => _core.Version;
 
+    /// <summary>Which arming of this (pooled) promise is current: 64 bits, so a heap entry or a cancel request of an
+    /// earlier delay never matches a later one (the 16-bit token version wraps after 65,536 reuses).</summary>
+    public long ArmId { get; private set; }
+
     public static DelayPromise Rent(Shard owner, Stack<DelayPromise> pool)
     {
         DelayPromise promise = pool.TryPop(out DelayPromise? pooled) ? pooled : new DelayPromise(owner);
         promise.IsArmed = true;
+        promise.ArmId++;
         return promise;
     }
 
     public void WatchToken(CancellationToken token)
     {
         _token = token;
-        _registration = token.UnsafeRegister(s_onTokenCancelled, new CancelRequest(this, _core.Version));
+        _registration = token.UnsafeRegister(s_onTokenCancelled, new CancelRequest(this, ArmId));
     }
 
     /// <summary>The deadline passed: completes the await (on the owning shard).</summary>
@@ -72,9 +77,12 @@ internal sealed class DelayPromise : IValueTaskSource
         }
         finally
         {
-            _core.Reset();
-            _token = default;
-            _owner.ReturnDelay(this);
+            if (_core.IsCompleted && !_core.AwaitedFromWrongThread)
+            {
+                _core.Reset();
+                _token = default;
+                _owner.ReturnDelay(this);
+            }
         }
     }
 
@@ -91,11 +99,11 @@ internal sealed class DelayPromise : IValueTaskSource
     {
         var request = (CancelRequest)state!;
         DelayPromise promise = request.Promise;
-        if (promise._core.Version == request.Version && promise.IsArmed)
+        if (promise.ArmId == request.ArmId && promise.IsArmed)
         {
             promise.Fail(new OperationCanceledException(promise._token));
         }
     }
 
-    private sealed record CancelRequest(DelayPromise Promise, short Version);
+    private sealed record CancelRequest(DelayPromise Promise, long ArmId);
 }

@@ -1,0 +1,171 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using NUnit.Framework;
+
+namespace Miniss.Runtime.Tests.Shards;
+
+/// <summary>
+/// The hot paths allocate nothing once warm. Each test measures, on the shard's own thread, the bytes allocated
+/// around a loop of awaits inside one work item (the async method's state machine is boxed once, at its first
+/// suspension, during the warm-up).
+/// </summary>
+[TestFixture]
+[Platform("Linux")]
+public sealed class AllocationTests
+{
+    private const int Iterations = 10_000;
+
+    [Test, CancelAfter(20000)]
+    public async Task Awaiting_nops_allocates_nothing_once_warm(CancellationToken token)
+    {
+        await using var scope = TestRuntime.Start();
+        long allocated = await scope.Runtime.SubmitTo(0, static async () =>
+        {
+            Shard shard = Shard.Current!;
+            for (int i = 0; i < 100; i++)
+            {
+                await shard.NopAsync();
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Iterations; i++)
+            {
+                await shard.NopAsync();
+            }
+
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }).Within(token);
+
+        Assert.That(allocated, Is.Zero);
+    }
+
+    [Test, CancelAfter(20000)]
+    public async Task Awaiting_calls_to_another_shard_allocates_nothing_on_the_caller_once_warm(CancellationToken token)
+    {
+        await using var scope = TestRuntime.Start();
+        MinissRuntime runtime = scope.Runtime;
+        (long Allocated, long Sum) result = await runtime.SubmitTo(0, async () =>
+        {
+            // One call site: each static lambda's delegate is created (64 bytes) the first time its site runs.
+            Func<int> one = static () => 1;
+            long sum = 0;
+            for (int i = 0; i < 100; i++)
+            {
+                sum += await runtime.SubmitTo(1, one);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Iterations; i++)
+            {
+                sum += await runtime.SubmitTo(1, one);
+            }
+
+            return (GC.GetAllocatedBytesForCurrentThread() - before, sum);
+        }).Within(token);
+
+        Assert.That(result.Sum, Is.EqualTo(100 + Iterations));
+        Assert.That(result.Allocated, Is.Zero);
+    }
+
+    [Test, CancelAfter(20000)]
+    public async Task Serving_calls_from_another_shard_allocates_nothing_on_the_callee_once_warm(CancellationToken token)
+    {
+        await using var scope = TestRuntime.Start();
+        MinissRuntime runtime = scope.Runtime;
+        long allocated = await runtime.SubmitTo(0, async () =>
+        {
+            Func<int> one = static () => 1;
+            Func<long> allocatedOnCallee = static () => GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                await runtime.SubmitTo(1, one);
+            }
+
+            await runtime.SubmitTo(1, allocatedOnCallee);
+            long before = await runtime.SubmitTo(1, allocatedOnCallee);
+            for (int i = 0; i < Iterations; i++)
+            {
+                await runtime.SubmitTo(1, one);
+            }
+
+            return await runtime.SubmitTo(1, allocatedOnCallee) - before;
+        }).Within(token);
+
+        Assert.That(allocated, Is.Zero);
+    }
+
+    [Test, CancelAfter(20000)]
+    public async Task Awaiting_zero_delays_allocates_nothing_once_warm(CancellationToken token)
+    {
+        await using var scope = TestRuntime.Start();
+        long allocated = await scope.Runtime.SubmitTo(0, static async () =>
+        {
+            Shard shard = Shard.Current!;
+            for (int i = 0; i < 100; i++)
+            {
+                await shard.Delay(TimeSpan.Zero);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Iterations; i++)
+            {
+                await shard.Delay(TimeSpan.Zero);
+            }
+
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }).Within(token);
+
+        Assert.That(allocated, Is.Zero);
+    }
+
+    [Test, CancelAfter(20000)]
+    public async Task Awaiting_tiny_delays_allocates_nothing_once_warm(CancellationToken token)
+    {
+        await using var scope = TestRuntime.Start();
+        long allocated = await scope.Runtime.SubmitTo(0, static async () =>
+        {
+            Shard shard = Shard.Current!;
+            TimeSpan tiny = TimeSpan.FromMicroseconds(1);
+            for (int i = 0; i < 100; i++)
+            {
+                await shard.Delay(tiny);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 2_000; i++)
+            {
+                await shard.Delay(tiny);
+            }
+
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }).Within(token);
+
+        Assert.That(allocated, Is.Zero);
+    }
+
+    [Test, CancelAfter(20000)]
+    public async Task Submitting_to_itself_allocates_nothing_once_warm(CancellationToken token)
+    {
+        await using var scope = TestRuntime.Start();
+        MinissRuntime runtime = scope.Runtime;
+        long allocated = await runtime.SubmitTo(1, async () =>
+        {
+            Func<int> one = static () => 1;
+            for (int i = 0; i < 100; i++)
+            {
+                await runtime.SubmitTo(1, one);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Iterations; i++)
+            {
+                await runtime.SubmitTo(1, one);
+            }
+
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }).Within(token);
+
+        Assert.That(allocated, Is.Zero);
+    }
+}

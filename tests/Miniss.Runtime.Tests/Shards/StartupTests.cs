@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using NUnit.Framework;
+
+namespace Miniss.Runtime.Tests.Shards;
+
+[TestFixture]
+[Platform("Linux")]
+public sealed class StartupTests
+{
+    private static int[] AllowedCpus()
+    {
+        // The process's affinity mask, as the runtime reads it: Cpus_allowed_list of /proc/self/status.
+        string line = System.IO.File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+        var cpus = new List<int>();
+        foreach (string range in line["Cpus_allowed_list:".Length..].Trim().Split(','))
+        {
+            string[] bounds = range.Split('-');
+            int first = int.Parse(bounds[0], System.Globalization.CultureInfo.InvariantCulture);
+            int last = bounds.Length == 2 ? int.Parse(bounds[1], System.Globalization.CultureInfo.InvariantCulture) : first;
+            for (int cpu = first; cpu <= last; cpu++)
+            {
+                cpus.Add(cpu);
+            }
+        }
+
+        return [.. cpus];
+    }
+
+    [Test, CancelAfter(10000)]
+    public async Task By_default_there_is_one_shard_per_allowed_cpu(CancellationToken token)
+    {
+        int[] cpus = AllowedCpus();
+        await using var scope = TestRuntime.Start(new RuntimeOptions());
+        MinissRuntime runtime = scope.Runtime;
+
+        Assert.That(runtime.ShardCount, Is.EqualTo(cpus.Length));
+        Assert.That(runtime.Shards.Select(s => s.Id), Is.EqualTo(Enumerable.Range(0, cpus.Length)));
+        Assert.That(runtime.Shards.Select(s => s.Cpu), Is.EqualTo(cpus));
+        int[] ids = await runtime.InvokeOnAll(() => Shard.Current!.Id).Within(token);
+        Assert.That(ids, Is.EqualTo(Enumerable.Range(0, cpus.Length)));
+    }
+
+    [Test, CancelAfter(10000)]
+    public async Task Each_shard_runs_on_a_thread_named_for_it(CancellationToken token)
+    {
+        await using var scope = TestRuntime.Start();
+        string?[] names = await scope.Runtime.InvokeOnAll(() => Thread.CurrentThread.Name).Within(token);
+
+        Assert.That(names, Is.EqualTo(new[] { "miniss-shard-0", "miniss-shard-1" }));
+    }
+
+    [Test, CancelAfter(10000)]
+    public async Task Pinned_shards_run_on_their_cpu(CancellationToken token)
+    {
+        await using var scope = TestRuntime.Start(new RuntimeOptions { PinThreads = true });
+        MinissRuntime runtime = scope.Runtime;
+        (bool Pinned, int Cpu, int[] Seen)[] shards = await runtime.InvokeOnAll(() =>
+        {
+            // The processor id may be cached for a while by .NET; after enough calls it is read afresh.
+            var seen = new int[200];
+            for (int i = 0; i < seen.Length; i++)
+            {
+                seen[i] = Thread.GetCurrentProcessorId();
+                Thread.SpinWait(100);
+            }
+
+            return (Shard.Current!.IsPinned, Shard.Current.Cpu, seen);
+        }).Within(token);
+
+        foreach ((bool pinned, int cpu, int[] seen) in shards)
+        {
+            Assert.That(pinned, Is.True, $"shard on cpu {cpu} is not pinned");
+            Assert.That(seen[^1], Is.EqualTo(cpu));
+            Assert.That(seen.Count(c => c != cpu), Is.LessThan(seen.Length / 2), $"shard on cpu {cpu} ran on {string.Join(",", seen.Distinct())}");
+        }
+    }
+
+    [Test, CancelAfter(10000)]
+    public async Task Unpinned_shards_say_so(CancellationToken token)
+    {
+        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, PinThreads = false });
+
+        Assert.That(scope.Runtime.Shards.Select(s => s.IsPinned), Is.All.False);
+        Assert.That(await scope.Runtime.SubmitTo(1, () => 7).Within(token), Is.EqualTo(7));
+    }
+
+    [Test, CancelAfter(10000)]
+    public async Task More_shards_than_cpus_share_the_cpus_round_robin(CancellationToken token)
+    {
+        int[] cpus = AllowedCpus();
+        int count = cpus.Length * 2 + 1;
+        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = count });
+        MinissRuntime runtime = scope.Runtime;
+
+        Assert.That(runtime.ShardCount, Is.EqualTo(count));
+        Assert.That(runtime.Shards.Select(s => s.Cpu), Is.EqualTo(Enumerable.Range(0, count).Select(i => cpus[i % cpus.Length])));
+        int[] ids = await runtime.InvokeOnAll(() => Shard.Current!.Id).Within(token);
+        Assert.That(ids, Is.EqualTo(Enumerable.Range(0, count)));
+        int[] viaOthers = await runtime.SubmitTo(0, async () =>
+        {
+            int[] results = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                int target = i;
+                results[i] = await runtime.SubmitTo(target, () => Shard.Current!.Id * 10);
+            }
+
+            return results;
+        }).Within(token);
+        Assert.That(viaOthers, Is.EqualTo(Enumerable.Range(0, count).Select(i => i * 10)));
+    }
+
+    [Test]
+    public void A_shard_count_of_zero_is_refused_at_start() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { ShardCount = 0 }).Dispose());
+
+    [Test]
+    public void A_negative_shard_count_is_refused_at_start() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { ShardCount = -1 }).Dispose());
+
+    [TestCase(3)]
+    [TestCase(1)]
+    [TestCase(0)]
+    [TestCase(1000)]
+    public void A_queue_capacity_that_is_not_a_power_of_two_of_at_least_two_is_refused_at_start(int capacity) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { CrossShardQueueCapacity = capacity }).Dispose());
+
+    [Test]
+    public void Ring_entries_out_of_range_are_refused_at_start() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { RingEntries = 0 }).Dispose());
+
+    [Test]
+    public void A_zero_task_quota_is_refused_at_start() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { TaskQuota = TimeSpan.Zero }).Dispose());
+}
