@@ -2,7 +2,7 @@
 //   Generate  regenerate bindings/Miniss.Bindings/Generated from native-headers (add --verify to fail on drift instead)
 //   Build     build the solution (Release)
 //   Test      check the committed bindings against the headers, build, run every test project, print "N passed, N failed"
-//   Bench     not yet: arrives with the benchmark suite
+//   Bench     run the BenchmarkDotNet suite and the native liburing baselines; rewrite docs/benchmarks.md
 //   Pack      not yet: arrives with the NuGet packages
 
 var target = Argument("target", "Test");
@@ -76,8 +76,76 @@ Task("Test")
     });
 
 Task("Bench")
-    .Description("Not yet: the benchmark suite is tracked in the issue for the samples CLI and benchmarks.")
-    .Does(() => throw new Exception("Bench is not implemented yet: no benchmark has been written, so nothing is measured."));
+    .Description("Runs the BenchmarkDotNet suite and the native liburing baselines, and rewrites docs/benchmarks.md.")
+    .Does(() =>
+    {
+        var output = root.Combine("artifacts/bench");
+        EnsureDirectoryExists(output);
+        EnsureLiburing();
+
+        // The C baselines: the physical limit of this machine for the same workloads.
+        foreach (var program in new[] { "nop_round_trip", "read_4k" })
+        {
+            Run("gcc", $"-O2 -Wall -Wextra -o {output}/{program} bench/native/{program}.c -luring");
+        }
+
+        var file = output.CombineWithFilePath("read-4k.data");
+        Run("sh", $"-c \"head -c 1073741824 /dev/urandom > {file}\"");
+        var native = new List<string>();
+        native.AddRange(Capture($"{output}/nop_round_trip", "2000000"));
+        foreach (var depth in new[] { 1, 32 })
+        {
+            foreach (var mode in new[] { "buffered", "direct" })
+            {
+                native.AddRange(Capture($"{output}/read_4k", $"{file} {depth} {mode} 100000"));
+            }
+        }
+
+        DeleteFile(file);
+        System.IO.File.WriteAllLines(output.CombineWithFilePath("native.txt").FullPath, native);
+
+        Dotnet($"run -c Release --project bench/Miniss.Benchmarks -- --filter * --exporters json --artifacts {output}/bdn");
+        Dotnet($"run -c Release --project bench/Miniss.Benchmarks --no-build -- report {output}");
+        Information("docs/benchmarks.md rewritten from this run.");
+    });
+
+void EnsureLiburing()
+{
+    if (FileExists("/usr/include/liburing.h"))
+    {
+        return;
+    }
+
+    Information("Installing liburing-dev for the native baselines (apt-get).");
+    var sudo = System.Environment.UserName == "root" ? "" : "sudo ";
+    Run("sh", $"-c \"{sudo}apt-get update -qq && {sudo}apt-get install -y -qq liburing-dev\"");
+}
+
+void Run(string tool, string arguments)
+{
+    var exit = StartProcess(tool, new ProcessSettings { Arguments = arguments, WorkingDirectory = root });
+    if (exit != 0)
+    {
+        throw new Exception($"{tool} {arguments} failed with exit code {exit}");
+    }
+}
+
+IEnumerable<string> Capture(string tool, string arguments)
+{
+    var exit = StartProcess(tool, new ProcessSettings { Arguments = arguments, WorkingDirectory = root, RedirectStandardOutput = true }, out var lines);
+    if (exit != 0)
+    {
+        throw new Exception($"{tool} {arguments} failed with exit code {exit}");
+    }
+
+    var captured = lines.ToList();
+    foreach (var line in captured)
+    {
+        Information(line);
+    }
+
+    return captured;
+}
 
 Task("Pack")
     .Description("Not yet: the NuGet packages are tracked in the issue for the samples CLI and packages.")

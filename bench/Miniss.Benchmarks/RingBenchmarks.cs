@@ -37,6 +37,18 @@ public class RingBenchmarks
         _backend.Ring.DiscardPendingSubmissions();
     }
 
+    /// <summary>Queuing a cancel request for an operation in flight (an ASYNC_CANCEL SQE; the batch is dropped).</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Cancel_no_syscall()
+    {
+        for (int i = 0; i < Batch; i++)
+        {
+            _backend.Cancel(new IoHandle((ulong)i));
+        }
+
+        _backend.Ring.DiscardPendingSubmissions();
+    }
+
     /// <summary>A poll that finds nothing: reads the completion ring's head and tail and the SQ flags.</summary>
     [Benchmark]
     public int Empty_poll() => _backend.Poll(TimeSpan.Zero, _completions);
