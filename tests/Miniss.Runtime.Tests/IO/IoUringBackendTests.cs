@@ -10,7 +10,7 @@ namespace Miniss.Runtime.Tests.IO;
 
 [TestFixture]
 [Platform("Linux")]
-public sealed class IoUringBackendTests
+public sealed unsafe class IoUringBackendTests
 {
     [Test]
     public void A_nop_completes_with_zero_and_its_user_data()
@@ -127,6 +127,34 @@ public sealed class IoUringBackendTests
 
         Assert.That(backend.Poll(TimeSpan.FromMilliseconds(20), completions), Is.Zero);
         Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(19)));
+    }
+
+    [Test]
+    public void Every_combination_of_optional_setup_flags_gives_a_working_ring()
+    {
+        uint[] optional =
+        [
+            IoUring.IORING_SETUP_SINGLE_ISSUER, IoUring.IORING_SETUP_DEFER_TASKRUN, IoUring.IORING_SETUP_COOP_TASKRUN,
+            IoUring.IORING_SETUP_TASKRUN_FLAG, IoUring.IORING_SETUP_SUBMIT_ALL,
+        ];
+        Span<IoCompletion> completions = stackalloc IoCompletion[4];
+        for (int mask = 0; mask < 1 << optional.Length; mask++)
+        {
+            uint wanted = 0;
+            for (int bit = 0; bit < optional.Length; bit++)
+            {
+                wanted |= (mask & (1 << bit)) != 0 ? optional[bit] : 0;
+            }
+
+            // Combinations the kernel refuses (DEFER_TASKRUN without SINGLE_ISSUER, TASKRUN_FLAG alone) are
+            // narrowed flag by flag until it accepts; the ring that results never has a flag that was not asked for.
+            using var ring = IoUringRing.Create(8, 16, wanted);
+            Assert.That(ring.SetupFlags & ~(wanted | IoUring.IORING_SETUP_CQSIZE), Is.Zero, $"flags 0x{wanted:X}");
+            ring.NextSqe()->opcode = IoUring.IORING_OP_NOP;
+            ring.Wait(1_000_000_000);
+            Assert.That(ring.TryReap(out IoCompletion completion), Is.True, $"flags 0x{wanted:X}: no completion");
+            Assert.That(completion.Result, Is.Zero);
+        }
     }
 
     [Test]

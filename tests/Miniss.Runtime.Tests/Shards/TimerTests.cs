@@ -56,22 +56,24 @@ public sealed class TimerTests
         await using var scope = TestRuntime.Start();
         int[] order = await scope.Runtime.SubmitTo(1, async () =>
         {
-            // Deadlines 2 ms apart, armed shuffled.
+            // Deadlines 2 ms apart from one common start, armed shuffled: each delay is shortened by the time spent
+            // arming the ones before it, so a slow arming pass (JIT, a loaded machine) cannot reorder the deadlines.
             int[] delays = Enumerable.Range(1, 40).Select(i => i * 2).OrderBy(d => (d * 7919) % 41).ToArray();
             var fired = new List<int>();
             var waits = new Task[delays.Length];
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             for (int i = 0; i < delays.Length; i++)
             {
                 int delay = delays[i];
-                waits[i] = WaitThenRecord(delay);
+                waits[i] = WaitThenRecord(delay, TimeSpan.FromMilliseconds(delay) - clock.Elapsed);
             }
 
             await Task.WhenAll(waits);
             return fired.ToArray();
 
-            async Task WaitThenRecord(int milliseconds)
+            async Task WaitThenRecord(int milliseconds, TimeSpan remaining)
             {
-                await Shard.Current!.Delay(TimeSpan.FromMilliseconds(milliseconds));
+                await Shard.Current!.Delay(remaining);
                 fired.Add(milliseconds);
             }
         }).Within(token);
