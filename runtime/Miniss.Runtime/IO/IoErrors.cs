@@ -21,8 +21,8 @@ internal static class IoErrors
             _ when domain == IoDomain.Socket => new SocketException((int)SocketErrors.FromErrno(errno), message),
             Errno.ENOENT when path is not null => new FileNotFoundException(message, path),
             Errno.ENOTDIR => new DirectoryNotFoundException(message),
-            Errno.EACCES or Errno.EPERM => new UnauthorizedAccessException(message),
-            Errno.EBADF => new ObjectDisposedException(message, (Exception?)null),
+            // As .NET's own file APIs do: EBADF is what writing through a read-only descriptor gives.
+            Errno.EACCES or Errno.EPERM or Errno.EBADF => new UnauthorizedAccessException(message),
             _ => new IOException(message, errno),
         };
 

@@ -26,7 +26,8 @@ public static unsafe partial class IoOperations
     [IoOperation(IoUring.IORING_OP_NOP, Name = "nop", Result = IoResultKind.None)]
     public static partial ValueTask<int> NopAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/> (<c>pread</c>); 0 at end of file.</summary>
+    /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/> (<c>pread</c>); 0 at end of file. An
+    /// offset of -1 reads at the file's position and advances it, as io_uring defines.</summary>
     [IoOperation(IoUring.IORING_OP_READ, Name = "read", Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.pread))]
     public static partial ValueTask<int> ReadAsync([Fd] SafeHandle file, [Buffer] Memory<byte> buffer, [Sqe("off")] long offset, CancellationToken cancellationToken = default);
 

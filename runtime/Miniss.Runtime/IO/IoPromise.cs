@@ -78,6 +78,13 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     /// <exception cref="ObjectDisposedException">The handle is already closed.</exception>
     public int HoldHandle(SafeHandle handle)
     {
+        // A disposed handle keeps its descriptor open while operations hold it; new operations must still be refused.
+        ObjectDisposedException.ThrowIf(handle.IsClosed, handle);
+        if (handle.IsInvalid)
+        {
+            throw new ArgumentException("The handle does not hold a valid file descriptor.", nameof(handle));
+        }
+
         bool added = false;
         handle.DangerousAddRef(ref added);
         _handle = handle;
@@ -150,9 +157,9 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
         }
         finally
         {
-            // A source awaited from the wrong thread, or read before it completed, is not reused: it may still be
-            // the kernel's, and the shard's pools are not thread-safe.
-            if (_core.IsCompleted && !_core.AwaitedFromWrongThread)
+            // Recycled only by the read that owns it (its token), once completed, on its own shard: a stale read, one
+            // before completion, or one from another thread must not hand the object to a new operation.
+            if (token == _core.Version && _core.IsCompleted && !_core.AwaitedFromWrongThread)
             {
                 _core.Reset();
                 _path = null;

@@ -79,7 +79,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
         }
         finally
         {
-            if (_core.IsCompleted && !_core.AwaitedFromWrongThread)
+            if (token == _core.Version && _core.IsCompleted && !_core.AwaitedFromWrongThread)
             {
                 _core.Reset();
                 ClearOutcome();

@@ -12,7 +12,7 @@ namespace Miniss.Storage;
 /// A file opened for direct I/O (<c>O_DIRECT</c>): transfers bypass the page cache, so offsets, lengths and buffer
 /// addresses must be aligned to what the file system reports through <c>statx</c> (<c>STATX_DIOALIGN</c>; 4096 when
 /// it does not say). A misaligned request is refused with <see cref="ArgumentException"/> before it reaches the
-/// kernel. On a file system that refuses <c>O_DIRECT</c> (tmpfs), the file is opened buffered instead and
+/// kernel. On a file system that refuses <c>O_DIRECT</c> (procfs, ramfs, FUSE, tmpfs before Linux 6.6), the file is opened buffered instead and
 /// <see cref="IsDirect"/> says so. Allocate aligned memory with <see cref="AllocateBuffer"/>.
 /// </summary>
 public sealed class DmaFile : ShardFile
@@ -49,10 +49,12 @@ public sealed class DmaFile : ShardFile
         }
         catch (IOException e) when (e.Data["errno"] is Errno.EINVAL)
         {
-            // The file system refuses O_DIRECT (tmpfs does): fall back to buffered I/O, keeping the alignment rules so
+            // The file system refuses O_DIRECT: fall back to buffered I/O, keeping the alignment rules so
             // code written for direct I/O stays correct when it moves to a file system that has it.
+            // The kernel creates the file before it refuses O_DIRECT: a CreateNew retry must open what it just made.
             direct = false;
-            handle = await OpenDescriptorAsync(path, FileOpenOptions.Flags(mode, access, direct: false), permissions, cancellationToken).ConfigureAwait(true);
+            FileMode retry = mode == FileMode.CreateNew ? FileMode.Open : mode;
+            handle = await OpenDescriptorAsync(path, FileOpenOptions.Flags(retry, access, direct: false), permissions, cancellationToken).ConfigureAwait(true);
             Shard.Current?.Runtime.ReportDirectIoRefused(path);
         }
 

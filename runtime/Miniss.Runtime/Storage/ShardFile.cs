@@ -166,9 +166,24 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
     /// <summary>The file's length in bytes (<c>statx</c>).</summary>
     public async ValueTask<long> GetLengthAsync(CancellationToken cancellationToken = default)
     {
-        using var record = new StatxRecord();
-        await Named(IoOperations.StatxAsync(Handle.Descriptor, string.Empty, LinuxFiles.AT_EMPTY_PATH, (int)LinuxFiles.STATX_SIZE, record.Address, cancellationToken)).ConfigureAwait(true);
-        return (long)record.Value.stx_size;
+        // statx takes the descriptor as a number: keep the handle referenced so the number cannot be closed and
+        // reused by another file while the query is in flight.
+        ObjectDisposedException.ThrowIf(Handle.IsClosed, this);
+        bool added = false;
+        Handle.DangerousAddRef(ref added);
+        try
+        {
+            using var record = new StatxRecord();
+            await Named(IoOperations.StatxAsync(Handle.Descriptor, string.Empty, LinuxFiles.AT_EMPTY_PATH, (int)LinuxFiles.STATX_SIZE, record.Address, cancellationToken)).ConfigureAwait(true);
+            return (long)record.Value.stx_size;
+        }
+        finally
+        {
+            if (added)
+            {
+                Handle.DangerousRelease();
+            }
+        }
     }
 
     /// <summary>Closes the file. An operation still in flight keeps the descriptor open until its completion.</summary>

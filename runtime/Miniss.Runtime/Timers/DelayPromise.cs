@@ -77,7 +77,7 @@ internal sealed class DelayPromise : IValueTaskSource
         }
         finally
         {
-            if (_core.IsCompleted && !_core.AwaitedFromWrongThread)
+            if (token == _core.Version && _core.IsCompleted && !_core.AwaitedFromWrongThread)
             {
                 _core.Reset();
                 _token = default;
