@@ -178,32 +178,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     public ValueTask<T> SubmitTo<T>(int shard, Func<T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Shard target = this[shard];
-        if (Shard.Current is { } current && current.Runtime == this)
-        {
-            if (current.IsRejecting)
-            {
-                return ValueTask.FromException<T>(current.Stopped());
-            }
-
-            ShardCall<T> call = ShardCall<T>.Rent(current);
-            call.Set(work);
-            ValueTask<T> result = call.AsValueTask();
-            current.OnCallSent();
-            current.Send(target, call);
-            return result;
-        }
-
-        if (_stopping)
-        {
-            return ValueTask.FromException<T>(target.Stopped());
-        }
-
-        var external = new ExternalCall<T>();
-        external.Set(work);
-        ValueTask<T> outcome = external.AsValueTask();
-        target.PostMessage(external);
-        return outcome;
+        return Submit(shard, work, null);
     }
 
     /// <summary>Runs asynchronous <paramref name="work"/> on shard <paramref name="shard"/>; see <see cref="SubmitTo{T}(int, Func{T})"/>.
@@ -211,6 +186,13 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     public ValueTask<T> SubmitTo<T>(int shard, Func<ValueTask<T>> work)
     {
         ArgumentNullException.ThrowIfNull(work);
+        return Submit(shard, null, work);
+    }
+
+    /// <summary>Sends synchronous or asynchronous work (one of the two) to a shard: pooled and answered by message from
+    /// a shard, allocated and completed on the caller's context from anywhere else.</summary>
+    private ValueTask<T> Submit<T>(int shard, Func<T>? sync, Func<ValueTask<T>>? async)
+    {
         Shard target = this[shard];
         if (Shard.Current is { } current && current.Runtime == this)
         {
@@ -220,7 +202,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             }
 
             ShardCall<T> call = ShardCall<T>.Rent(current);
-            call.Set(work);
+            call.Set(sync, async);
             ValueTask<T> result = call.AsValueTask();
             current.OnCallSent();
             current.Send(target, call);
@@ -233,7 +215,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
 
         var external = new ExternalCall<T>();
-        external.Set(work);
+        external.Set(sync, async);
         ValueTask<T> outcome = external.AsValueTask();
         target.PostMessage(external);
         return outcome;

@@ -20,9 +20,12 @@ internal abstract class CrossShardCall<T> : ShardMessage
 
     protected Exception? Error { get; private set; }
 
-    public void Set(Func<T> work) => _sync = work;
-
-    public void Set(Func<ValueTask<T>> work) => _async = work;
+    /// <summary>The work to run: synchronous or asynchronous, exactly one of the two.</summary>
+    public void Set(Func<T>? sync, Func<ValueTask<T>>? async)
+    {
+        _sync = sync;
+        _async = async;
+    }
 
     public override void Execute(Shard shard)
     {
