@@ -34,7 +34,12 @@ public sealed class ShardPeriodicTimer : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> WaitForNextTickAsync(CancellationToken cancellationToken = default)
     {
-        if (_stop is not { } stop)
+        if (Shard.Current != _shard)
+        {
+            throw new InvalidOperationException($"This timer belongs to shard {_shard.Id} and must be awaited there.");
+        }
+
+        if (_stop is not { } stop || _shard.IsRejecting)
         {
             return false;
         }

@@ -153,7 +153,7 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     {
         try
         {
-            return _core.GetResult(token);
+            return _core.GetResult(_owner, token);
         }
         finally
         {

@@ -75,7 +75,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
     {
         try
         {
-            return _core.GetResult(token);
+            return _core.GetResult(_origin, token);
         }
         finally
         {

@@ -83,9 +83,15 @@ internal struct LocalPromiseCore<T>
         _continuationState = state;
     }
 
-    public readonly T GetResult(short token)
+    public T GetResult(Shard owner, short token)
     {
         Validate(token);
+        if (_wrongThreadShard == 0 && Shard.Current != owner)
+        {
+            // Read on another thread (after it completed): report it, and keep the object out of the shard's pools.
+            _wrongThreadShard = owner.Id + 1;
+        }
+
         if (_wrongThreadShard != 0)
         {
             throw new InvalidOperationException(

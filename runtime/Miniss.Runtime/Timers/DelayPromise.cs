@@ -73,7 +73,7 @@ internal sealed class DelayPromise : IValueTaskSource
     {
         try
         {
-            _core.GetResult(token);
+            _core.GetResult(_owner, token);
         }
         finally
         {
