@@ -3,7 +3,7 @@
 //   Build     build the solution (Release)
 //   Test      check the committed bindings against the headers, build, run every test project, print "N passed, N failed"
 //   Bench     run the BenchmarkDotNet suite and the native liburing baselines; rewrite docs/benchmarks.md
-//   Pack      not yet: arrives with the NuGet packages
+//   Pack      pack Miniss.Bindings and Miniss.Runtime into artifacts/packages
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
@@ -148,8 +148,19 @@ IEnumerable<string> Capture(string tool, string arguments)
 }
 
 Task("Pack")
-    .Description("Not yet: the NuGet packages are tracked in the issue for the samples CLI and packages.")
-    .Does(() => throw new Exception("Pack is not implemented yet: no package is produced."));
+    .Description("Packs Miniss.Bindings and Miniss.Runtime (with the operation generator as an analyzer) into artifacts/packages.")
+    .Does(() =>
+    {
+        var packages = root.Combine("artifacts/packages");
+        CleanDirectory(packages);
+        Dotnet($"build generator/Miniss.Generators/Miniss.Generators.csproj -c {configuration} --nologo");
+        Dotnet($"pack bindings/Miniss.Bindings/Miniss.Bindings.csproj -c {configuration} --nologo -o {packages}");
+        Dotnet($"pack runtime/Miniss.Runtime/Miniss.Runtime.csproj -c {configuration} --nologo -o {packages}");
+        foreach (var package in GetFiles(packages.FullPath + "/*.nupkg"))
+        {
+            Information($"packed {package.GetFilename()}");
+        }
+    });
 
 Task("Default").IsDependentOn("Test");
 

@@ -282,14 +282,26 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> on every shard and returns the results by shard id.</summary>
-    public async ValueTask<T[]> InvokeOnAll<T>(Func<T> work)
+    public ValueTask<T[]> InvokeOnAll<T>(Func<T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
+        return Gather(work, null);
+    }
+
+    /// <summary>Runs asynchronous <paramref name="work"/> on every shard and returns the results by shard id.</summary>
+    public ValueTask<T[]> InvokeOnAll<T>(Func<ValueTask<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return Gather(null, work);
+    }
+
+    private async ValueTask<T[]> Gather<T>(Func<T>? sync, Func<ValueTask<T>>? async)
+    {
         var pending = new ValueTask<T>[_shards.Length];
         for (int i = 0; i < _shards.Length; i++)
         {
 #pragma warning disable CA2012 // Each ValueTask is stored once and awaited exactly once below, after all are started.
-            pending[i] = SubmitTo(i, work);
+            pending[i] = Submit(i, sync, async);
 #pragma warning restore CA2012
         }
 

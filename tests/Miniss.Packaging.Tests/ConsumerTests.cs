@@ -1,0 +1,141 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text;
+using NUnit.Framework;
+
+namespace Miniss.Packaging.Tests;
+
+/// <summary>
+/// Miniss is consumable as a library: its packages, restored from a local folder feed into a fresh project outside
+/// the solution, build and run on every shard.
+/// </summary>
+[TestFixture]
+[Platform("Linux")]
+public sealed class ConsumerTests
+{
+    private const string Version = "0.1.0-preview.1";
+    private string _work = null!;
+
+    [SetUp]
+    public void SetUp() => _work = Directory.CreateTempSubdirectory("miniss-consumer-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_work, recursive: true);
+
+    [Test, CancelAfter(600_000)]
+    public void A_fresh_project_restores_the_packages_from_a_folder_feed_builds_and_runs_on_every_shard()
+    {
+        string feed = Path.Combine(_work, "feed");
+        string configuration = typeof(ConsumerTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        foreach (string project in new[] { "bindings/Miniss.Bindings/Miniss.Bindings.csproj", "runtime/Miniss.Runtime/Miniss.Runtime.csproj" })
+        {
+            Dotnet(RepositoryRoot(), $"pack {project} -c {configuration} --no-build -o {feed}");
+        }
+
+        Assert.That(File.Exists(Path.Combine(feed, $"Miniss.Runtime.{Version}.nupkg")), Is.True);
+        Assert.That(File.Exists(Path.Combine(feed, $"Miniss.Runtime.{Version}.snupkg")), Is.True, "symbols are packed");
+
+        string consumer = Path.Combine(_work, "consumer");
+        Directory.CreateDirectory(consumer);
+        File.WriteAllText(Path.Combine(consumer, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="miniss-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Miniss.Runtime" Version="{Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "Program.cs"), """
+            using Miniss;
+            using Miniss.Storage;
+
+            await using var runtime = MinissRuntime.Start();
+            int[] ids = await runtime.InvokeOnAll(() => Shard.Current!.Id);
+            string path = Path.Combine(Path.GetTempPath(), $"miniss-consumer-{Guid.NewGuid():N}");
+            try
+            {
+                int[] lengths = await runtime.InvokeOnAll(async () =>
+                {
+                    await Shard.Current!.NopAsync();
+                    await using BufferedFile file = await BufferedFile.OpenAsync($"{path}.{Shard.Current!.Id}", FileMode.Create);
+                    await file.WriteAllAsync(0, new byte[Shard.Current!.Id + 1]);
+                    return (int)await file.GetLengthAsync();
+                });
+                Console.WriteLine($"shards {runtime.ShardCount} ids {string.Join(',', ids)} lengths {string.Join(',', lengths)}");
+            }
+            finally
+            {
+                foreach (string file in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(path) + ".*"))
+                {
+                    File.Delete(file);
+                }
+            }
+            """);
+
+        // A private package folder: the test must use what was just packed, never a cached package of the same version.
+        string packages = Path.Combine(_work, "packages");
+        Dotnet(consumer, $"build -c Release --packages {packages}");
+        string output = Dotnet(consumer, "run -c Release --no-build");
+
+        int shards = Environment.ProcessorCount;
+        string expectedIds = string.Join(',', System.Linq.Enumerable.Range(0, shards));
+        string expectedLengths = string.Join(',', System.Linq.Enumerable.Range(1, shards));
+        Assert.That(output, Does.Contain($"shards {shards} ids {expectedIds} lengths {expectedLengths}"));
+    }
+
+    private static string Dotnet(string directory, string arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using Process process = Process.Start(start)!;
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => output.AppendLine(e.Data);
+        process.ErrorDataReceived += (_, e) => output.AppendLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"dotnet {arguments} did not finish within 5 minutes:\n{output}");
+        }
+
+        process.WaitForExit();
+        Assert.That(process.ExitCode, Is.Zero, $"dotnet {arguments} in {directory} failed:\n{output}");
+        return output.ToString();
+    }
+
+    private static string RepositoryRoot([CallerFilePath] string here = "")
+    {
+        string? directory = Path.GetDirectoryName(here);
+        while (directory is not null && !File.Exists(Path.Combine(directory, "Miniss.sln")))
+        {
+            directory = Path.GetDirectoryName(directory);
+        }
+
+        return directory ?? throw new InvalidOperationException($"Miniss.sln not found above {here}");
+    }
+}
