@@ -25,7 +25,7 @@ internal static class BenchmarkReport
             host ??= json.RootElement.GetProperty("HostEnvironmentInfo").Clone();
             foreach (JsonElement benchmark in json.RootElement.GetProperty("Benchmarks").EnumerateArray())
             {
-                string key = $"{benchmark.GetProperty("Type").GetString()}.{benchmark.GetProperty("Method").GetString()}";
+                string key = $"{benchmark.GetProperty("Namespace").GetString()}.{benchmark.GetProperty("Type").GetString()}.{benchmark.GetProperty("Method").GetString()}";
                 string parameters = benchmark.GetProperty("Parameters").GetString() ?? string.Empty;
                 if (parameters.Length > 0)
                 {
@@ -88,7 +88,8 @@ internal static class BenchmarkReport
         s.Append($"| `await shard.NopAsync()` | {Ns(Shards + "Shard_nop_await")} | {Alloc(Shards + "Shard_nop_await")} | | | | {C("nop batch=1")} | | {RatioC(Shards + "Shard_nop_await", "nop batch=1")} |\n");
         s.Append($"| whole I/O setup (buffer + submit + handle + await), 32 in flight | {Ns(Setup + "Whole_io_setup_batched")} | {Alloc(Setup + "Whole_io_setup_batched")} | < 1 µs | ≤ 150 ns | | {C("nop batch=32")} | | {RatioC(Setup + "Whole_io_setup_batched", "nop batch=32")} |\n");
         s.Append($"| buffer allocate + free | {Ns(Setup + "Buffer_allocate_and_free")} | {Alloc(Setup + "Buffer_allocate_and_free")} | 50-100 ns (allocate) | | | | | |\n");
-        s.Append($"| cross-shard round trip (`SubmitTo`) | {Ns(Shards + "Cross_shard_round_trip")} | {Alloc(Shards + "Cross_shard_round_trip")} | | | {Ns(Shards + "DotNet_thread_pool_round_trip")} (`await Task.Run`) | | {Ratio(Shards + "Cross_shard_round_trip", Shards + "DotNet_thread_pool_round_trip")} | |\n");
+        s.Append($"| cross-shard round trip (`SubmitTo`) | {Ns(Shards + "Cross_shard_round_trip")} | {Alloc(Shards + "Cross_shard_round_trip")} | | | {Ns(Shards + "DotNet_channel_round_trip")} (channel ping-pong to another thread) | | {Ratio(Shards + "Cross_shard_round_trip", Shards + "DotNet_channel_round_trip")} | |\n");
+        s.Append($"| | | | | | {Ns(Shards + "DotNet_thread_pool_round_trip")} (`await Task.Run`, often the same thread) | | {Ratio(Shards + "Cross_shard_round_trip", Shards + "DotNet_thread_pool_round_trip")} | |\n");
         s.Append($"| cross-shard round trip to a sleeping shard | {Ns("Miniss.Benchmarks.WakeupBenchmarks.Round_trip_to_a_sleeping_shard")} | {Alloc("Miniss.Benchmarks.WakeupBenchmarks.Round_trip_to_a_sleeping_shard")} | | | | | | |\n");
         s.Append($"| timer armed and fired | {Ns(Shards + "Timer_arm_and_fire")} | {Alloc(Shards + "Timer_arm_and_fire")} | | | | | | |\n");
         s.Append($"| timer armed and cancelled (token, exception observed) | {Ns(Shards + "Timer_arm_and_cancel")} | {Alloc(Shards + "Timer_arm_and_cancel")} | | | {Ns(Shards + "DotNet_timer_arm_and_cancel")} (`Task.Delay`) | | {Ratio(Shards + "Timer_arm_and_cancel", Shards + "DotNet_timer_arm_and_cancel")} | |\n\n");

@@ -16,11 +16,30 @@ public class ShardBenchmarks
 
     private MinissRuntime _runtime = null!;
 
+    private readonly System.Threading.Channels.Channel<int> _requests = System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true, SingleWriter = true });
+    private readonly System.Threading.Channels.Channel<int> _replies = System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true, SingleWriter = true });
+    private Task _responder = Task.CompletedTask;
+
     [GlobalSetup]
-    public void Setup() => _runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = 2 });
+    public void Setup()
+    {
+        _runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = 2 });
+        _responder = Task.Run(async () =>
+        {
+            await foreach (int request in _requests.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                _replies.Writer.TryWrite(1);
+            }
+        });
+    }
 
     [GlobalCleanup]
-    public void Cleanup() => _runtime.Dispose();
+    public void Cleanup()
+    {
+        _requests.Writer.TryComplete();
+        _responder.GetAwaiter().GetResult();
+        _runtime.Dispose();
+    }
 
     /// <summary>await shard.NopAsync(): SQE, submission batch, completion, continuation on the shard.</summary>
     [Benchmark(OperationsPerInvoke = Operations)]
@@ -49,7 +68,22 @@ public class ShardBenchmarks
         return sum;
     });
 
-    /// <summary>.NET's equivalent hop: await Task.Run(...) from a thread-pool thread.</summary>
+    /// <summary>.NET's cross-thread ping-pong: a request through one channel to a responder task on the thread pool and
+    /// the reply through another, awaited (the closest .NET shape of a message to another core and back).</summary>
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public async Task<int> DotNet_channel_round_trip()
+    {
+        int sum = 0;
+        for (int i = 0; i < Operations; i++)
+        {
+            _requests.Writer.TryWrite(i);
+            sum += await _replies.Reader.ReadAsync().ConfigureAwait(false);
+        }
+
+        return sum;
+    }
+
+    /// <summary>.NET's cheapest hop: await Task.Run(...) from a thread-pool thread (often run on the same thread).</summary>
     [Benchmark(OperationsPerInvoke = Operations)]
     public async Task<int> DotNet_thread_pool_round_trip()
     {

@@ -13,6 +13,13 @@ public sealed class FileDescriptorHandle : SafeHandle
     /// <summary>Takes ownership of <paramref name="fd"/>; the handle closes it.</summary>
     public FileDescriptorHandle(int fd) : base(new IntPtr(-1), ownsHandle: true) => SetHandle(new IntPtr(fd));
 
+    /// <summary>Takes ownership of <paramref name="fd"/>, opened from <paramref name="path"/> (named in the errors of
+    /// operations on it).</summary>
+    public FileDescriptorHandle(int fd, string? path) : this(fd) => Path = path;
+
+    /// <summary>The path the descriptor was opened from, if known; errors of operations on it name it.</summary>
+    public string? Path { get; }
+
     /// <summary>The descriptor number (valid while the handle is open).</summary>
     public int Descriptor => (int)DangerousGetHandle();
 

@@ -88,6 +88,7 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
         bool added = false;
         handle.DangerousAddRef(ref added);
         _handle = handle;
+        _path ??= (handle as FileDescriptorHandle)?.Path;
         return (int)handle.DangerousGetHandle();
     }
 

@@ -43,7 +43,7 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ValidateTransfer(offset, buffer.Length, buffer.Span);
-        return Named(IoOperations.ReadAsync(Handle, buffer, offset, cancellationToken));
+        return IoOperations.ReadAsync(Handle, buffer, offset, cancellationToken);
     }
 
     /// <summary>Writes <paramref name="buffer"/> at <paramref name="offset"/>; returns how many bytes were written (a
@@ -54,7 +54,7 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ValidateTransfer(offset, buffer.Length, buffer.Span);
-        return Named(IoOperations.WriteAsync(Handle, buffer, offset, cancellationToken));
+        return IoOperations.WriteAsync(Handle, buffer, offset, cancellationToken);
     }
 
     /// <summary>
@@ -75,8 +75,8 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
         {
             ValidateTransfer(offset, length, buffer.Span[..length]);
             int read = shard.HasFixedBuffers
-                ? await Named(IoOperations.ReadFixedAsync(Handle, buffer.Address, length, offset, shard.Buffers.FixedBufferIndex(buffer), cancellationToken)).ConfigureAwait(true)
-                : await Named(IoOperations.ReadAsync(Handle, buffer.Memory[..length], offset, cancellationToken)).ConfigureAwait(true);
+                ? await IoOperations.ReadFixedAsync(Handle, buffer.Address, length, offset, shard.Buffers.FixedBufferIndex(buffer), cancellationToken).ConfigureAwait(true)
+                : await IoOperations.ReadAsync(Handle, buffer.Memory[..length], offset, cancellationToken).ConfigureAwait(true);
             return (read, buffer);
         }
         catch
@@ -96,8 +96,8 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
         Shard shard = Shard.CurrentForIo();
         ValidateTransfer(offset, length, buffer.Span[..length]);
         return shard.HasFixedBuffers && buffer.PoolId == shard.Buffers.Id
-            ? Named(IoOperations.WriteFixedAsync(Handle, buffer.Address, length, offset, shard.Buffers.FixedBufferIndex(buffer), cancellationToken))
-            : Named(IoOperations.WriteAsync(Handle, buffer.Memory[..length], offset, cancellationToken));
+            ? IoOperations.WriteFixedAsync(Handle, buffer.Address, length, offset, shard.Buffers.FixedBufferIndex(buffer), cancellationToken)
+            : IoOperations.WriteAsync(Handle, buffer.Memory[..length], offset, cancellationToken);
     }
 
     /// <summary>Writes all of <paramref name="buffer"/> at <paramref name="offset"/>, repeating short writes.</summary>
@@ -128,7 +128,7 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
             vector.Add(buffers[i]);
         }
 
-        return await Named(IoOperations.ReadVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken)).ConfigureAwait(true);
+        return await IoOperations.ReadVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken).ConfigureAwait(true);
     }
 
     /// <summary>Writes several buffers in order, at <paramref name="offset"/> (<c>pwritev</c>); returns the total.</summary>
@@ -143,16 +143,16 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
             vector.Add(MemoryMarshal.AsMemory(buffers[i]));
         }
 
-        return await Named(IoOperations.WriteVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken)).ConfigureAwait(true);
+        return await IoOperations.WriteVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken).ConfigureAwait(true);
     }
 
     /// <summary>Flushes data and metadata to the device (<c>fsync</c>).</summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
-        await Named(IoOperations.FsyncAsync(Handle, cancellationToken)).ConfigureAwait(true);
+        await IoOperations.FsyncAsync(Handle, cancellationToken).ConfigureAwait(true);
 
     /// <summary>Flushes data, and only the metadata needed to read it back (<c>fdatasync</c>).</summary>
     public async ValueTask FlushDataAsync(CancellationToken cancellationToken = default) =>
-        await Named(IoOperations.FdatasyncAsync(Handle, cancellationToken)).ConfigureAwait(true);
+        await IoOperations.FdatasyncAsync(Handle, cancellationToken).ConfigureAwait(true);
 
     /// <summary>Reserves <paramref name="length"/> bytes of disk at <paramref name="offset"/> (<c>fallocate</c>); with
     /// <paramref name="keepSize"/> the file's length does not change.</summary>
@@ -160,7 +160,7 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
-        await Named(IoOperations.FallocateAsync(Handle, keepSize ? LinuxFiles.FALLOC_FL_KEEP_SIZE : 0, offset, length, cancellationToken)).ConfigureAwait(true);
+        await IoOperations.FallocateAsync(Handle, keepSize ? LinuxFiles.FALLOC_FL_KEEP_SIZE : 0, offset, length, cancellationToken).ConfigureAwait(true);
     }
 
     /// <summary>The file's length in bytes (<c>statx</c>).</summary>
@@ -174,7 +174,7 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
         try
         {
             using var record = new StatxRecord();
-            await Named(IoOperations.StatxAsync(Handle.Descriptor, string.Empty, LinuxFiles.AT_EMPTY_PATH, (int)LinuxFiles.STATX_SIZE, record.Address, cancellationToken)).ConfigureAwait(true);
+            await IoOperations.StatxAsync(Handle.Descriptor, string.Empty, LinuxFiles.AT_EMPTY_PATH, (int)LinuxFiles.STATX_SIZE, record.Address, cancellationToken).ConfigureAwait(true);
             return (long)record.Value.stx_size;
         }
         finally
@@ -211,20 +211,7 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         int fd = await IoOperations.OpenAtAsync(LinuxFiles.AT_FDCWD, path, flags, (int)permissions, cancellationToken).ConfigureAwait(true);
-        return new FileDescriptorHandle(fd);
-    }
-
-    /// <summary>Adds this file's path to the errors of operations that do not know it.</summary>
-    private async ValueTask<int> Named(ValueTask<int> operation)
-    {
-        try
-        {
-            return await operation.ConfigureAwait(true);
-        }
-        catch (IOException e) when (e.Data["errno"] is int errno && e is not FileNotFoundException)
-        {
-            throw IoErrors.Create(errno, (string?)e.Data["operation"] ?? "I/O", IoDomain.File, Path);
-        }
+        return new FileDescriptorHandle(fd, path);
     }
 
     /// <summary>An <c>iovec</c> array in native memory with its buffers pinned, for one vectored operation.</summary>
