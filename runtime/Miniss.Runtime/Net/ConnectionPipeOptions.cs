@@ -1,0 +1,30 @@
+using System;
+using System.Buffers;
+
+namespace Miniss.Net;
+
+/// <summary>Buffers and flow control of a <see cref="ConnectionPipe"/>. Every property has a documented default.</summary>
+public sealed class ConnectionPipeOptions
+{
+    internal static readonly ConnectionPipeOptions Default = new();
+
+    /// <summary>Where the pipes take their segments from. Default: <see cref="MemoryPool{T}.Shared"/>.</summary>
+    public MemoryPool<byte>? Pool { get; init; }
+
+    /// <summary>The smallest free space, in bytes, handed to each receive. Default: 4096.</summary>
+    public int MinimumReceiveSize { get; init; } = 4096;
+
+    /// <summary>Received bytes the application has not consumed at which the connection stops receiving (back
+    /// pressure: the peer's sends then wait). Default: 1 MiB.</summary>
+    public long MaxBufferedInput { get; init; } = 1 << 20;
+
+    /// <summary>Bytes written by the application and not yet sent at which its <c>FlushAsync</c> waits. Default: 1 MiB.</summary>
+    public long MaxBufferedOutput { get; init; } = 1 << 20;
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MinimumReceiveSize, nameof(MinimumReceiveSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBufferedInput, nameof(MaxBufferedInput));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBufferedOutput, nameof(MaxBufferedOutput));
+    }
+}

@@ -1,0 +1,44 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Miniss.IO;
+
+namespace Miniss.Net.Internal;
+
+/// <summary>A connection's reusable receive (see <see cref="ConnectionOperation"/>): one <c>IORING_OP_RECV</c>.</summary>
+internal sealed class ReceiveOperation(ShardConnection connection) : ConnectionOperation(connection)
+{
+    public ValueTask<int> Start(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        ValueTask<int> receive = IoOperations.ReceiveAsync(Connection.Handle, buffer, 0, cancellationToken);
+        if (receive.IsCompleted)
+        {
+            // Never reached the kernel (a cancelled token, a runtime stopping, a closed handle): its own outcome.
+            return receive;
+        }
+
+        Begin();
+        Connection.OnReceiveStarted();
+        Await(receive);
+        return new ValueTask<int>(this, Version);
+    }
+
+    protected override void OnCompleted(ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter operation)
+    {
+        Connection.OnReceiveEnded();
+        int received;
+        try
+        {
+            received = operation.GetResult();
+        }
+        catch (Exception e)
+        {
+            Complete(0, Connection.Failure("recv", e));
+            return;
+        }
+
+        // A receive woken by Dispose's shutdown reads an end of stream that the peer never sent.
+        Complete(received, Connection.IsDisposed ? ShardConnection.Aborted("recv") : null);
+    }
+}

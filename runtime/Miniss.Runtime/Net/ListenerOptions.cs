@@ -1,0 +1,27 @@
+namespace Miniss.Net;
+
+/// <summary>How a <see cref="ShardListener"/> binds and listens, and the options its accepted connections start with.
+/// Every property has a documented default.</summary>
+public sealed class ListenerOptions
+{
+    /// <summary>The length of the queue of connections the kernel has completed and nobody has accepted yet
+    /// (<c>listen</c>'s backlog; the kernel caps it at <c>net.core.somaxconn</c>). Default: 511.</summary>
+    public int Backlog { get; init; } = 511;
+
+    /// <summary>Whether the socket sets <c>SO_REUSEPORT</c>, so that several listeners (one per shard) bind the same
+    /// address and the kernel spreads incoming connections over them. Default: true. Ignored for Unix domain
+    /// endpoints.</summary>
+    public bool ReusePort { get; init; } = true;
+
+    /// <summary>Whether the socket sets <c>SO_REUSEADDR</c>, so that a restarted server binds its port while
+    /// connections of the previous one linger in TIME_WAIT. Default: true. Ignored for Unix domain endpoints.</summary>
+    public bool ReuseAddress { get; init; } = true;
+
+    /// <summary>For an IPv6 endpoint: whether it also accepts IPv4 connections (as IPv4-mapped addresses), i.e.
+    /// <c>IPV6_V6ONLY</c> off. Default: <see langword="null"/>, the system's default (<c>net.ipv6.bindv6only</c>).</summary>
+    public bool? DualMode { get; init; }
+
+    /// <summary>Whether accepted TCP connections start with <c>TCP_NODELAY</c> (Nagle's algorithm off), as servers that
+    /// write whole responses want. Default: true. Ignored for Unix domain endpoints.</summary>
+    public bool NoDelay { get; init; } = true;
+}

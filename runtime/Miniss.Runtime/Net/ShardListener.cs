@@ -1,0 +1,216 @@
+using System;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Miniss.Bindings.Linux;
+using Miniss.IO;
+using Miniss.Net.Internal;
+
+namespace Miniss.Net;
+
+/// <summary>
+/// A listening socket (TCP over IPv4 or IPv6, or a Unix domain socket) that accepts connections on the io_uring ring
+/// of the calling shard: a <see cref="TcpListener"/> for Miniss. With <see cref="ListenerOptions.ReusePort"/> (the
+/// default) every shard binds its own listener to the same address and the kernel spreads the incoming connections
+/// over them, so each shard accepts, and serves, its own; <see cref="ShardServer"/> does that for all shards at once.
+/// </summary>
+/// <remarks>
+/// <para><b>Threads.</b> <see cref="Bind"/>, <see cref="LocalEndPoint"/> and <see cref="Dispose"/> work from any thread.
+/// <see cref="AcceptAsync"/> must be called on a shard: the accepted connection belongs to that shard.</para>
+/// <para><b>Accepting.</b> Single-shot accepts (one <c>IORING_OP_ACCEPT</c> per connection); several may be pending at
+/// once, on one shard or several.</para>
+/// <para><b>Closing.</b> Disposing the listener stops it: the kernel drops connections not yet accepted and accepts
+/// still pending complete with a <see cref="SocketException"/> of <see cref="SocketError.OperationAborted"/>. A Unix
+/// domain listener deletes its socket file.</para>
+/// </remarks>
+public sealed class ShardListener : IDisposable, IAsyncDisposable
+{
+    private readonly bool _noDelay;
+    private readonly string? _unixPath;
+    private int _disposed;
+
+    private ShardListener(FileDescriptorHandle handle, AddressFamily family, EndPoint localEndPoint, bool noDelay, string? unixPath)
+    {
+        Handle = handle;
+        AddressFamily = family;
+        LocalEndPoint = localEndPoint;
+        _noDelay = noDelay;
+        _unixPath = unixPath;
+    }
+
+    /// <summary>The listening socket's descriptor, owned by this listener.</summary>
+    public FileDescriptorHandle Handle { get; }
+
+    /// <summary>The address family of the socket.</summary>
+    public AddressFamily AddressFamily { get; }
+
+    /// <summary>The address the listener is bound to, with the port the kernel chose when port 0 was asked for.</summary>
+    public EndPoint LocalEndPoint { get; }
+
+    /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>
+    /// Creates a socket, applies <paramref name="options"/>, binds it to <paramref name="endPoint"/> and listens.
+    /// Any thread (no operation goes through a ring).
+    /// </summary>
+    /// <param name="endPoint">An <see cref="IPEndPoint"/> (port 0: the kernel chooses) or a
+    /// <see cref="UnixDomainSocketEndPoint"/> (its file must not exist yet).</param>
+    /// <param name="options">How to bind and listen; <see langword="null"/> takes the defaults.</param>
+    /// <exception cref="ArgumentException">An endpoint of another kind.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ListenerOptions.Backlog"/> is negative.</exception>
+    /// <exception cref="SocketException">The kernel refused: <see cref="SocketError.AddressAlreadyInUse"/> when another
+    /// socket holds the address (one without <c>SO_REUSEPORT</c>, or of another user),
+    /// <see cref="SocketError.AccessDenied"/> for a privileged port...</exception>
+    public static ShardListener Bind(EndPoint endPoint, ListenerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        options ??= new ListenerOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Backlog, nameof(options));
+        AddressFamily family = SocketAddressCodec.FamilyOf(endPoint);
+        FileDescriptorHandle handle = NativeSocket.Create(family);
+        try
+        {
+            bool ip = family != AddressFamily.Unix;
+            if (ip && options.ReuseAddress)
+            {
+                NativeSocket.SetOption(handle, Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR, 1);
+            }
+
+            if (ip && options.ReusePort)
+            {
+                NativeSocket.SetOption(handle, Sockets.SOL_SOCKET, Sockets.SO_REUSEPORT, 1);
+            }
+
+            if (family == AddressFamily.InterNetworkV6 && options.DualMode is bool dual)
+            {
+                NativeSocket.SetOption(handle, Sockets.IPPROTO_IPV6, Sockets.IPV6_V6ONLY, dual ? 0 : 1);
+            }
+
+            NativeSocket.Bind(handle, endPoint);
+            NativeSocket.Listen(handle, options.Backlog);
+            EndPoint local = NativeSocket.LocalEndPoint(handle) ?? endPoint;
+            string? path = endPoint is UnixDomainSocketEndPoint unix && unix.ToString() is { Length: > 0 } name && name[0] != '@' ? name : null;
+            return new ShardListener(handle, family, local, ip && options.NoDelay, path);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next connection and accepts it on the calling shard, which owns the returned connection.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting (<see cref="OperationCanceledException"/>); a connection that
+    /// arrives meanwhile stays queued for the next accept.</param>
+    /// <exception cref="InvalidOperationException">Not called on a shard.</exception>
+    /// <exception cref="SocketException">The kernel refused (<see cref="SocketError.TooManyOpenSockets"/> when the
+    /// process is out of descriptors; the listener keeps working), or the listener was disposed while the accept was
+    /// pending (<see cref="SocketError.OperationAborted"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The listener is disposed.</exception>
+    public async ValueTask<ShardConnection> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Shard shard = Shard.CurrentForIo();
+        (FileDescriptorHandle accepted, EndPoint? peer) = await AcceptHandleAsync(cancellationToken).ConfigureAwait(true);
+        return Adopt(shard, accepted, peer);
+    }
+
+    /// <summary>Accepts the next connection's descriptor without tying it to a shard yet (for hand-off to another
+    /// shard, which adopts it with <see cref="Adopt"/>). On a shard.</summary>
+    internal async ValueTask<(FileDescriptorHandle Handle, EndPoint? Peer)> AcceptHandleAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        NativeSocketAddress peer = NativeSocketAddress.ForPeer();
+        try
+        {
+            // The peer's address is written by the kernel until the completion, which the await waits for.
+            int fd = await IoOperations.AcceptAsync(Handle, peer.Address, peer.LengthAddress, Sockets.SOCK_CLOEXEC, cancellationToken).ConfigureAwait(true);
+            var accepted = new FileDescriptorHandle(fd);
+            if (IsDisposed)
+            {
+                accepted.Dispose();
+                throw Aborted();
+            }
+
+            return (accepted, peer.ReadPeer());
+        }
+        catch (Exception e) when (IsDisposed && e is SocketException { SocketErrorCode: not SocketError.OperationAborted } or ObjectDisposedException)
+        {
+            // Dispose's shutdown makes the pending accept fail (EINVAL): report it as .NET's listeners do.
+            throw Aborted();
+        }
+        finally
+        {
+            peer.Dispose();
+        }
+    }
+
+    /// <summary>Wraps an accepted descriptor as a connection of <paramref name="shard"/>, with the listener's
+    /// connection options applied.</summary>
+    internal ShardConnection Adopt(Shard shard, FileDescriptorHandle accepted, EndPoint? peer)
+    {
+        if (_noDelay)
+        {
+            try
+            {
+                NativeSocket.SetOption(accepted, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
+            }
+            catch (SocketException)
+            {
+                // The peer may already have reset the connection; the first receive or send will say so.
+            }
+        }
+
+        return new ShardConnection(shard, accepted, AddressFamily, peer);
+    }
+
+    /// <summary>Stops listening (see the remarks on <see cref="ShardListener"/>). Idempotent; any thread.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Closing alone would leave a pending accept waiting (it holds the socket); shutting the listening socket
+        // down makes it fail at once.
+        NativeSocket.TryShutdown(Handle, Sockets.SHUT_RDWR);
+        Handle.Dispose();
+        if (_unixPath is not null)
+        {
+            try
+            {
+                File.Delete(_unixPath);
+            }
+            catch (IOException)
+            {
+                // Someone else removed or replaced it.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{(IsDisposed ? "closed listener" : "listener")} {LocalEndPoint}";
+
+    private static SocketException Aborted()
+    {
+        var error = new SocketException((int)SocketError.OperationAborted, "accept was aborted: the listener was closed while it was pending");
+        error.Data["operation"] = "accept";
+        return error;
+    }
+}

@@ -1,0 +1,267 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Miniss.IO;
+using Miniss.Net.Internal;
+
+namespace Miniss.Net;
+
+/// <summary>
+/// A server on every shard of a runtime: listeners that accept connections and run a handler for each, on the shard
+/// that serves it. By default every shard listens on the address with <c>SO_REUSEPORT</c> and serves what it accepts
+/// (see <see cref="ConnectionDistribution"/>).
+/// </summary>
+/// <example>
+/// <code>
+/// await using var runtime = MinissRuntime.Start();
+/// await using var server = await ShardServer.StartAsync(runtime, new IPEndPoint(IPAddress.Any, 5000), async connection =>
+/// {
+///     var buffer = new byte[4096];
+///     int received;
+///     while ((received = await connection.ReceiveAsync(buffer)) > 0)
+///     {
+///         await connection.SendAsync(buffer.AsMemory(0, received));
+///     }
+/// });
+/// </code>
+/// </example>
+/// <remarks>
+/// <para><b>Handlers.</b> The handler runs on the connection's shard (its awaits resume there) and owns the connection
+/// until it returns; the server then disposes the connection. Many handlers run at once on each shard: a handler must
+/// not block its thread.</para>
+/// <para><b>Failures.</b> A connection's failure ends its handler only: the server keeps accepting and serving the
+/// others. A handler that throws a network error (<see cref="SocketException"/>, <see cref="System.IO.IOException"/>,
+/// <see cref="OperationCanceledException"/>) is counted in <see cref="FaultedConnections"/>; any other exception is also
+/// raised as <see cref="MinissRuntime.UnhandledException"/>. An accept that fails for lack of descriptors or memory
+/// pauses the accept loop for <see cref="ShardServerOptions.AcceptRetryDelay"/>.</para>
+/// <para><b>Stopping.</b> <see cref="StopAsync"/> closes the listeners, then the connections still open (their pending
+/// operations complete with <see cref="SocketError.OperationAborted"/>), and waits for every handler to return. Do
+/// not await it from a handler of the same server, which it would wait for. Stopping the runtime also ends the
+/// server's loops and handlers (their operations are cancelled).</para>
+/// </remarks>
+public sealed class ShardServer : IAsyncDisposable
+{
+    private readonly MinissRuntime _runtime;
+    private readonly Func<ShardConnection, ValueTask> _handler;
+    private readonly ShardServerOptions _options;
+    private readonly ServerShard[] _shards;
+    private readonly int[] _active;
+    private readonly Lock _stopGate = new();
+    private long _accepted;
+    private long _faulted;
+    private int _nextTarget;
+    private Task? _stopTask;
+
+    private ShardServer(MinissRuntime runtime, Func<ShardConnection, ValueTask> handler, ShardServerOptions options)
+    {
+        _runtime = runtime;
+        _handler = handler;
+        _options = options;
+        _shards = new ServerShard[runtime.ShardCount];
+        for (int i = 0; i < _shards.Length; i++)
+        {
+            _shards[i] = new ServerShard(this, runtime[i]);
+        }
+
+        _active = new int[runtime.ShardCount];
+        LocalEndPoint = new IPEndPoint(IPAddress.None, 0);
+    }
+
+    /// <summary>The address the server listens on, with the port the kernel chose when port 0 was asked for.</summary>
+    public EndPoint LocalEndPoint { get; private set; }
+
+    /// <summary>How connections are spread over the shards.</summary>
+    public ConnectionDistribution Distribution { get; private set; }
+
+    /// <summary>Connections accepted since the start. Any thread.</summary>
+    public long AcceptedConnections => Interlocked.Read(ref _accepted);
+
+    /// <summary>Connections whose handler ended with an exception. Any thread.</summary>
+    public long FaultedConnections => Interlocked.Read(ref _faulted);
+
+    /// <summary>Connections being served now (handed over and not finished), over all shards. Any thread.</summary>
+    public int ActiveConnections
+    {
+        get
+        {
+            int total = 0;
+            for (int i = 0; i < _active.Length; i++)
+            {
+                total += Volatile.Read(ref _active[i]);
+            }
+
+            return total;
+        }
+    }
+
+    internal Func<ShardConnection, ValueTask> Handler => _handler;
+
+    internal ShardServerOptions Options => _options;
+
+    /// <summary>Connections being served now by shard <paramref name="shard"/>. Any thread.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">No such shard.</exception>
+    public int ActiveConnectionsOn(int shard)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, _active.Length);
+        return Volatile.Read(ref _active[shard]);
+    }
+
+    /// <summary>
+    /// Starts listening on <paramref name="endPoint"/> and serving each connection with <paramref name="handler"/>.
+    /// Returns once every listener is bound. Any thread (a shard too).
+    /// </summary>
+    /// <param name="runtime">The runtime whose shards serve.</param>
+    /// <param name="endPoint">An <see cref="IPEndPoint"/> (port 0: the kernel chooses one, and every shard listens on
+    /// it) or a <see cref="UnixDomainSocketEndPoint"/>.</param>
+    /// <param name="handler">Serves one connection, on its shard; the server disposes the connection when the
+    /// returned task completes.</param>
+    /// <param name="options">How to listen and distribute; <see langword="null"/> takes the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ShardServerOptions.AcceptorShard"/> names no shard.</exception>
+    /// <exception cref="SocketException">A listener could not bind (<see cref="SocketError.AddressAlreadyInUse"/>...);
+    /// the listeners already bound are closed.</exception>
+    /// <exception cref="ObjectDisposedException">The runtime is stopping.</exception>
+    public static async ValueTask<ShardServer> StartAsync(MinissRuntime runtime, EndPoint endPoint, Func<ShardConnection, ValueTask> handler, ShardServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(handler);
+        options ??= new ShardServerOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.AcceptorShard, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(options.AcceptorShard, runtime.ShardCount, nameof(options));
+        _ = SocketAddressCodec.FamilyOf(endPoint);
+
+        var server = new ShardServer(runtime, handler, options);
+        bool reusePort = options.Distribution == ConnectionDistribution.ReusePort && endPoint is not UnixDomainSocketEndPoint;
+        server.Distribution = reusePort ? ConnectionDistribution.ReusePort : ConnectionDistribution.LeastLoaded;
+        try
+        {
+            if (reusePort)
+            {
+                ListenerOptions listen = WithReusePort(options.Listener);
+                EndPoint bound = await runtime.SubmitTo(0, () => server._shards[0].Listen(endPoint, listen)).ConfigureAwait(true);
+                server.LocalEndPoint = bound;
+                for (int i = 1; i < server._shards.Length; i++)
+                {
+                    // The others bind what the first one got, so that port 0 means one port for all.
+                    ServerShard shard = server._shards[i];
+                    await runtime.SubmitTo(i, () => shard.Listen(bound, listen)).ConfigureAwait(true);
+                }
+            }
+            else
+            {
+                ServerShard acceptor = server._shards[options.AcceptorShard];
+                server.LocalEndPoint = await runtime.SubmitTo(options.AcceptorShard, () => acceptor.Listen(endPoint, options.Listener)).ConfigureAwait(true);
+            }
+        }
+        catch
+        {
+            await server.StopAsync().ConfigureAwait(true);
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>
+    /// Stops the server (see the remarks on <see cref="ShardServer"/>): no more accepting, open connections closed,
+    /// every handler awaited. Idempotent; every call returns the same task. Any thread, except a handler of this server.
+    /// </summary>
+    public ValueTask StopAsync()
+    {
+        lock (_stopGate)
+        {
+            _stopTask ??= StopCoreAsync();
+            return new ValueTask(_stopTask);
+        }
+    }
+
+    /// <inheritdoc cref="StopAsync"/>
+    public ValueTask DisposeAsync() => StopAsync();
+
+    /// <inheritdoc/>
+    public override string ToString() => $"server {LocalEndPoint} ({Distribution}, {ActiveConnections} connections)";
+
+    private async Task StopCoreAsync()
+    {
+        try
+        {
+            await _runtime.InvokeOnAll(() => _shards[Shard.Current!.Id].StopAsync()).ConfigureAwait(true);
+        }
+        catch (Exception) when (_runtime.IsStopping)
+        {
+            // The runtime's own stop cancels every accept and operation: the loops and handlers end by themselves.
+        }
+    }
+
+    /// <summary>A connection was accepted on <paramref name="acceptor"/>: serve it there, or hand it to the least
+    /// loaded shard. On the acceptor's shard.</summary>
+    internal void Dispatch(ServerShard acceptor, ShardListener listener, FileDescriptorHandle accepted, EndPoint? peer)
+    {
+        Interlocked.Increment(ref _accepted);
+        int target = Distribution == ConnectionDistribution.ReusePort ? acceptor.Shard.Id : LeastLoaded();
+        Interlocked.Increment(ref _active[target]);
+        if (target == acceptor.Shard.Id)
+        {
+            acceptor.Serve(listener, accepted, peer);
+        }
+        else
+        {
+            _ = HandOffAsync(target, listener, accepted, peer);
+        }
+    }
+
+    /// <summary>A connection of shard <paramref name="shard"/> ended.</summary>
+    internal void OnConnectionEnded(int shard) => Interlocked.Decrement(ref _active[shard]);
+
+    /// <summary>A connection's handler threw.</summary>
+    internal void OnConnectionFaulted() => Interlocked.Increment(ref _faulted);
+
+    private async Task HandOffAsync(int target, ShardListener listener, FileDescriptorHandle accepted, EndPoint? peer)
+    {
+        ServerShard shard = _shards[target];
+        try
+        {
+            await _runtime.SubmitTo(target, () => shard.Serve(listener, accepted, peer)).ConfigureAwait(true);
+        }
+        catch (Exception)
+        {
+            // The target refused the message (the runtime is stopping): the connection was never served.
+            accepted.Dispose();
+            OnConnectionEnded(target);
+        }
+    }
+
+    /// <summary>The shard serving the fewest connections; ties go round-robin. Only the acceptor shard calls it.</summary>
+    private int LeastLoaded()
+    {
+        int best = _nextTarget;
+        int bestLoad = int.MaxValue;
+        for (int i = 0; i < _active.Length; i++)
+        {
+            int candidate = (_nextTarget + i) % _active.Length;
+            int load = Volatile.Read(ref _active[candidate]);
+            if (load < bestLoad)
+            {
+                best = candidate;
+                bestLoad = load;
+            }
+        }
+
+        _nextTarget = (best + 1) % _active.Length;
+        return best;
+    }
+
+    private static ListenerOptions WithReusePort(ListenerOptions options) => options.ReusePort
+        ? options
+        : new ListenerOptions
+        {
+            Backlog = options.Backlog,
+            ReusePort = true,
+            ReuseAddress = options.ReuseAddress,
+            DualMode = options.DualMode,
+            NoDelay = options.NoDelay,
+        };
+}

@@ -1,0 +1,43 @@
+using System;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks;
+using Miniss;
+using Miniss.Net;
+
+// An echo server: every shard listens on the port (SO_REUSEPORT), accepts its own connections and sends back what
+// each one receives, until the client closes. Try it with: nc localhost 5000
+int port = args is ["--port", var value] ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 5000;
+
+await using MinissRuntime runtime = MinissRuntime.Start();
+await using ShardServer server = await ShardServer.StartAsync(runtime, new IPEndPoint(IPAddress.Any, port), async connection =>
+{
+    // Runs on the shard that accepted the connection; every await resumes there.
+    byte[] buffer = new byte[16 * 1024];
+    int received;
+    while ((received = await connection.ReceiveAsync(buffer)) > 0)
+    {
+        await connection.SendAsync(buffer.AsMemory(0, received));
+    }
+});
+
+Console.WriteLine($"echo server on {server.LocalEndPoint}, {runtime.ShardCount} shards; Ctrl-C stops it");
+await ShutdownSignal();
+Console.WriteLine($"stopping after {server.AcceptedConnections} connections");
+
+// Completes on Ctrl-C (SIGINT) or SIGTERM; the await usings above then stop the server and the runtime.
+static Task ShutdownSignal()
+{
+    var signalled = new TaskCompletionSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        e.Cancel = true;
+        signalled.TrySetResult();
+    };
+    PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+    {
+        context.Cancel = true;
+        signalled.TrySetResult();
+    });
+    return signalled.Task.ContinueWith(_ => sigterm.Dispose(), TaskScheduler.Default);
+}
