@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Linq;
 using System.Text;
 using NUnit.Framework;
 
@@ -63,10 +64,36 @@ public sealed class ConsumerTests
             </Project>
             """);
         File.WriteAllText(Path.Combine(consumer, "Program.cs"), """
+            using System.Net;
             using Miniss;
+            using Miniss.Net;
             using Miniss.Storage;
 
             await using var runtime = MinissRuntime.Start();
+            await using var server = await ShardServer.StartAsync(runtime, new IPEndPoint(IPAddress.Loopback, 0), async connection =>
+            {
+                byte[] buffer = new byte[256];
+                int received;
+                while ((received = await connection.ReceiveAsync(buffer)) > 0)
+                {
+                    await connection.SendAsync(buffer.AsMemory(0, received));
+                }
+            });
+            string[] echoes = await runtime.InvokeOnAll(async () =>
+            {
+                await using ShardConnection client = await ShardConnection.ConnectAsync(server.LocalEndPoint);
+                byte[] message = System.Text.Encoding.ASCII.GetBytes($"echo from shard {Shard.Current!.Id}");
+                await client.SendAsync(message);
+                byte[] reply = new byte[message.Length];
+                int total = 0;
+                while (total < reply.Length)
+                {
+                    total += await client.ReceiveAsync(reply.AsMemory(total));
+                }
+
+                return System.Text.Encoding.ASCII.GetString(reply);
+            });
+            Console.WriteLine(string.Join(';', echoes));
             int[] ids = await runtime.InvokeOnAll(() => Shard.Current!.Id);
             string path = Path.Combine(Path.GetTempPath(), $"miniss-consumer-{Guid.NewGuid():N}");
             try
@@ -98,6 +125,8 @@ public sealed class ConsumerTests
         string expectedIds = string.Join(',', System.Linq.Enumerable.Range(0, shards));
         string expectedLengths = string.Join(',', System.Linq.Enumerable.Range(1, shards));
         Assert.That(output, Does.Contain($"shards {shards} ids {expectedIds} lengths {expectedLengths}"));
+        Assert.That(output, Does.Contain(string.Join(';', System.Linq.Enumerable.Range(0, shards).Select(i => $"echo from shard {i}"))),
+            "an echo round trip from every shard");
     }
 
     private static string Dotnet(string directory, string arguments)
