@@ -45,6 +45,8 @@
 #define ELOOP        40
 #define ENODATA      61
 #define ETIME        62
+#define ENONET       64
+#define EPROTO       71
 #define EOVERFLOW    75
 #define EBADFD       77
 

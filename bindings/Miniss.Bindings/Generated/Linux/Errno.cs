@@ -157,6 +157,14 @@ public static partial class Errno
     [NativeTypeName("int")]
     public const int ETIME = 62;
 
+    /// <summary><c>ENONET</c> (macro, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int ENONET = 64;
+
+    /// <summary><c>EPROTO</c> (macro, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int EPROTO = 71;
+
     /// <summary><c>EOVERFLOW</c> (macro, <c>int</c>).</summary>
     [NativeTypeName("int")]
     public const int EOVERFLOW = 75;

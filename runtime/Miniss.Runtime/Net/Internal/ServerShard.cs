@@ -15,9 +15,6 @@ namespace Miniss.Net.Internal;
 /// </summary>
 internal sealed class ServerShard(ShardServer server, Shard shard)
 {
-    /// <summary><c>EPROTO</c>, which the generated <c>Errno</c> does not have yet (native-headers/linux/errno recipe).</summary>
-    private const int EPROTO = 71;
-
     private readonly HashSet<ShardConnection> _live = [];
     private ShardListener? _listener;
     private Task? _acceptLoop;
@@ -86,7 +83,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard)
             {
                 break;
             }
-            catch (SocketException e) when (e.Data["errno"] is Errno.ECONNABORTED or EPROTO or Errno.EPERM or Errno.ENETDOWN
+            catch (SocketException e) when (e.Data["errno"] is Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM or Errno.ENETDOWN
                 or Errno.ENOPROTOOPT or Errno.EHOSTDOWN or Errno.EHOSTUNREACH or Errno.EOPNOTSUPP or Errno.ENETUNREACH)
             {
                 // A connection that failed between the handshake and the accept (accept(2) lists these as the
