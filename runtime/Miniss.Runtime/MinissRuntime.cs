@@ -162,6 +162,9 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         _stallDetector?.UnsafeStart();
     }
 
+    /// <summary>The CPUs this process may run on (its affinity mask), ascending: where shards go by default.</summary>
+    public static IReadOnlyList<int> AvailableCpus() => ThreadAffinity.AllowedCpus();
+
     /// <summary>The shard with the given id.</summary>
     /// <exception cref="ArgumentOutOfRangeException">No such shard.</exception>
     public Shard this[int shard] => (uint)shard < (uint)_shards.Length

@@ -1,6 +1,9 @@
 using System;
+using System.Linq;
+using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
+using System.Threading.Tasks;
 using Miniss;
 using Miniss.Bindings.Linux;
 
@@ -10,29 +13,138 @@ namespace Miniss.Cli;
 public static class Program
 {
     private const string Usage =
-        "usage: miniss [info]\n" +
-        "  info   what this machine offers Miniss: io_uring features and operations, memlock limit, CPUs (the default)";
+        "usage: miniss [bench] [--duration SECONDS] [--file-size MB] [--connections N] [--shards N] [--json PATH]\n" +
+        "       miniss serve echo|http [--port N] [--shards N]\n" +
+        "       miniss info\n" +
+        "  bench   (the default) Miniss beside .NET, a bounded time per workload: 4 KiB random reads of a temporary file\n" +
+        "          (32 in flight per core), a loopback TCP echo of 64-byte messages, cross-core ping-pong; prints a table\n" +
+        "            --duration SECONDS  measured time per workload (default 3)\n" +
+        "            --file-size MB      size of the temporary file (default 256)\n" +
+        "            --connections N     echo connections (default 64)\n" +
+        "            --shards N          shards (and .NET workers per core) to use (default: every CPU)\n" +
+        "            --json PATH         also write the figures as JSON\n" +
+        "  serve   an echo or HTTP server on every shard until Ctrl-C (--port: default 5000 for echo, 8080 for http)\n" +
+        "  info    what this machine offers Miniss: io_uring features and operations, memlock limit, CPUs";
 
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        string command = args.Length == 0 ? "info" : args[0];
-        if (args.Length > 1 || command is not ("info" or "-h" or "--help"))
+        ArgumentNullException.ThrowIfNull(args);
+        string command = args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal) && args[0] != "--help"
+            ? "bench"
+            : args[0];
+        int first = args.Length > 0 && command == args[0] ? 1 : 0;
+        try
         {
-            Console.Error.WriteLine($"miniss: unknown command or argument '{string.Join(' ', args)}'.");
+            switch (command)
+            {
+                case "-h" or "--help" or "help":
+                    Console.WriteLine(Usage);
+                    return 0;
+                case "info":
+                    Expect(args.Length == 1, $"'info' takes no arguments");
+                    Info(Console.Out);
+                    return 0;
+                case "bench":
+                    return await BenchCommand.RunAsync(ParseBench(args.AsSpan(first))).ConfigureAwait(false);
+                case "serve":
+                    Expect(args.Length > 1 && args[1] is "echo" or "http", "'serve' needs 'echo' or 'http'");
+                    (int port, int? shards) = ParseServe(args[1], args.AsSpan(2));
+                    return await ServeCommand.RunAsync(args[1], port, shards).ConfigureAwait(false);
+                default:
+                    throw new UsageException($"unknown command '{command}'");
+            }
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"miniss: {e.Message}.");
             Console.Error.WriteLine(Usage);
             return 2;
         }
-
-        if (command is "-h" or "--help")
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-
-        Info(Console.Out);
-        return 0;
     }
 
+    private static BenchOptions ParseBench(ReadOnlySpan<string> args)
+    {
+        var options = new BenchOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            switch (name)
+            {
+                case "--duration":
+                    options.DurationSeconds = ParseDouble(name, Value(args, ref i), 0.05, 3600);
+                    break;
+                case "--file-size":
+                    options.FileSizeMiB = ParseInt(name, Value(args, ref i), 1, 1 << 20);
+                    break;
+                case "--connections":
+                    options.Connections = ParseInt(name, Value(args, ref i), 1, 10_000);
+                    break;
+                case "--shards":
+                    options.Shards = ParseInt(name, Value(args, ref i), 1, Environment.ProcessorCount);
+                    break;
+                case "--json":
+                    options.JsonPath = Value(args, ref i);
+                    Expect(Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(options.JsonPath))),
+                        $"'--json': the folder of '{options.JsonPath}' does not exist");
+                    break;
+                default:
+                    throw new UsageException($"unknown bench option '{name}'");
+            }
+        }
+
+        return options;
+    }
+
+    private static (int Port, int? Shards) ParseServe(string kind, ReadOnlySpan<string> args)
+    {
+        int port = kind == "http" ? 8080 : 5000;
+        int? shards = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            switch (name)
+            {
+                case "--port":
+                    port = ParseInt(name, Value(args, ref i), 0, 65535);
+                    break;
+                case "--shards":
+                    shards = ParseInt(name, Value(args, ref i), 1, Environment.ProcessorCount);
+                    break;
+                default:
+                    throw new UsageException($"unknown serve option '{name}'");
+            }
+        }
+
+        return (port, shards);
+    }
+
+    private static string Value(ReadOnlySpan<string> args, ref int i)
+    {
+        Expect(i + 1 < args.Length, $"'{args[i]}' needs a value");
+        return args[++i];
+    }
+
+    private static int ParseInt(string name, string text, int min, int max)
+    {
+        Expect(int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max,
+            $"'{name}' needs a whole number from {min} to {max}, not '{text}'");
+        return value;
+    }
+
+    private static double ParseDouble(string name, string text, double min, double max)
+    {
+        Expect(double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) && value >= min && value <= max,
+            $"'{name}' needs a number of seconds from {min} to {max}, not '{text}'");
+        return value;
+    }
+
+    private static void Expect(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new UsageException(message);
+        }
+    }
     private static unsafe void Info(TextWriter output)
     {
         output.WriteLine($"Miniss on {RuntimeInformation.OSDescription} ({RuntimeInformation.ProcessArchitecture}), .NET {Environment.Version}");
@@ -46,12 +158,19 @@ public static class Program
             }
         }
 
+        var defaults = new RuntimeOptions();
+        output.WriteLine($"Shards: one per CPU this process may run on ({string.Join(',', MinissRuntime.AvailableCpus())}), each pinned with sched_setaffinity when the kernel allows");
+        output.WriteLine($"Buffer pool per shard: classes {string.Join(' ', defaults.BufferPool.SizeClasses.Select(c => c >= 1 << 20 ? $"{c >> 20}M" : $"{c >> 10}K"))}, " +
+            $"{defaults.BufferPool.Alignment}-byte aligned, at most {defaults.BufferPool.MaxMemory >> 20} MiB, registered as fixed buffers when RLIMIT_MEMLOCK allows (or with CAP_IPC_LOCK)");
+
         IoUringCapabilities io = IoUringCapabilities.Probe();
         if (!io.IsAvailable)
         {
-            output.WriteLine($"io_uring: unavailable: {io.UnavailableReason}");
+            output.WriteLine($"Backend: none usable: io_uring is unavailable ({io.UnavailableReason}); the epoll fallback is not implemented yet");
             return;
         }
+
+        output.WriteLine("Backend: io_uring (the first choice; the epoll and kqueue fallbacks are not implemented yet)");
 
         output.WriteLine($"io_uring: available; highest operation code {io.LastOperation}");
         output.WriteLine($"  features ({io.FeatureNames.Count}): {string.Join(' ', io.FeatureNames)}");
@@ -72,3 +191,6 @@ public static class Program
     private static string Describe(ulong bytes) =>
         bytes == Files.RLIM_INFINITY ? "unlimited" : $"{bytes / 1024} KiB";
 }
+
+/// <summary>A command line that does not parse: reported with the usage, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,237 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Spectre.Console;
+
+namespace Miniss.Cli;
+
+/// <summary>The options of <c>miniss bench</c>.</summary>
+internal sealed class BenchOptions
+{
+    public double DurationSeconds { get; set; } = 3;
+
+    public int FileSizeMiB { get; set; } = 256;
+
+    public int Connections { get; set; } = 64;
+
+    public int? Shards { get; set; }
+
+    public string? JsonPath { get; set; }
+}
+
+/// <summary><c>miniss bench</c>: Miniss's file reads, TCP echo and cross-core messages beside .NET's in one run.</summary>
+internal static class BenchCommand
+{
+    private const int ReadsInFlight = 32;
+
+    /// <summary>The exit code of a run stopped by Ctrl-C or SIGTERM.</summary>
+    private const int Interrupted = 130;
+
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        using var interrupt = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            interrupt.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            interrupt.Cancel();
+        });
+
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 120)
+        {
+            // Spectre assumes 80 columns without a terminal, which would wrap the table.
+            AnsiConsole.Profile.Width = 120;
+        }
+
+        var context = new BenchContext(options, interrupt.Token);
+        string path = Path.Combine(Path.GetTempPath(), $"miniss-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.dat");
+        long fileSize = (long)options.FileSizeMiB << 20;
+        var results = new List<BenchResult>();
+        MinissRuntime? runtime = null;
+        bool interrupted = false;
+        try
+        {
+            runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards });
+            int shards = runtime.ShardCount;
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"miniss bench: backend {runtime.Shards[0].BackendName}, {shards} shards, {options.DurationSeconds:0.##} s per workload, {options.FileSizeMiB} MiB file, {options.Connections} connections, .NET {Environment.Version}")));
+
+            await Step("creating the file", _ => CreateFileAsync(path, fileSize, interrupt.Token)).ConfigureAwait(false);
+            MinissRuntime miniss = runtime;
+            results.Add(await Step($"{Workloads.FileRead}, Miniss", update => Workloads.MinissFileReadAsync(context, miniss, path, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
+            results.Add(await Step($"{Workloads.Echo}, Miniss", update => Workloads.MinissEchoAsync(context, miniss, options.Connections, update)).ConfigureAwait(false));
+            results.Add(await Step($"{Workloads.PingPong}, Miniss", update => Workloads.MinissPingPongAsync(context, miniss, update)).ConfigureAwait(false));
+            results.Add(await Step($"{Workloads.FileRead}, .NET", update => Workloads.DotNetFileReadAsync(context, shards, path, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
+            results.Add(await Step($"{Workloads.Echo}, .NET", update => Workloads.DotNetEchoAsync(context, options.Connections, update)).ConfigureAwait(false));
+            results.Add(await Step($"{Workloads.PingPong}, .NET", update => Workloads.DotNetPingPongAsync(context, shards, update)).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            interrupted = true;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            await Cleanup(runtime, path).ConfigureAwait(false);
+        }
+
+        if (interrupted)
+        {
+            Console.Error.WriteLine("miniss bench: interrupted; the runtime is stopped and the temporary file deleted.");
+            return Interrupted;
+        }
+
+        foreach (BenchResult result in results)
+        {
+            if (result.Runtime == Workloads.MinissName
+                && results.Find(r => r.Workload == result.Workload && r.Runtime == Workloads.DotNetName) is { OperationsPerSecond: > 0 } dotnet)
+            {
+                result.RatioToDotNet = result.OperationsPerSecond / dotnet.OperationsPerSecond;
+            }
+        }
+
+        AnsiConsole.Write(Table(results, $"miniss bench: Miniss on {runtime?.Shards[0].BackendName} with {runtime?.ShardCount} shards beside .NET"));
+        if (options.JsonPath is { } json)
+        {
+            WriteJson(json, options, results);
+            AnsiConsole.MarkupLine(Markup.Escape($"figures written to {json}"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>Runs one step with a live status line (when the console is interactive), then prints its outcome.</summary>
+    private static async Task<T> Step<T>(string title, Func<Action<string>, Task<T>> step)
+    {
+        T result = await AnsiConsole.Status().StartAsync(Markup.Escape(title), status =>
+            step(text => status.Status(Markup.Escape(text)))).ConfigureAwait(false);
+        AnsiConsole.MarkupLine(Markup.Escape(result is BenchResult r
+            ? string.Create(CultureInfo.InvariantCulture, $"  {title}: {r.OperationsPerSecond:N0} ops/s, p50 {r.P50Microseconds:F1} µs, p99 {r.P99Microseconds:F1} µs, {r.AllocatedBytesPerOperation:F1} B/op")
+            : $"  {title}: done"));
+        return result;
+    }
+
+    private static async Task Cleanup(MinissRuntime? runtime, string path)
+    {
+        if (runtime is not null)
+        {
+            await runtime.StopAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"miniss bench: could not delete {path}: {e.Message}");
+        }
+    }
+
+    private static async Task<bool> CreateFileAsync(string path, long size, CancellationToken cancellation)
+    {
+        var random = new Random(42);
+        byte[] chunk = new byte[1 << 20];
+        await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 20, FileOptions.Asynchronous);
+        for (long written = 0; written < size; written += chunk.Length)
+        {
+            random.NextBytes(chunk);
+            await stream.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, size - written)), cancellation).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private static Table Table(List<BenchResult> results, string title)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title))
+            .Caption("p50/p99: one operation's await as its worker sees it, queueing behind the others in flight included; B/op: bytes allocated per operation; vs .NET: Miniss ops/s over .NET ops/s; ping-pong: Miniss SubmitTo to the next shard, .NET a channel pair per core");
+        table.AddColumn(new TableColumn("workload").NoWrap());
+        table.AddColumn("runtime");
+        table.AddColumn(new TableColumn("ops/s").RightAligned());
+        table.AddColumn(new TableColumn("p50 µs").RightAligned());
+        table.AddColumn(new TableColumn("p99 µs").RightAligned());
+        table.AddColumn(new TableColumn("B/op").RightAligned());
+        table.AddColumn(new TableColumn("vs .NET").RightAligned().NoWrap());
+        results.Sort((a, b) => a.Workload == b.Workload
+            ? string.CompareOrdinal(b.Runtime, a.Runtime)
+            : Order(a.Workload).CompareTo(Order(b.Workload)));
+        foreach (BenchResult r in results)
+        {
+            table.AddRow(
+                Markup.Escape(r.Workload),
+                Markup.Escape(r.Runtime),
+                r.OperationsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+                r.P50Microseconds.ToString("F1", CultureInfo.InvariantCulture),
+                r.P99Microseconds.ToString("F1", CultureInfo.InvariantCulture),
+                r.AllocatedBytesPerOperation.ToString("F1", CultureInfo.InvariantCulture),
+                r.RatioToDotNet is { } ratio ? ratio.ToString("F2", CultureInfo.InvariantCulture) + "x" : "");
+        }
+
+        return table;
+    }
+
+    private static int Order(string workload) => workload switch
+    {
+        Workloads.FileRead => 0,
+        Workloads.Echo => 1,
+        _ => 2,
+    };
+
+    private static void WriteJson(string path, BenchOptions options, List<BenchResult> results)
+    {
+        using FileStream file = File.Create(path);
+        using var json = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteNumber("durationSeconds", options.DurationSeconds);
+        json.WriteNumber("fileSizeMiB", options.FileSizeMiB);
+        json.WriteNumber("connections", options.Connections);
+        json.WriteNumber("readsInFlightPerCore", ReadsInFlight);
+        json.WriteString("dotnet", Environment.Version.ToString());
+        json.WriteString("os", RuntimeInformation.OSDescription);
+        json.WriteStartArray("results");
+        foreach (BenchResult r in results)
+        {
+            json.WriteStartObject();
+            json.WriteString("workload", r.Workload);
+            json.WriteString("runtime", r.Runtime);
+            json.WriteNumber("operations", r.Operations);
+            json.WriteNumber("seconds", r.Seconds);
+            json.WriteNumber("operationsPerSecond", r.OperationsPerSecond);
+            WriteNumberOrNull(json, "p50Microseconds", r.P50Microseconds);
+            WriteNumberOrNull(json, "p99Microseconds", r.P99Microseconds);
+            WriteNumberOrNull(json, "allocatedBytesPerOperation", r.AllocatedBytesPerOperation);
+            if (r.RatioToDotNet is { } ratio)
+            {
+                json.WriteNumber("minissToDotNet", ratio);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            json.WriteNumber(name, value);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+}
