@@ -13,11 +13,12 @@ namespace Miniss.Cli;
 public static class Program
 {
     private const string Usage =
-        "usage: miniss [bench] [--duration SECONDS] [--file-size MB] [--connections N] [--shards N] [--json PATH]\n" +
+        "usage: miniss [bench] [--backend io_uring] [--duration SECONDS] [--file-size MB] [--connections N] [--shards N] [--json PATH]\n" +
         "       miniss serve echo|http [--port N] [--shards N]\n" +
         "       miniss info\n" +
         "  bench   (the default) Miniss beside .NET, a bounded time per workload: 4 KiB random reads of a temporary file\n" +
         "          (32 in flight per core), a loopback TCP echo of 64-byte messages, cross-core ping-pong; prints a table\n" +
+        "            --backend NAME      the I/O backend (default and, so far, only: io_uring; MINISS_BACKEND is read too)\n" +
         "            --duration SECONDS  measured time per workload (default 3)\n" +
         "            --file-size MB      size of the temporary file (default 256)\n" +
         "            --connections N     echo connections (default 64)\n" +
@@ -65,11 +66,19 @@ public static class Program
     private static BenchOptions ParseBench(ReadOnlySpan<string> args)
     {
         var options = new BenchOptions();
+        if (Environment.GetEnvironmentVariable("MINISS_BACKEND") is { Length: > 0 } requested)
+        {
+            CheckBackend(requested);
+        }
+
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
             switch (name)
             {
+                case "--backend":
+                    CheckBackend(Value(args, ref i));
+                    break;
                 case "--duration":
                     options.DurationSeconds = ParseDouble(name, Value(args, ref i), 0.05, 3600);
                     break;
@@ -123,6 +132,10 @@ public static class Program
         Expect(i + 1 < args.Length, $"'{args[i]}' needs a value");
         return args[++i];
     }
+
+    /// <summary>io_uring is the only backend so far: a request for another is a clear error, not a silent substitute.</summary>
+    private static void CheckBackend(string backend) =>
+        Expect(backend == "io_uring", $"'--backend {backend}': only io_uring is implemented so far (the epoll and kqueue fallbacks are not)");
 
     private static int ParseInt(string name, string text, int min, int max)
     {
