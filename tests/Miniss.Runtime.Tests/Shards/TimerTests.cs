@@ -56,29 +56,34 @@ public sealed class TimerTests
         await using var scope = TestRuntime.Start();
         int[] order = await scope.Runtime.SubmitTo(1, async () =>
         {
-            // Deadlines 2 ms apart from one common start, armed shuffled: each delay is shortened by the time spent
-            // arming the ones before it, so a slow arming pass (JIT, a loaded machine) cannot reorder the deadlines.
-            int[] delays = Enumerable.Range(1, 40).Select(i => i * 2).OrderBy(d => (d * 7919) % 41).ToArray();
+            // Deadlines 3 ms apart from one common start, armed shuffled. Each delay is computed right before Delay is
+            // called, from the common clock, after a warm-up await: neither arming speed nor first-call JIT can
+            // reorder the deadlines.
             var fired = new List<int>();
+            await Shard.Current!.Delay(TimeSpan.Zero);
+            await WaitThenRecord(0, null);
+            int[] delays = Enumerable.Range(1, 40).Select(i => i * 3).OrderBy(d => (d * 7919) % 41).ToArray();
             var waits = new Task[delays.Length];
             var clock = System.Diagnostics.Stopwatch.StartNew();
             for (int i = 0; i < delays.Length; i++)
             {
-                int delay = delays[i];
-                waits[i] = WaitThenRecord(delay, TimeSpan.FromMilliseconds(delay) - clock.Elapsed);
+                waits[i] = WaitThenRecord(delays[i], clock);
             }
 
             await Task.WhenAll(waits);
             return fired.ToArray();
 
-            async Task WaitThenRecord(int milliseconds, TimeSpan remaining)
+            async Task WaitThenRecord(int milliseconds, System.Diagnostics.Stopwatch? start)
             {
-                await Shard.Current!.Delay(remaining);
-                fired.Add(milliseconds);
+                await Shard.Current!.Delay(start is null ? TimeSpan.Zero : TimeSpan.FromMilliseconds(milliseconds) - start.Elapsed);
+                if (start is not null)
+                {
+                    fired.Add(milliseconds);
+                }
             }
         }).Within(token);
 
-        Assert.That(order, Is.EqualTo(Enumerable.Range(1, 40).Select(i => i * 2)));
+        Assert.That(order, Is.EqualTo(Enumerable.Range(1, 40).Select(i => i * 3)));
     }
 
     [Test, CancelAfter(10000)]
