@@ -105,6 +105,10 @@ public sealed partial class Shard
         _wakeBuffer = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
         ArmWakeRead();
         _ring.Submit();
+
+        // Wake once at start: binds the eventfd write now (its first call allocates), so waking a shard later never
+        // allocates; the read completes on the first tick and is armed again.
+        EventFd.Signal(_eventFd);
     }
 
     /// <summary>

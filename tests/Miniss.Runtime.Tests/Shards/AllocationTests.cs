@@ -69,6 +69,30 @@ public sealed class AllocationTests
     }
 
     [Test, CancelAfter(20000)]
+    public async Task Waking_a_sleeping_shard_allocates_nothing_on_the_caller(CancellationToken token)
+    {
+        // No spinning: shard 1 sleeps in the kernel between calls, so the calls wake it through its eventfd.
+        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, SpinBeforeSleep = TimeSpan.Zero });
+        MinissRuntime runtime = scope.Runtime;
+        (long Allocated, long Wakeups) result = await runtime.SubmitTo(0, async () =>
+        {
+            Func<int> one = static () => 1;
+            await runtime.SubmitTo(1, one);
+            long wakeupsBefore = runtime[1].Statistics.Wakeups;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 200; i++)
+            {
+                await runtime.SubmitTo(1, one);
+            }
+
+            return (GC.GetAllocatedBytesForCurrentThread() - before, runtime[1].Statistics.Wakeups - wakeupsBefore);
+        }).Within(token);
+
+        Assert.That(result.Wakeups, Is.Positive, "shard 1 was never asleep: the test did not exercise the wake-up");
+        Assert.That(result.Allocated, Is.Zero);
+    }
+
+    [Test, CancelAfter(20000)]
     public async Task Serving_calls_from_another_shard_allocates_nothing_on_the_callee_once_warm(CancellationToken token)
     {
         await using var scope = TestRuntime.Start();
