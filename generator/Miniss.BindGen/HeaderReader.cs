@@ -246,7 +246,6 @@ internal sealed class HeaderReader : IDisposable
 
         public Recipe Recipe { get; } = recipe;
         public TargetTriple Target { get; } = target;
-        public Dictionary<string, string> AnonymousRecordNames { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, CXCursor> Functions { get; } = new(StringComparer.Ordinal);
         public List<(string Name, string Kind, int Line)> ConstantNames { get; } = [];
 
@@ -275,15 +274,6 @@ internal sealed class HeaderReader : IDisposable
                         if (inHeader)
                         {
                             _declaredInHeader.Add(name);
-                        }
-
-                        if (underlying.Kind == CXTypeKind.Record)
-                        {
-                            CXCursor declaration = LibClang.clang_getTypeDeclaration(underlying);
-                            if (LibClang.clang_Cursor_isAnonymous(declaration) != 0)
-                            {
-                                AnonymousRecordNames[LibClang.Take(LibClang.clang_getCursorUSR(declaration))] = name;
-                            }
                         }
 
                         break;
@@ -331,7 +321,7 @@ internal sealed class HeaderReader : IDisposable
         public static string CSpellingOf(CXType type, string name)
         {
             CXCursor declaration = LibClang.clang_getTypeDeclaration(type);
-            if (LibClang.clang_Cursor_isAnonymous(declaration) != 0 || IsNamedByTypedef(declaration))
+            if (LibClang.clang_Cursor_isAnonymous(declaration) != 0 || TypedefNameOf(declaration) is not null)
             {
                 return name;
             }
@@ -340,34 +330,28 @@ internal sealed class HeaderReader : IDisposable
         }
 
         /// <summary>
-        /// Whether the record is an unnamed one that a typedef names (<c>typedef struct { ... } cpu_set_t;</c>): clang
-        /// gives it the typedef's name, and its USR (<c>c:@SA@cpu_set_t</c>) tells it apart from a tag.
+        /// The typedef name of an unnamed record that a typedef names (<c>typedef struct { ... } cpu_set_t;</c>), or
+        /// null: clang gives such a record the typedef's name in its USR (<c>c:@SA@cpu_set_t</c>, <c>c:@UA@...</c>).
         /// </summary>
-        private static bool IsNamedByTypedef(CXCursor declaration)
+        private static string? TypedefNameOf(CXCursor declaration)
         {
             string usr = LibClang.Take(LibClang.clang_getCursorUSR(declaration));
-            return usr.StartsWith("c:@SA@", StringComparison.Ordinal) || usr.StartsWith("c:@UA@", StringComparison.Ordinal);
+            return usr.StartsWith("c:@SA@", StringComparison.Ordinal) || usr.StartsWith("c:@UA@", StringComparison.Ordinal)
+                ? usr["c:@SA@".Length..]
+                : null;
         }
 
         /// <summary>The C# name of a named record type (its tag, or the typedef that names an unnamed one).</summary>
-        public string? NameOf(CXType canonicalRecord)
+        public static string? NameOf(CXType canonicalRecord)
         {
             CXCursor declaration = LibClang.clang_getTypeDeclaration(canonicalRecord);
-            string usr = LibClang.Take(LibClang.clang_getCursorUSR(declaration));
-            if (usr.StartsWith("c:@SA@", StringComparison.Ordinal) || usr.StartsWith("c:@UA@", StringComparison.Ordinal))
+            if (TypedefNameOf(declaration) is { } typedefName)
             {
-                return usr["c:@SA@".Length..];
+                return typedefName;
             }
 
             string spelling = ClangWalk.Spelling(declaration);
-            if (LibClang.clang_Cursor_isAnonymous(declaration) == 0 && spelling.Length > 0)
-            {
-                return spelling;
-            }
-
-            return AnonymousRecordNames.TryGetValue(LibClang.Take(LibClang.clang_getCursorUSR(declaration)), out string? typedefName)
-                ? typedefName
-                : null;
+            return LibClang.clang_Cursor_isAnonymous(declaration) == 0 && spelling.Length > 0 ? spelling : null;
         }
     }
 }

@@ -78,7 +78,7 @@ internal sealed class RecordBuilder(HeaderReader.Scope scope, Recipe recipe, Tar
                     continue;
                 }
 
-                string? recordName = scope.NameOf(type);
+                string? recordName = HeaderReader.Scope.NameOf(type);
                 if (recordName is null)
                 {
                     // A named member of an unnamed record type: emitted as a type nested in the owner.
@@ -124,7 +124,7 @@ internal sealed class RecordBuilder(HeaderReader.Scope scope, Recipe recipe, Tar
     {
         if (element.Kind == CXTypeKind.Record)
         {
-            string? recordName = scope.NameOf(element) ?? throw Unsupported(owner, field, cType, "arrays of unnamed records are not supported");
+            string? recordName = HeaderReader.Scope.NameOf(element) ?? throw Unsupported(owner, field, cType, "arrays of unnamed records are not supported");
             Referenced.Add((element, recordName));
             dependencies.Add(recordName);
             return new NativeType(recordName);
@@ -150,7 +150,7 @@ internal sealed class RecordBuilder(HeaderReader.Scope scope, Recipe recipe, Tar
                 CXType pointee = ClangWalk.Canonical(LibClang.clang_getPointeeType(type));
                 if (pointee.Kind == CXTypeKind.Record)
                 {
-                    string? recordName = scope.NameOf(pointee);
+                    string? recordName = HeaderReader.Scope.NameOf(pointee);
                     return recordName is null ? new NativeType("void*") : new NativeType(recordName + "*", recordName);
                 }
 
