@@ -161,75 +161,53 @@ public sealed partial class IoOperationGenerator
                     .Append(value.Value.ToString(CultureInfo.InvariantCulture)).Append("L);\n");
             }
 
-            s.Append(i2).Append(m.ReturnsValue ? "return __shard.Launch(" : "return __shard.LaunchUntyped(")
-                .Append("__promise, __sqe, ").Append(token).Append(");\n");
+            s.Append(i2).Append(m.ReturnsValue ? "return __shard.Launch(" : "return __shard.LaunchUntyped(").Append("__promise, __sqe, ");
+            if (m.Syscall is not null)
+            {
+                // A readiness backend runs the operation itself: when, and through which function.
+                s.Append(m.MethodName).Append("_Readiness, &").Append(m.MethodName).Append("_Perform, ");
+            }
+
+            s.Append(token).Append(");\n");
             s.Append(i1).Append("}\n");
         }
 
         private static void EmitReadinessPath(StringBuilder s, OperationModel m, string i1)
         {
             string i2 = i1 + "    ";
-            string i3 = i2 + "    ";
             List<ParameterModel> inputs = m.Parameters.Where(p => p.ForSyscall).ToList();
             s.Append(i1).Append("/// <summary>How a readiness backend waits before it performs <see cref=\"").Append(m.MethodName).Append("\"/>.</summary>\n");
             s.Append(i1).Append("internal const ").Append(Readiness).Append(' ').Append(m.MethodName).Append("_Readiness = (").Append(Readiness).Append(')')
                 .Append(m.Readiness.ToString(CultureInfo.InvariantCulture)).Append(";\n\n");
             s.Append(i1).Append("/// <summary>The readiness path of <see cref=\"").Append(m.MethodName).Append("\"/>: calls <c>").Append(m.Syscall)
-                .Append("</c> once and returns its result, or <c>-errno</c>.</summary>\n");
-            s.Append(i1).Append("internal static int ").Append(m.MethodName).Append("_Perform(")
-                .Append(string.Join(", ", inputs.Select(p => $"{p.Type} {Escape(p.Name)}"))).Append(")\n");
+                .Append("</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>\n");
+            s.Append(i1).Append("internal static int ").Append(m.MethodName).Append("_Perform(").Append(Sqe).Append("* __sqe)\n");
             s.Append(i1).Append("{\n");
             var arguments = new List<string>();
-            var acquire = new List<string>();
-            var cleanup = new List<string>();
             foreach (ParameterModel p in inputs)
             {
-                string name = Escape(p.Name);
                 switch (p.Role)
                 {
                     case ParameterRole.FdInt:
-                    case ParameterRole.Sqe:
-                        arguments.Add(name);
-                        break;
                     case ParameterRole.FdHandle:
-                        s.Append(i2).Append("bool __added = false;\n");
-                        acquire.Add($"{name}.DangerousAddRef(ref __added);");
-                        cleanup.Add($"if (__added) {{ {name}.DangerousRelease(); }}");
-                        arguments.Add($"{name}.DangerousGetHandle()");
+                        arguments.Add("__sqe->fd");
+                        break;
+                    case ParameterRole.Sqe:
+                        arguments.Add("__sqe->" + p.SqeField);
                         break;
                     case ParameterRole.Buffer:
-                        s.Append(i2).Append("global::System.Buffers.MemoryHandle __pin = default;\n");
-                        acquire.Add($"__pin = {name}.Pin();");
-                        cleanup.Add("__pin.Dispose();");
-                        arguments.Add("__pin.Pointer");
-                        arguments.Add($"{name}.Length");
+                        arguments.Add("__sqe->addr");
+                        arguments.Add("__sqe->len");
                         break;
                     case ParameterRole.Path:
-                        s.Append(i2).Append("nint __path = 0;\n");
-                        acquire.Add($"__path = global::System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8({name});");
-                        cleanup.Add("global::System.Runtime.InteropServices.Marshal.FreeCoTaskMem(__path);");
-                        arguments.Add("__path");
+                        arguments.Add("__sqe->addr");
                         break;
                 }
             }
 
-            s.Append(i2).Append("try\n").Append(i2).Append("{\n");
-            foreach (string line in acquire)
-            {
-                s.Append(i3).Append(line).Append('\n');
-            }
-
-            s.Append(i3).Append("long __result = (long)global::Miniss.Bindings.Linux.Libc.").Append(m.Syscall).Append('(')
-                .Append(string.Join(", ", arguments.Select((a, index) => $"({m.SyscallParameterTypes[index]})({a})"))).Append(");\n");
-            s.Append(i3).Append("return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();\n");
-            s.Append(i2).Append("}\n");
-            s.Append(i2).Append("finally\n").Append(i2).Append("{\n");
-            foreach (string line in cleanup)
-            {
-                s.Append(i3).Append(line).Append('\n');
-            }
-
-            s.Append(i2).Append("}\n");
+            s.Append(i2).Append("long __result = (long)global::Miniss.Bindings.Linux.Libc.").Append(m.Syscall).Append('(')
+                .Append(string.Join(", ", arguments.Select((a, index) => $"unchecked(({m.SyscallParameterTypes[index]})({a}))"))).Append(");\n");
+            s.Append(i2).Append("return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();\n");
             s.Append(i1).Append("}\n");
         }
 

@@ -37,6 +37,11 @@ int munlock(const void *addr, size_t length);
 int open(const char *path, int flags, mode_t mode);
 int openat(int dirfd, const char *path, int flags, mode_t mode);
 
+/* glibc declares fcntl(fd, cmd, ...); Miniss uses only the commands with an int argument or none (F_GETFL,
+   F_SETFL), passed as a fixed argument for the reasons given for open() above. Callers pass 0 when the command
+   takes no argument. */
+int fcntl(int fd, int cmd, int arg);
+
 int close(int fd);
 ssize_t read(int fd, void *buffer, size_t count);
 ssize_t write(int fd, const void *buffer, size_t count);

@@ -4,6 +4,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using Miniss.Diagnostics;
 using Miniss.Internal;
+using Miniss.IO;
+using Miniss.IO.Readiness;
 using Miniss.Internal.Linux;
 using Miniss.Messaging;
 using Miniss.Scheduling;
@@ -11,8 +13,8 @@ using Miniss.Scheduling;
 namespace Miniss;
 
 /// <summary>
-/// The Miniss runtime: one <see cref="Shard"/> per selected CPU, each a pinned thread with its own io_uring ring,
-/// connected to every other shard by a bounded single-producer single-consumer message ring.
+/// The Miniss runtime: one <see cref="Shard"/> per selected CPU, each a pinned thread with its own io_uring ring (or
+/// epoll instance, see <see cref="Backend"/>), connected to every other shard by a bounded single-producer single-consumer message ring.
 /// </summary>
 /// <example>
 /// <code>
@@ -36,9 +38,15 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     private volatile bool _stopping;
     private Task? _stopTask;
 
-    private MinissRuntime(RuntimeOptions options, IReadOnlyList<int> cpus, int shardCount)
+    private MinissRuntime(RuntimeOptions options, IoBackendSelection backend, IReadOnlyList<int> cpus, int shardCount)
     {
         _options = options;
+        Backend = backend;
+        if (backend.IsReadiness)
+        {
+            BlockingPool = new BlockingIoPool(options.BlockingIoThreads);
+        }
+
         var queues = new CrossShardQueue?[shardCount, shardCount];
         for (int from = 0; from < shardCount; from++)
         {
@@ -83,6 +91,12 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     /// <summary>The shards, indexed by <see cref="Shard.Id"/>.</summary>
     public IReadOnlyList<Shard> Shards => _shards;
 
+    /// <summary>The I/O backend the shards use, how it was chosen, and why better ones were rejected.</summary>
+    public IoBackendSelection Backend { get; }
+
+    /// <summary>The threads a readiness backend runs file operations on (none with io_uring).</summary>
+    internal BlockingIoPool? BlockingPool { get; }
+
     /// <summary>How many shards run.</summary>
     public int ShardCount => _shards.Length;
 
@@ -95,15 +109,23 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     /// Starts the shards and returns once every one is running (its thread pinned, its ring set up).
     /// </summary>
     /// <param name="options">How to start; <see langword="null"/> takes every default.</param>
-    /// <exception cref="IO.Uring.IoUringUnavailableException">io_uring cannot be set up in this process.</exception>
+    /// <exception cref="IO.Uring.IoUringUnavailableException">io_uring was forced and cannot be set up in this process.</exception>
+    /// <exception cref="PlatformNotSupportedException">A backend of another platform was forced.</exception>
+    /// <exception cref="ArgumentException"><c>MINISS_BACKEND</c> names no backend.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public static MinissRuntime Start(RuntimeOptions? options = null)
     {
         options ??= new RuntimeOptions();
         options.Validate();
+        IoBackendSelection backend = IoBackendSelection.Choose(options);
+        if (options.Logger is { } logger)
+        {
+            Log.BackendChosen(logger, backend.ToString());
+        }
+
         IReadOnlyList<int> cpus = options.Cpus is { Count: > 0 } chosen ? chosen : ThreadAffinity.AllowedCpus();
         int count = options.ShardCount ?? cpus.Count;
-        var runtime = new MinissRuntime(options, cpus, count);
+        var runtime = new MinissRuntime(options, backend, cpus, count);
         runtime.StartThreads();
         return runtime;
     }
@@ -349,7 +371,9 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
                     all[i] = _exited[i].Task;
                 }
 
-                _stopTask = Task.WhenAll(all);
+                _stopTask = BlockingPool is { } pool
+                    ? Task.WhenAll(all).ContinueWith(static (_, p) => ((BlockingIoPool)p!).Dispose(), pool, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                    : Task.WhenAll(all);
             }
 
             return new ValueTask(_stopTask);

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using Microsoft.Extensions.Logging;
 using Miniss.Buffers;
+using Miniss.IO;
 
 namespace Miniss;
 
@@ -31,7 +32,17 @@ public sealed class RuntimeOptions
     /// message: the sender keeps it until there is room.</summary>
     public int CrossShardQueueCapacity { get; init; } = 1024;
 
-    /// <summary>Submission queue entries of each shard's io_uring ring. Default: 256.</summary>
+    /// <summary>The I/O backend. Default: <see cref="IoBackendKind.Auto"/>: the environment variable
+    /// <c>MINISS_BACKEND</c> when set, else io_uring when this process can use it, else the platform's readiness backend
+    /// (epoll on Linux, kqueue on macOS). A forced backend that cannot run here fails <see cref="MinissRuntime.Start"/>
+    /// with the reason. <see cref="MinissRuntime.Backend"/> says what was chosen and why.</summary>
+    public IoBackendKind Backend { get; init; } = IoBackendKind.Auto;
+
+    /// <summary>The most threads a readiness backend (epoll, kqueue) uses for file operations, which block: shared by
+    /// the runtime's shards, started when needed. Default: 4. io_uring needs none.</summary>
+    public int BlockingIoThreads { get; init; } = 4;
+
+    /// <summary>Submission queue entries of each shard's io_uring ring (and events per wait on epoll/kqueue). Default: 256.</summary>
     public int RingEntries { get; init; } = 256;
 
     /// <summary>Completion queue entries of each shard's ring. Default: four times <see cref="RingEntries"/>.</summary>
@@ -69,6 +80,16 @@ public sealed class RuntimeOptions
         if (RingEntries is < 1 or > 32768)
         {
             throw new ArgumentOutOfRangeException(nameof(RingEntries), RingEntries, "must be between 1 and 32768");
+        }
+
+        if (BlockingIoThreads is < 1 or > 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BlockingIoThreads), BlockingIoThreads, "must be between 1 and 1024");
+        }
+
+        if (!Enum.IsDefined(Backend))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Backend), Backend, "not a backend");
         }
 
         if (SpinBeforeSleep < TimeSpan.Zero || TaskQuota <= TimeSpan.Zero || StallThreshold < TimeSpan.Zero)

@@ -66,11 +66,11 @@ public sealed partial class Shard
         return true;
     }
 
-    /// <summary>The next SQE of this shard's ring (zeroed).</summary>
-    internal unsafe io_uring_sqe* NextSqe() => _ring!.NextSqe();
+    /// <summary>The next operation record of this shard's engine (zeroed): an SQE of its ring on io_uring.</summary>
+    internal unsafe io_uring_sqe* NextSqe() => _ring is { } ring ? ring.NextSqe() : _engine!.NextSqe();
 
     /// <summary>A timespec that lives as long as the SQE just taken.</summary>
-    internal unsafe __kernel_timespec* TimespecOfLastSqe() => _ring!.TimespecOfLastSqe();
+    internal unsafe __kernel_timespec* TimespecOfLastSqe() => _engine!.TimespecOfLastSqe();
 
     /// <summary>Finishes an operation's SQE and hands its await to the caller. The SQE reaches the kernel with the
     /// tick's batch.</summary>
@@ -85,10 +85,46 @@ public sealed partial class Shard
         return new ValueTask<int>(promise, promise.Version);
     }
 
-    /// <summary>As <see cref="Launch"/>, for operations without a result.</summary>
+    /// <summary>As <see cref="Launch(IoPromise, io_uring_sqe*, CancellationToken)"/>, for an operation a readiness
+    /// engine runs itself: <paramref name="readiness"/> says when, <paramref name="perform"/> makes the system call.</summary>
+    internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform, CancellationToken cancellationToken)
+    {
+        sqe->user_data = promise.UserData;
+        if (_ring is null)
+        {
+            _engine!.DescribeLastSqe(readiness, perform);
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            promise.WatchToken(cancellationToken);
+        }
+
+        return new ValueTask<int>(promise, promise.Version);
+    }
+
+    /// <summary>As <see cref="Launch(IoPromise, io_uring_sqe*, CancellationToken)"/>, for operations without a result.</summary>
     internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken)
     {
         sqe->user_data = promise.UserData;
+        if (cancellationToken.CanBeCanceled)
+        {
+            promise.WatchToken(cancellationToken);
+        }
+
+        return new ValueTask(promise, promise.Version);
+    }
+
+    /// <summary>As <see cref="LaunchUntyped(IoPromise, io_uring_sqe*, CancellationToken)"/>, with how a readiness
+    /// engine runs the operation.</summary>
+    internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform, CancellationToken cancellationToken)
+    {
+        sqe->user_data = promise.UserData;
+        if (_ring is null)
+        {
+            _engine!.DescribeLastSqe(readiness, perform);
+        }
+
         if (cancellationToken.CanBeCanceled)
         {
             promise.WatchToken(cancellationToken);
@@ -109,7 +145,7 @@ public sealed partial class Shard
     /// <summary>Asks the kernel to cancel the operation with <paramref name="userData"/> (best effort).</summary>
     internal unsafe void SubmitCancel(ulong userData)
     {
-        io_uring_sqe* sqe = _ring!.NextSqe();
+        io_uring_sqe* sqe = NextSqe();
         sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
         sqe->fd = -1;
         sqe->addr = userData;

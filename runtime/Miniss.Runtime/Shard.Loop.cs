@@ -19,6 +19,7 @@ public sealed partial class Shard
 
     private readonly long _quotaTicks;
     private readonly long _spinTicks;
+    private IoEngine? _engine;
     private IoUringRing? _ring;
     private int _eventFd = -1;
     private unsafe ulong* _wakeBuffer;
@@ -93,10 +94,10 @@ public sealed partial class Shard
             }
         }
 
-        uint completions = (uint)(_options.CompletionEntries ?? _options.RingEntries * 4);
-        _ring = IoUringRing.Create((uint)_options.RingEntries, completions, IoUringBackend.DefaultFlags);
+        _engine = _runtime.Backend.CreateEngine(_options, _runtime.BlockingPool);
+        _ring = _engine as IoUringRing;
         Buffers = new Buffers.BufferPool(_options.BufferPool);
-        if (_options.RegisterBuffers && !Buffers.TryRegister(_ring.Fd, out string? reason))
+        if (_ring is not null && _options.RegisterBuffers && !Buffers.TryRegister(_ring.Fd, out string? reason))
         {
             _runtime.ReportBufferRegistrationRefused(this, reason ?? "unknown reason");
         }
@@ -104,7 +105,7 @@ public sealed partial class Shard
         _eventFd = EventFd.Create();
         _wakeBuffer = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
         ArmWakeRead();
-        _ring.Submit();
+        _engine.Submit();
 
         // Wake once at start: binds the eventfd write now (its first call allocates), so waking a shard later never
         // allocates; the read completes on the first tick and is armed again.
@@ -125,9 +126,9 @@ public sealed partial class Shard
         progress |= RunReadyTasks();
         progress |= FireTimers();
         FlushOutgoing();
-        if (_ring!.Submit())
+        if (_engine!.Submit())
         {
-            _stats.SystemCalls = _ring.EnterCalls;
+            _stats.SystemCalls = _engine.SystemCalls;
             progress = true;
         }
 
@@ -182,7 +183,7 @@ public sealed partial class Shard
     private bool ReapCompletions()
     {
         bool any = false;
-        while (_ring!.TryReap(out IoCompletion completion))
+        while (_engine!.TryReap(out IoCompletion completion))
         {
             any = true;
             if ((completion.UserData & IoUringBackend.InternalUserData) != 0)
@@ -296,7 +297,8 @@ public sealed partial class Shard
 
     private void Idle()
     {
-        long spinUntil = Clock.Now + _spinTicks;
+        // A readiness engine cannot see sockets become ready without a system call: spinning would only delay the wait.
+        long spinUntil = _engine!.SpinIsUseful ? Clock.Now + _spinTicks : 0;
         while (Clock.Now < spinUntil)
         {
             if (HasWork())
@@ -324,14 +326,14 @@ public sealed partial class Shard
         }
 
         _stats.Sleeps++;
-        _ring!.Wait(timeout);
-        _stats.SystemCalls = _ring.EnterCalls;
+        _engine!.Wait(timeout);
+        _stats.SystemCalls = _engine.SystemCalls;
         Volatile.Write(ref _sleeping, 0);
     }
 
     private bool HasWork()
     {
-        if (_runQueue.Count > 0 || !_external.IsEmpty || _ring!.HasCompletions || _ring.KernelHasWork || TimerDue())
+        if (_runQueue.Count > 0 || !_external.IsEmpty || _engine!.HasCompletions || _engine.KernelHasWork || TimerDue())
         {
             return true;
         }
@@ -349,7 +351,7 @@ public sealed partial class Shard
 
     private unsafe void ArmWakeRead()
     {
-        io_uring_sqe* sqe = _ring!.NextSqe();
+        io_uring_sqe* sqe = _engine!.NextSqe();
         sqe->opcode = IoUring.IORING_OP_READ;
         sqe->fd = _eventFd;
         sqe->addr = (ulong)_wakeBuffer;
@@ -372,7 +374,7 @@ public sealed partial class Shard
         CancelAllTimers();
         if (_inFlight > 0)
         {
-            io_uring_sqe* sqe = _ring!.NextSqe();
+            io_uring_sqe* sqe = _engine!.NextSqe();
             sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
             sqe->fd = -1;
             sqe->cancel_flags = IoUring.IORING_ASYNC_CANCEL_ANY | IoUring.IORING_ASYNC_CANCEL_ALL;
@@ -431,7 +433,9 @@ public sealed partial class Shard
             }
         }
 
-        _ring?.Dispose();
+        _engine?.Dispose();
+        _engine = null;
+        _ring = null;
         Buffers?.Dispose();
         if (_eventFd >= 0)
         {

@@ -82,9 +82,6 @@ public sealed partial class Shard
     /// <summary>Whether <see cref="Buffers"/> is registered with the ring (fixed-buffer reads and writes).</summary>
     public bool HasFixedBuffers => Buffers is { RegisteredRingFd: >= 0 };
 
-    /// <summary>The I/O backend this shard runs (<c>io_uring</c>).</summary>
-    public string BackendName { get; } = "io_uring";
-
     /// <summary>The context current on this shard's thread: awaits that capture it resume here.</summary>
     public ShardSynchronizationContext SynchronizationContext { get; }
 
@@ -106,7 +103,18 @@ public sealed partial class Shard
         Volatile.Read(ref _stats.Stalls),
         Volatile.Read(ref _stats.UnhandledExceptions));
 
-    internal IoUringRing Ring => _ring ?? throw new InvalidOperationException($"shard {Id} has no ring yet");
+    /// <summary>This shard's io_uring ring.</summary>
+    /// <exception cref="InvalidOperationException">The shard has not started, or runs another backend.</exception>
+    internal IoUringRing Ring => _ring ?? throw new InvalidOperationException(_engine is null ? $"shard {Id} has no ring yet" : $"shard {Id} runs the {_engine.Name} backend, not io_uring");
+
+    /// <summary>This shard's io_uring ring, or <see langword="null"/> when it runs a readiness backend.</summary>
+    internal IoUringRing? UringRing => _ring;
+
+    /// <summary>The name of the backend this shard's I/O goes through: <c>io_uring</c>, <c>epoll</c> or <c>kqueue</c>.</summary>
+    public string BackendName => _runtime.Backend.Name;
+
+    /// <summary>Whether this shard's I/O goes through a readiness backend (sockets must then be non-blocking).</summary>
+    internal bool UsesReadiness => _runtime.Backend.IsReadiness;
 
     /// <summary>Queues work on this shard's run queue. Only the shard's own thread may call it.</summary>
     internal void Schedule(Action<object?> callback, object? state) => _runQueue.Enqueue(new WorkItem(callback, state));

@@ -164,6 +164,12 @@ internal static class CatalogSources
                 internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken) =>
                     throw new InvalidOperationException();
 
+                internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform, CancellationToken cancellationToken) =>
+                    throw new InvalidOperationException();
+
+                internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform, CancellationToken cancellationToken) =>
+                    throw new InvalidOperationException();
+
                 internal ValueTask<int> AbandonIo(IoPromise promise, Exception error) => throw new InvalidOperationException();
             }
         }

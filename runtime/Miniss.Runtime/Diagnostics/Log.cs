@@ -21,6 +21,9 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Warning, "Miniss shard {Shard} could not register its buffer pool as fixed buffers; pool buffers use ordinary reads and writes. {Reason}")]
     public static partial void BufferRegistrationRefused(ILogger logger, int shard, string reason);
 
+    [LoggerMessage(7, LogLevel.Information, "Miniss I/O backend: {Selection}")]
+    public static partial void BackendChosen(ILogger logger, string selection);
+
     [LoggerMessage(4, LogLevel.Warning, "Miniss shard {Shard} stalled: one task has kept it busy for {Milliseconds:F1} ms")]
     public static partial void Stall(ILogger logger, int shard, double milliseconds);
 }

@@ -27,5 +27,11 @@ public sealed class FileDescriptorHandle : SafeHandle
     public override bool IsInvalid => (int)handle < 0;
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => Libc.close((int)handle) == 0;
+    protected override bool ReleaseHandle()
+    {
+        // Before the close: once closed, the number may name a new file, which readiness backends must not mistake
+        // for this one.
+        Readiness.ReadinessEngine.OnDescriptorClosed((int)handle);
+        return Libc.close((int)handle) == 0;
+    }
 }

@@ -34,6 +34,18 @@ internal static class Clock
     /// <summary>A timestamp no clock reaches: about 146 years of nanoseconds past the largest one a machine shows.</summary>
     public const long Forever = long.MaxValue / 2;
 
+    /// <summary>A duration of <paramref name="nanoseconds"/> in timestamps, saturating at <see cref="Forever"/>.</summary>
+    public static long FromNanoseconds(long nanoseconds)
+    {
+        if (nanoseconds <= 0)
+        {
+            return 0;
+        }
+
+        double timestamps = nanoseconds / s_nanosecondsPerTimestamp;
+        return timestamps >= Forever ? Forever : (long)timestamps;
+    }
+
     public static long ToNanoseconds(long timestamps) => (long)(timestamps * s_nanosecondsPerTimestamp);
 
     public static TimeSpan ToTimeSpan(long timestamps) => Stopwatch.GetElapsedTime(0, timestamps);

@@ -108,7 +108,7 @@ public sealed partial class ShardConnection : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(remoteEndPoint);
         Shard shard = Shard.CurrentForIo();
         AddressFamily family = SocketAddressCodec.FamilyOf(remoteEndPoint);
-        FileDescriptorHandle handle = NativeSocket.Create(family);
+        FileDescriptorHandle handle = NativeSocket.Create(family, nonBlocking: shard.UsesReadiness);
         CancellationTokenSource? deadline = null;
         NativeSocketAddress address = default;
         try

@@ -70,7 +70,9 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
         options ??= new ListenerOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.Backlog, nameof(options));
         AddressFamily family = SocketAddressCodec.FamilyOf(endPoint);
-        FileDescriptorHandle handle = NativeSocket.Create(family);
+        // Non-blocking whatever the backend: a readiness backend tries accept before it knows the socket is ready, and
+        // io_uring polls a listening socket either way.
+        FileDescriptorHandle handle = NativeSocket.Create(family, nonBlocking: true);
         try
         {
             bool ip = family != AddressFamily.Unix;

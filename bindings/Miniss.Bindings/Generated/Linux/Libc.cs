@@ -55,6 +55,10 @@ public static unsafe partial class Libc
     [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int openat(int dirfd, [NativeTypeName("const char *")] byte* path, int flags, [NativeTypeName("mode_t")] uint mode);
 
+    /// <summary><c>int fcntl(int fd, int cmd, int arg)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
     /// <summary><c>int close(int fd)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
     [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int close(int fd);

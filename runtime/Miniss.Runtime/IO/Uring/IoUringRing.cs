@@ -20,7 +20,7 @@ namespace Miniss.IO.Uring;
 /// Not thread-safe: the ring is set up <c>SINGLE_ISSUER</c> (and <c>DEFER_TASKRUN</c>) when the kernel allows, so
 /// only the thread that created it may submit or wait. Deliberately not supported: SQPOLL, SQE128/CQE32.
 /// </remarks>
-internal sealed unsafe class IoUringRing : IDisposable
+internal sealed unsafe class IoUringRing : IoEngine
 {
     /// <summary>The optional setup flags Miniss asks for, dropped newest first when the kernel refuses them.</summary>
     private static readonly uint[] s_optionalFlags =
@@ -122,17 +122,26 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// <summary>The ring's file descriptor (-1 once disposed).</summary>
     public int Fd => _fd;
 
+    /// <inheritdoc/>
+    public override string Name => "io_uring";
+
+    /// <inheritdoc/>
+    public override int SubmissionCapacity => (int)SubmissionEntries;
+
     /// <summary>How many <c>io_uring_enter</c> calls this ring has made: every one of them costs a system call.</summary>
     public long EnterCalls { get; private set; }
+
+    /// <inheritdoc/>
+    public override long SystemCalls => EnterCalls;
 
     /// <summary>SQEs written and not yet handed to the kernel.</summary>
     public uint PendingSubmissions => _sqLocalTail - _sqSubmittedTail;
 
     /// <summary>Whether the kernel holds completions that only entering it will publish (deferred task work, overflow).</summary>
-    public bool KernelHasWork => (Volatile.Read(ref *_sqFlags) & (IoUring.IORING_SQ_TASKRUN | IoUring.IORING_SQ_CQ_OVERFLOW)) != 0;
+    public override bool KernelHasWork => (Volatile.Read(ref *_sqFlags) & (IoUring.IORING_SQ_TASKRUN | IoUring.IORING_SQ_CQ_OVERFLOW)) != 0;
 
     /// <summary>Whether a completion can be read without entering the kernel.</summary>
-    public bool HasCompletions => _setAside.Count > 0 || Volatile.Read(ref *_cqTail) != *_cqHead;
+    public override bool HasCompletions => _setAside.Count > 0 || Volatile.Read(ref *_cqTail) != *_cqHead;
 
     /// <summary>
     /// Sets up a ring with <paramref name="entries"/> submission entries (rounded up to a power of two by the kernel)
@@ -183,7 +192,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// The next free SQE, zeroed, at the tail of the submission queue. When the queue is full the pending batch is
     /// submitted first; an operation is never dropped for lack of room.
     /// </summary>
-    public io_uring_sqe* NextSqe()
+    public override io_uring_sqe* NextSqe()
     {
         while (_sqLocalTail - Volatile.Read(ref *_sqHead) >= SubmissionEntries)
         {
@@ -201,14 +210,14 @@ internal sealed unsafe class IoUringRing : IDisposable
     internal void DiscardPendingSubmissions() => _sqLocalTail = _sqSubmittedTail;
 
     /// <summary>A timespec that lives as long as the SQE just returned by <see cref="NextSqe"/> (for TIMEOUT operations).</summary>
-    public __kernel_timespec* TimespecOfLastSqe() => &_timespecs[(_sqLocalTail - 1) & _sqMask];
+    public override __kernel_timespec* TimespecOfLastSqe() => &_timespecs[(_sqLocalTail - 1) & _sqMask];
 
     /// <summary>
     /// Hands the pending SQEs to the kernel in one <c>io_uring_enter</c>, which also publishes deferred completions.
     /// Makes no system call when nothing is pending and the kernel holds no completions.
     /// </summary>
     /// <returns>Whether the kernel was entered.</returns>
-    public bool Submit()
+    public override bool Submit()
     {
         if (PendingSubmissions == 0 && !KernelHasWork)
         {
@@ -223,7 +232,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// Submits what is pending and waits until at least one completion is available or <paramref name="timeoutNanoseconds"/>
     /// has passed (negative: no limit).
     /// </summary>
-    public void Wait(long timeoutNanoseconds)
+    public override void Wait(long timeoutNanoseconds)
     {
         if (HasCompletions)
         {
@@ -246,7 +255,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     }
 
     /// <summary>Reads one completion, if any, and consumes it.</summary>
-    public bool TryReap(out IoCompletion completion)
+    public override bool TryReap(out IoCompletion completion)
     {
         if (_setAside.Count > 0)
         {
@@ -334,7 +343,7 @@ internal sealed unsafe class IoUringRing : IDisposable
         return memory;
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         if (_fd < 0)
         {

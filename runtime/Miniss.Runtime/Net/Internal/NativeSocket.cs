@@ -15,12 +15,14 @@ namespace Miniss.Net.Internal;
 /// </summary>
 internal static unsafe class NativeSocket
 {
-    /// <summary>A new stream socket of <paramref name="family"/>, close-on-exec and blocking: io_uring polls blocking
-    /// sockets itself, and would hand <c>EAGAIN</c> back for some operations on a non-blocking one.</summary>
-    public static FileDescriptorHandle Create(AddressFamily family)
+    /// <summary>A new stream socket of <paramref name="family"/>, close-on-exec; blocking unless <paramref name="nonBlocking"/>.
+    /// io_uring polls blocking sockets itself (and hands <c>EINPROGRESS</c> back for a connect on a non-blocking one);
+    /// readiness backends need non-blocking sockets, whose operations they try and retry on each edge.</summary>
+    public static FileDescriptorHandle Create(AddressFamily family, bool nonBlocking)
     {
         int protocol = family == AddressFamily.Unix ? 0 : Sockets.IPPROTO_TCP;
-        int fd = Libc.socket(SocketAddressCodec.NativeFamily(family), Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC, protocol);
+        int type = Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC | (nonBlocking ? Sockets.SOCK_NONBLOCK : 0);
+        int fd = Libc.socket(SocketAddressCodec.NativeFamily(family), type, protocol);
         if (fd < 0)
         {
             throw LastError("socket");

@@ -31,26 +31,17 @@ namespace Miniss.IO
             __sqe->addr = unchecked((ulong)address);
             __sqe->off = unchecked((ulong)addressLength);
             __sqe->accept_flags = unchecked((uint)flags);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, AcceptAsync_Readiness, &AcceptAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="AcceptAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind AcceptAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)1;
 
-        /// <summary>The readiness path of <see cref="AcceptAsync"/>: calls <c>accept4</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int AcceptAsync_Perform(global::System.Runtime.InteropServices.SafeHandle socket, nint address, nint addressLength, int flags)
+        /// <summary>The readiness path of <see cref="AcceptAsync"/>: calls <c>accept4</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int AcceptAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            bool __added = false;
-            try
-            {
-                socket.DangerousAddRef(ref __added);
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.accept4((int)(socket.DangerousGetHandle()), (global::Miniss.Bindings.Linux.sockaddr*)(address), (uint*)(addressLength), (int)(flags));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                if (__added) { socket.DangerousRelease(); }
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.accept4(unchecked((int)(__sqe->fd)), unchecked((global::Miniss.Bindings.Linux.sockaddr*)(__sqe->addr)), unchecked((uint*)(__sqe->off)), unchecked((int)(__sqe->accept_flags)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

@@ -18,23 +18,17 @@ namespace Miniss.IO
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
             __sqe->opcode = 19;
             __sqe->fd = fd;
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, CloseAsync_Readiness, &CloseAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="CloseAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind CloseAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
 
-        /// <summary>The readiness path of <see cref="CloseAsync"/>: calls <c>close</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int CloseAsync_Perform(int fd)
+        /// <summary>The readiness path of <see cref="CloseAsync"/>: calls <c>close</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int CloseAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            try
-            {
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.close((int)(fd));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.close(unchecked((int)(__sqe->fd)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

@@ -30,26 +30,17 @@ namespace Miniss.IO
             __sqe->fd = __fd;
             __sqe->addr = unchecked((ulong)address);
             __sqe->off = unchecked((ulong)addressLength);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, ConnectAsync_Readiness, &ConnectAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="ConnectAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind ConnectAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)2;
 
-        /// <summary>The readiness path of <see cref="ConnectAsync"/>: calls <c>connect</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int ConnectAsync_Perform(global::System.Runtime.InteropServices.SafeHandle socket, nint address, int addressLength)
+        /// <summary>The readiness path of <see cref="ConnectAsync"/>: calls <c>connect</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int ConnectAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            bool __added = false;
-            try
-            {
-                socket.DangerousAddRef(ref __added);
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.connect((int)(socket.DangerousGetHandle()), (global::Miniss.Bindings.Linux.sockaddr*)(address), (uint)(addressLength));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                if (__added) { socket.DangerousRelease(); }
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.connect(unchecked((int)(__sqe->fd)), unchecked((global::Miniss.Bindings.Linux.sockaddr*)(__sqe->addr)), unchecked((uint)(__sqe->off)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

@@ -31,26 +31,17 @@ namespace Miniss.IO
             __sqe->len = unchecked((uint)mode);
             __sqe->off = unchecked((ulong)offset);
             __sqe->addr = unchecked((ulong)length);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, FallocateAsync_Readiness, &FallocateAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="FallocateAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind FallocateAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
 
-        /// <summary>The readiness path of <see cref="FallocateAsync"/>: calls <c>fallocate</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int FallocateAsync_Perform(global::System.Runtime.InteropServices.SafeHandle file, int mode, long offset, long length)
+        /// <summary>The readiness path of <see cref="FallocateAsync"/>: calls <c>fallocate</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int FallocateAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            bool __added = false;
-            try
-            {
-                file.DangerousAddRef(ref __added);
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.fallocate((int)(file.DangerousGetHandle()), (int)(mode), (nint)(offset), (nint)(length));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                if (__added) { file.DangerousRelease(); }
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.fallocate(unchecked((int)(__sqe->fd)), unchecked((int)(__sqe->len)), unchecked((nint)(__sqe->off)), unchecked((nint)(__sqe->addr)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

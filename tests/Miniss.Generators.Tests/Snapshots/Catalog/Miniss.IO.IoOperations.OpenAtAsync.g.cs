@@ -31,26 +31,17 @@ namespace Miniss.IO
             __sqe->addr = (ulong)__path;
             __sqe->open_flags = unchecked((uint)flags);
             __sqe->len = unchecked((uint)mode);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, OpenAtAsync_Readiness, &OpenAtAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="OpenAtAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind OpenAtAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
 
-        /// <summary>The readiness path of <see cref="OpenAtAsync"/>: calls <c>openat</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int OpenAtAsync_Perform(int directory, string path, int flags, int mode)
+        /// <summary>The readiness path of <see cref="OpenAtAsync"/>: calls <c>openat</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int OpenAtAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            nint __path = 0;
-            try
-            {
-                __path = global::System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8(path);
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.openat((int)(directory), (byte*)(__path), (int)(flags), (uint)(mode));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                global::System.Runtime.InteropServices.Marshal.FreeCoTaskMem(__path);
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.openat(unchecked((int)(__sqe->fd)), unchecked((byte*)(__sqe->addr)), unchecked((int)(__sqe->open_flags)), unchecked((uint)(__sqe->len)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

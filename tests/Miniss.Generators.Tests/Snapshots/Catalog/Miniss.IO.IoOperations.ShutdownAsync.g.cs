@@ -29,26 +29,17 @@ namespace Miniss.IO
             __sqe->opcode = 34;
             __sqe->fd = __fd;
             __sqe->len = unchecked((uint)how);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, ShutdownAsync_Readiness, &ShutdownAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="ShutdownAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind ShutdownAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
 
-        /// <summary>The readiness path of <see cref="ShutdownAsync"/>: calls <c>shutdown</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int ShutdownAsync_Perform(global::System.Runtime.InteropServices.SafeHandle socket, int how)
+        /// <summary>The readiness path of <see cref="ShutdownAsync"/>: calls <c>shutdown</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int ShutdownAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            bool __added = false;
-            try
-            {
-                socket.DangerousAddRef(ref __added);
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.shutdown((int)(socket.DangerousGetHandle()), (int)(how));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                if (__added) { socket.DangerousRelease(); }
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.shutdown(unchecked((int)(__sqe->fd)), unchecked((int)(__sqe->len)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

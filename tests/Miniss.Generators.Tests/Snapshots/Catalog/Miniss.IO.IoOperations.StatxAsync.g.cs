@@ -32,26 +32,17 @@ namespace Miniss.IO
             __sqe->statx_flags = unchecked((uint)flags);
             __sqe->len = unchecked((uint)mask);
             __sqe->off = unchecked((ulong)buffer);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, StatxAsync_Readiness, &StatxAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="StatxAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind StatxAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
 
-        /// <summary>The readiness path of <see cref="StatxAsync"/>: calls <c>statx</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int StatxAsync_Perform(int directory, string path, int flags, int mask, nint buffer)
+        /// <summary>The readiness path of <see cref="StatxAsync"/>: calls <c>statx</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int StatxAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            nint __path = 0;
-            try
-            {
-                __path = global::System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8(path);
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.statx((int)(directory), (byte*)(__path), (int)(flags), (uint)(mask), (global::Miniss.Bindings.Linux.statx*)(buffer));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                global::System.Runtime.InteropServices.Marshal.FreeCoTaskMem(__path);
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.statx(unchecked((int)(__sqe->fd)), unchecked((byte*)(__sqe->addr)), unchecked((int)(__sqe->statx_flags)), unchecked((uint)(__sqe->len)), unchecked((global::Miniss.Bindings.Linux.statx*)(__sqe->off)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

@@ -32,26 +32,17 @@ namespace Miniss.IO
             __sqe->len = unchecked((uint)length);
             __sqe->off = unchecked((ulong)offset);
             __sqe->buf_index = unchecked((ushort)bufferIndex);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, WriteFixedAsync_Readiness, &WriteFixedAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="WriteFixedAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind WriteFixedAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
 
-        /// <summary>The readiness path of <see cref="WriteFixedAsync"/>: calls <c>pwrite</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int WriteFixedAsync_Perform(global::System.Runtime.InteropServices.SafeHandle file, nint address, int length, long offset)
+        /// <summary>The readiness path of <see cref="WriteFixedAsync"/>: calls <c>pwrite</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int WriteFixedAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            bool __added = false;
-            try
-            {
-                file.DangerousAddRef(ref __added);
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.pwrite((int)(file.DangerousGetHandle()), (void*)(address), (nuint)(length), (nint)(offset));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                if (__added) { file.DangerousRelease(); }
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.pwrite(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((nint)(__sqe->off)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

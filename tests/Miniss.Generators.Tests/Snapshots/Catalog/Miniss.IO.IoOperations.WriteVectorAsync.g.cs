@@ -31,26 +31,17 @@ namespace Miniss.IO
             __sqe->addr = unchecked((ulong)iovecs);
             __sqe->len = unchecked((uint)count);
             __sqe->off = unchecked((ulong)offset);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, WriteVectorAsync_Readiness, &WriteVectorAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="WriteVectorAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind WriteVectorAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
 
-        /// <summary>The readiness path of <see cref="WriteVectorAsync"/>: calls <c>pwritev</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int WriteVectorAsync_Perform(global::System.Runtime.InteropServices.SafeHandle file, nint iovecs, int count, long offset)
+        /// <summary>The readiness path of <see cref="WriteVectorAsync"/>: calls <c>pwritev</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int WriteVectorAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            bool __added = false;
-            try
-            {
-                file.DangerousAddRef(ref __added);
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.pwritev((int)(file.DangerousGetHandle()), (global::Miniss.Bindings.Linux.iovec*)(iovecs), (int)(count), (nint)(offset));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                if (__added) { file.DangerousRelease(); }
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.pwritev(unchecked((int)(__sqe->fd)), unchecked((global::Miniss.Bindings.Linux.iovec*)(__sqe->addr)), unchecked((int)(__sqe->len)), unchecked((nint)(__sqe->off)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

@@ -29,26 +29,17 @@ namespace Sample.IO
             __sqe->opcode = 3;
             __sqe->fd = __fd;
             __sqe->fsync_flags = unchecked((uint)1L);
-            return __shard.LaunchUntyped(__promise, __sqe, cancellationToken);
+            return __shard.LaunchUntyped(__promise, __sqe, FdatasyncAsync_Readiness, &FdatasyncAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="FdatasyncAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind FdatasyncAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
 
-        /// <summary>The readiness path of <see cref="FdatasyncAsync"/>: calls <c>fdatasync</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int FdatasyncAsync_Perform(global::System.Runtime.InteropServices.SafeHandle file)
+        /// <summary>The readiness path of <see cref="FdatasyncAsync"/>: calls <c>fdatasync</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int FdatasyncAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            bool __added = false;
-            try
-            {
-                file.DangerousAddRef(ref __added);
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.fdatasync((int)(file.DangerousGetHandle()));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                if (__added) { file.DangerousRelease(); }
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.fdatasync(unchecked((int)(__sqe->fd)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

@@ -32,26 +32,17 @@ namespace Sample.IO
             __sqe->addr = (ulong)__pin.Pointer;
             __sqe->len = (uint)buffer.Length;
             __sqe->off = unchecked((ulong)offset);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, ReadAsync_Readiness, &ReadAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="ReadAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind ReadAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
 
-        /// <summary>The readiness path of <see cref="ReadAsync"/>: calls <c>pread</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int ReadAsync_Perform(int fd, global::System.Memory<byte> buffer, long offset)
+        /// <summary>The readiness path of <see cref="ReadAsync"/>: calls <c>pread</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int ReadAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            global::System.Buffers.MemoryHandle __pin = default;
-            try
-            {
-                __pin = buffer.Pin();
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.pread((int)(fd), (void*)(__pin.Pointer), (nuint)(buffer.Length), (nint)(offset));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                __pin.Dispose();
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.pread(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((nint)(__sqe->off)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

@@ -34,29 +34,17 @@ namespace Sample.IO
             __sqe->addr = (ulong)__pin.Pointer;
             __sqe->len = (uint)buffer.Length;
             __sqe->msg_flags = unchecked((uint)flags);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, SendAsync_Readiness, &SendAsync_Perform, cancellationToken);
         }
 
         /// <summary>How a readiness backend waits before it performs <see cref="SendAsync"/>.</summary>
         internal const global::Miniss.IO.Catalog.ReadinessKind SendAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)2;
 
-        /// <summary>The readiness path of <see cref="SendAsync"/>: calls <c>send</c> once and returns its result, or <c>-errno</c>.</summary>
-        internal static int SendAsync_Perform(global::System.Runtime.InteropServices.SafeHandle socket, global::System.ReadOnlyMemory<byte> buffer, int flags)
+        /// <summary>The readiness path of <see cref="SendAsync"/>: calls <c>send</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int SendAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            bool __added = false;
-            global::System.Buffers.MemoryHandle __pin = default;
-            try
-            {
-                socket.DangerousAddRef(ref __added);
-                __pin = buffer.Pin();
-                long __result = (long)global::Miniss.Bindings.Linux.Libc.send((int)(socket.DangerousGetHandle()), (void*)(__pin.Pointer), (nuint)(buffer.Length), (int)(flags));
-                return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            }
-            finally
-            {
-                if (__added) { socket.DangerousRelease(); }
-                __pin.Dispose();
-            }
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.send(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((int)(__sqe->msg_flags)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
 }

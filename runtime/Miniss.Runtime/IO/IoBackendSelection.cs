@@ -1,0 +1,232 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Miniss.Bindings.Linux;
+using Miniss.IO.Readiness;
+using Miniss.IO.Uring;
+using Miniss.Internal.Linux;
+
+namespace Miniss.IO;
+
+/// <summary>Which system interface a runtime's I/O goes through.</summary>
+public enum IoBackendKind
+{
+    /// <summary>The best one this process can use: io_uring, else the platform's readiness backend (epoll on Linux,
+    /// kqueue on macOS). The environment variable <c>MINISS_BACKEND</c> (<c>io_uring</c>, <c>epoll</c>, <c>kqueue</c>)
+    /// forces a choice when the options do not.</summary>
+    Auto,
+
+    /// <summary>Linux io_uring: operations and completions through shared rings, one system call per batch.</summary>
+    IoUring,
+
+    /// <summary>Linux epoll: non-blocking sockets driven by readiness, file operations on a small helper pool.</summary>
+    Epoll,
+
+    /// <summary>macOS kqueue: the epoll backend's design over kqueue.</summary>
+    Kqueue,
+}
+
+/// <summary>A backend the runtime did not take, and why.</summary>
+/// <param name="Name">The backend's name (<c>io_uring</c>...).</param>
+/// <param name="Reason">Why it cannot be used here, naming the errno and its usual cause.</param>
+/// <param name="Errno">The errno that decided it, or 0.</param>
+public sealed record RejectedBackend(string Name, string Reason, int Errno);
+
+/// <summary>
+/// The backend a runtime chose at start, how (probed, or forced by the options or <c>MINISS_BACKEND</c>), and why
+/// each better backend was rejected. <see cref="MinissRuntime.Backend"/> exposes it; the runtime logs it once.
+/// </summary>
+public sealed class IoBackendSelection
+{
+    /// <summary>The environment variable that forces a backend when <see cref="RuntimeOptions.Backend"/> is <see cref="IoBackendKind.Auto"/>.</summary>
+    public const string EnvironmentVariable = "MINISS_BACKEND";
+
+    private IoBackendSelection(IoBackendKind kind, string source, IReadOnlyList<RejectedBackend> rejected)
+    {
+        Kind = kind;
+        Source = source;
+        Rejected = rejected;
+    }
+
+    /// <summary>The chosen backend.</summary>
+    public IoBackendKind Kind { get; }
+
+    /// <summary>Its name: <c>io_uring</c>, <c>epoll</c> or <c>kqueue</c>.</summary>
+    public string Name => NameOf(Kind);
+
+    /// <summary>How it was chosen: <c>probed</c>, <c>RuntimeOptions.Backend</c> or <c>MINISS_BACKEND</c>.</summary>
+    public string Source { get; }
+
+    /// <summary>The better backends that were tried and could not be used, best first.</summary>
+    public IReadOnlyList<RejectedBackend> Rejected { get; }
+
+    /// <summary>Whether the backend waits for readiness and runs operations itself (epoll, kqueue).</summary>
+    public bool IsReadiness => Kind is IoBackendKind.Epoll or IoBackendKind.Kqueue;
+
+    /// <summary>One line: the backend, how it was chosen, and why better ones were rejected.</summary>
+    public override string ToString() => Rejected.Count == 0
+        ? $"{Name} ({Source})"
+        : $"{Name} ({Source}; {string.Join("; ", Rejected.Select(r => $"{r.Name} rejected: {r.Reason}"))})";
+
+    /// <summary>The name Miniss uses for <paramref name="kind"/>.</summary>
+    public static string NameOf(IoBackendKind kind) => kind switch
+    {
+        IoBackendKind.IoUring => "io_uring",
+        IoBackendKind.Epoll => "epoll",
+        IoBackendKind.Kqueue => "kqueue",
+        _ => "auto",
+    };
+
+    /// <summary>Reads a backend name as <c>MINISS_BACKEND</c> and the command line spell it.</summary>
+    /// <exception cref="ArgumentException">Not a backend name.</exception>
+    public static IoBackendKind Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "io_uring" or "iouring" or "io-uring" => IoBackendKind.IoUring,
+        "epoll" => IoBackendKind.Epoll,
+        "kqueue" => IoBackendKind.Kqueue,
+        "auto" or "" => IoBackendKind.Auto,
+        _ => throw new ArgumentException($"'{name}' is not a Miniss backend: use io_uring, epoll, kqueue or auto", nameof(name)),
+    };
+
+    /// <summary>
+    /// Chooses the backend for <paramref name="options"/>: a forced one (options, then <c>MINISS_BACKEND</c>) must work
+    /// here or start fails with the reason; otherwise io_uring is probed (a real ring, the features and operations
+    /// the runtime needs), then the platform's readiness backend.
+    /// </summary>
+    /// <exception cref="IoUringUnavailableException">io_uring was forced and cannot be used.</exception>
+    /// <exception cref="PlatformNotSupportedException">A backend of another platform was forced, or none works here.</exception>
+    /// <exception cref="ArgumentException"><c>MINISS_BACKEND</c> names no backend.</exception>
+    internal static IoBackendSelection Choose(RuntimeOptions options)
+    {
+        IoBackendKind wanted = options.Backend;
+        string source = "RuntimeOptions.Backend";
+        if (wanted == IoBackendKind.Auto && Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } variable)
+        {
+            try
+            {
+                wanted = Parse(variable);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"{EnvironmentVariable}={variable}: {e.Message}", nameof(options), e);
+            }
+
+            source = EnvironmentVariable;
+        }
+
+        switch (wanted)
+        {
+            case IoBackendKind.IoUring:
+                if (ProbeIoUring(options) is { } refused)
+                {
+                    throw new IoUringUnavailableException($"io_uring was forced by {source} but cannot be used: {refused.Reason}", refused.Errno);
+                }
+
+                return new IoBackendSelection(wanted, source, []);
+            case IoBackendKind.Epoll when !OperatingSystem.IsLinux():
+                throw new PlatformNotSupportedException($"epoll was forced by {source} but exists only on Linux");
+            case IoBackendKind.Kqueue when !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD():
+                throw new PlatformNotSupportedException($"kqueue was forced by {source} but exists only on macOS and the BSDs");
+            case IoBackendKind.Epoll or IoBackendKind.Kqueue:
+                return new IoBackendSelection(wanted, source, []);
+        }
+
+        var rejected = new List<RejectedBackend>();
+        if (ProbeIoUring(options) is { } reason)
+        {
+            rejected.Add(reason);
+        }
+        else
+        {
+            return new IoBackendSelection(IoBackendKind.IoUring, "probed", rejected);
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            return new IoBackendSelection(IoBackendKind.Epoll, "probed", rejected);
+        }
+
+        if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        {
+            return new IoBackendSelection(IoBackendKind.Kqueue, "probed", rejected);
+        }
+
+        throw new PlatformNotSupportedException("Miniss runs on Linux (io_uring or epoll) and macOS (kqueue)");
+    }
+
+    /// <summary>The operations the runtime itself issues on io_uring; a kernel without one of them is not used.</summary>
+    private static readonly (byte Opcode, string Name)[] s_requiredOperations =
+    [
+        (IoUring.IORING_OP_NOP, "NOP"), (IoUring.IORING_OP_READ, "READ"), (IoUring.IORING_OP_WRITE, "WRITE"),
+        (IoUring.IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"), (IoUring.IORING_OP_TIMEOUT, "TIMEOUT"),
+        (IoUring.IORING_OP_RECV, "RECV"), (IoUring.IORING_OP_SEND, "SEND"), (IoUring.IORING_OP_ACCEPT, "ACCEPT"),
+        (IoUring.IORING_OP_CONNECT, "CONNECT"), (IoUring.IORING_OP_SHUTDOWN, "SHUTDOWN"),
+        (IoUring.IORING_OP_OPENAT, "OPENAT"), (IoUring.IORING_OP_CLOSE, "CLOSE"), (IoUring.IORING_OP_STATX, "STATX"),
+        (IoUring.IORING_OP_FSYNC, "FSYNC"), (IoUring.IORING_OP_FALLOCATE, "FALLOCATE"),
+    ];
+
+    /// <summary>Sets up a real ring the way a shard will and checks what the runtime needs; <see langword="null"/>
+    /// when io_uring is usable, else why not.</summary>
+    internal static unsafe RejectedBackend? ProbeIoUring(RuntimeOptions options)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return new RejectedBackend("io_uring", "io_uring exists only on Linux", 0);
+        }
+
+        IoUringRing ring;
+        try
+        {
+            uint entries = (uint)options.RingEntries;
+            ring = IoUringRing.Create(entries, (uint)(options.CompletionEntries ?? options.RingEntries * 4), IoUringBackend.DefaultFlags);
+        }
+        catch (IoUringUnavailableException e)
+        {
+            return new RejectedBackend("io_uring", e.Message, e.Errno);
+        }
+
+        using (ring)
+        {
+            // Sleeping with a timeout needs IORING_ENTER_EXT_ARG (Linux 5.11).
+            if ((ring.Features & IoUring.IORING_FEAT_EXT_ARG) == 0)
+            {
+                return new RejectedBackend("io_uring", "the kernel's io_uring lacks IORING_FEAT_EXT_ARG (Linux 5.11 or later is needed)", Errno.ENOSYS);
+            }
+
+            const int probeOperations = 256;
+            int size = sizeof(io_uring_probe) + probeOperations * sizeof(io_uring_probe_op);
+            byte* buffer = stackalloc byte[size];
+            new Span<byte>(buffer, size).Clear();
+            var probe = (io_uring_probe*)buffer;
+            int registered = IoUringSyscalls.Register(ring.Fd, IoUring.IORING_REGISTER_PROBE, probe, probeOperations);
+            if (registered < 0)
+            {
+                return new RejectedBackend("io_uring", $"IORING_REGISTER_PROBE failed: {Internal.ErrnoNames.Describe(-registered)}", -registered);
+            }
+
+            io_uring_probe_op* operations = io_uring_probe.ops(probe);
+            var missing = s_requiredOperations
+                .Where(r => r.Opcode >= probe->ops_len || (operations[r.Opcode].flags & IoUring.IO_URING_OP_SUPPORTED) == 0)
+                .Select(r => r.Name)
+                .ToList();
+            if (missing.Count > 0)
+            {
+                return new RejectedBackend("io_uring", $"the kernel's io_uring lacks {string.Join(", ", missing)} (Linux 5.11 or later is needed)", Errno.ENOSYS);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Creates a shard's engine for this backend, on the shard's thread.</summary>
+    internal IoEngine CreateEngine(RuntimeOptions options, BlockingIoPool? pool) => Kind switch
+    {
+        IoBackendKind.IoUring => IoUringRing.Create((uint)options.RingEntries, (uint)(options.CompletionEntries ?? options.RingEntries * 4), IoUringBackend.DefaultFlags),
+        IoBackendKind.Epoll => new EpollEngine(pool!, options.RingEntries),
+        IoBackendKind.Kqueue => new KqueueEngine(pool!, options.RingEntries),
+        _ => throw new InvalidOperationException("no backend was chosen"),
+    };
+
+    /// <summary>A selection made without probing, for a runtime whose backend is already known (tests, tools).</summary>
+    internal static IoBackendSelection Forced(IoBackendKind kind, string source) => new(kind, source, []);
+}
