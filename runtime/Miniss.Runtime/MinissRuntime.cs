@@ -117,7 +117,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     {
         options ??= new RuntimeOptions();
         options.Validate();
-        IoBackendSelection backend = IoBackendSelection.Choose(options);
+        IoBackendSelection backend = IoBackendSelection.Select(options);
         if (options.Logger is { } logger)
         {
             Log.BackendChosen(logger, backend.ToString());

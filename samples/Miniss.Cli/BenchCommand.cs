@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Miniss.IO;
 using Spectre.Console;
 
 namespace Miniss.Cli;
@@ -14,6 +15,9 @@ namespace Miniss.Cli;
 internal sealed class BenchOptions
 {
     public double DurationSeconds { get; set; } = 3;
+
+    /// <summary>The I/O backend; <see cref="IoBackendKind.Auto"/> reads MINISS_BACKEND, then probes.</summary>
+    public IoBackendKind Backend { get; set; } = IoBackendKind.Auto;
 
     public int FileSizeMiB { get; set; } = 256;
 
@@ -61,7 +65,7 @@ internal static class BenchCommand
         bool interrupted = false;
         try
         {
-            runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards });
+            runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, Backend = options.Backend });
             int shards = runtime.ShardCount;
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"miniss bench: backend {runtime.Shards[0].BackendName}, {shards} shards, {options.DurationSeconds:0.##} s per workload, {options.FileSizeMiB} MiB file, {options.Connections} connections, .NET {Environment.Version}")));

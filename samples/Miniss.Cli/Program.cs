@@ -5,6 +5,8 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Miniss;
+using Miniss.IO;
+using Miniss.IO.Uring;
 using Miniss.Bindings.Linux;
 
 namespace Miniss.Cli;
@@ -13,12 +15,13 @@ namespace Miniss.Cli;
 public static class Program
 {
     private const string Usage =
-        "usage: miniss [bench] [--backend io_uring] [--duration SECONDS] [--file-size MB] [--connections N] [--shards N] [--json PATH]\n" +
+        "usage: miniss [bench] [--backend io_uring|epoll|auto] [--duration SECONDS] [--file-size MB] [--connections N] [--shards N] [--json PATH]\n" +
         "       miniss serve echo|http [--port N] [--shards N]\n" +
         "       miniss info\n" +
         "  bench   (the default) Miniss beside .NET, a bounded time per workload: 4 KiB random reads of a temporary file\n" +
         "          (32 in flight per core), a loopback TCP echo of 64-byte messages, cross-core ping-pong; prints a table\n" +
-        "            --backend NAME      the I/O backend (default and, so far, only: io_uring; MINISS_BACKEND is read too)\n" +
+        "            --backend NAME      the I/O backend: io_uring, epoll or auto (default: auto, which reads MINISS_BACKEND,\n" +
+        "                                then takes io_uring when this process can use it, else epoll)\n" +
         "            --duration SECONDS  measured time per workload (default 3)\n" +
         "            --file-size MB      size of the temporary file (default 256)\n" +
         "            --connections N     echo connections (default 64)\n" +
@@ -61,15 +64,17 @@ public static class Program
             Console.Error.WriteLine(Usage);
             return 2;
         }
+        catch (Exception e) when (e is IoUringUnavailableException or PlatformNotSupportedException || (e is ArgumentException && e.Message.StartsWith(IoBackendSelection.EnvironmentVariable, StringComparison.Ordinal)))
+        {
+            // The runtime could not start with the backend asked for: a clear line, not a stack trace.
+            Console.Error.WriteLine($"miniss: {e.Message}");
+            return 1;
+        }
     }
 
     private static BenchOptions ParseBench(ReadOnlySpan<string> args)
     {
         var options = new BenchOptions();
-        if (Environment.GetEnvironmentVariable("MINISS_BACKEND") is { Length: > 0 } requested)
-        {
-            CheckBackend(requested);
-        }
 
         for (int i = 0; i < args.Length; i++)
         {
@@ -77,7 +82,7 @@ public static class Program
             switch (name)
             {
                 case "--backend":
-                    CheckBackend(Value(args, ref i));
+                    options.Backend = ParseBackend(Value(args, ref i));
                     break;
                 case "--duration":
                     options.DurationSeconds = ParseDouble(name, Value(args, ref i), 0.05, 3600);
@@ -133,9 +138,18 @@ public static class Program
         return args[++i];
     }
 
-    /// <summary>io_uring is the only backend so far: a request for another is a clear error, not a silent substitute.</summary>
-    private static void CheckBackend(string backend) =>
-        Expect(backend == "io_uring", $"'--backend {backend}': only io_uring is implemented so far (the epoll and kqueue fallbacks are not)");
+    /// <summary>A backend name, or a usage error that lists the names.</summary>
+    private static IoBackendKind ParseBackend(string backend)
+    {
+        try
+        {
+            return IoBackendSelection.Parse(backend);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"'--backend {backend}': {e.Message.Split(" (Parameter")[0]}");
+        }
+    }
 
     private static int ParseInt(string name, string text, int min, int max)
     {
@@ -176,14 +190,24 @@ public static class Program
         output.WriteLine($"Buffer pool per shard: classes {string.Join(' ', defaults.BufferPool.SizeClasses.Select(c => c >= 1 << 20 ? $"{c >> 20}M" : $"{c >> 10}K"))}, " +
             $"{defaults.BufferPool.Alignment}-byte aligned, at most {defaults.BufferPool.MaxMemory >> 20} MiB, registered as fixed buffers when RLIMIT_MEMLOCK allows (or with CAP_IPC_LOCK)");
 
-        IoUringCapabilities io = IoUringCapabilities.Probe();
-        if (!io.IsAvailable)
+        IoBackendSelection backend;
+        try
         {
-            output.WriteLine($"Backend: none usable: io_uring is unavailable ({io.UnavailableReason}); the epoll fallback is not implemented yet");
+            backend = IoBackendSelection.Select(defaults);
+        }
+        catch (Exception e) when (e is IOException or PlatformNotSupportedException or ArgumentException)
+        {
+            output.WriteLine($"Backend: none usable: {e.Message}");
             return;
         }
 
-        output.WriteLine("Backend: io_uring (the first choice; the epoll and kqueue fallbacks are not implemented yet)");
+        output.WriteLine($"Backend: {backend}");
+        IoUringCapabilities io = IoUringCapabilities.Probe();
+        if (!io.IsAvailable)
+        {
+            output.WriteLine($"io_uring: unavailable ({io.UnavailableReason})");
+            return;
+        }
 
         output.WriteLine($"io_uring: available; highest operation code {io.LastOperation}");
         output.WriteLine($"  features ({io.FeatureNames.Count}): {string.Join(' ', io.FeatureNames)}");

@@ -89,15 +89,17 @@ public sealed class IoBackendSelection
     };
 
     /// <summary>
-    /// Chooses the backend for <paramref name="options"/>: a forced one (options, then <c>MINISS_BACKEND</c>) must work
+    /// Chooses the backend a runtime started with <paramref name="options"/> would use, as <see cref="MinissRuntime.Start"/>
+    /// does (without starting anything): a forced one (options, then <c>MINISS_BACKEND</c>) must work
     /// here or start fails with the reason; otherwise io_uring is probed (a real ring, the features and operations
     /// the runtime needs), then the platform's readiness backend.
     /// </summary>
     /// <exception cref="IoUringUnavailableException">io_uring was forced and cannot be used.</exception>
     /// <exception cref="PlatformNotSupportedException">A backend of another platform was forced, or none works here.</exception>
     /// <exception cref="ArgumentException"><c>MINISS_BACKEND</c> names no backend.</exception>
-    internal static IoBackendSelection Choose(RuntimeOptions options)
+    public static IoBackendSelection Select(RuntimeOptions? options = null)
     {
+        options ??= new RuntimeOptions();
         IoBackendKind wanted = options.Backend;
         string source = "RuntimeOptions.Backend";
         if (wanted == IoBackendKind.Auto && Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } variable)

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Threading.Tasks;
 
@@ -16,7 +17,7 @@ internal sealed class RuntimeScope : IAsyncDisposable
     public MinissRuntime Runtime { get; }
 
     public static RuntimeScope Start(bool registerShardPools = true) =>
-        new(MinissRuntime.Start(new RuntimeOptions { ShardCount = 2, RegisterBuffers = registerShardPools }));
+        new(MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, RegisterBuffers = registerShardPools }));
 
     public async ValueTask DisposeAsync() => await Runtime.StopAsync().AsTask().WaitAsync(StopTimeout);
 }

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Linq;
 using System.Threading;
@@ -9,9 +10,9 @@ using static Miniss.Runtime.Tests.Buffers.Pools;
 namespace Miniss.Runtime.Tests.Buffers;
 
 /// <summary>A pool belongs to the shard that creates it; buffers freed anywhere else are sent back there.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class ShardOwnershipTests
+public sealed class ShardOwnershipTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(5);
 

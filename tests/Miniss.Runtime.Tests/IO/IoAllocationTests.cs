@@ -9,9 +9,9 @@ using static Miniss.Runtime.Tests.Storage.StorageTestSupport;
 namespace Miniss.Runtime.Tests.IO;
 
 /// <summary>Steady-state raw operations allocate nothing on the shard's thread.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class IoAllocationTests
+public sealed class IoAllocationTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private string _directory = null!;
 

@@ -13,9 +13,9 @@ namespace Miniss.Runtime.Tests.IO;
 
 /// <summary>Bad input and failed operations: the exception type, what it carries (errno, its name, the operation,
 /// the path), and that nothing leaks.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class IoErrorTests
+public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private string _directory = null!;
 

@@ -11,9 +11,9 @@ using static Miniss.Runtime.Tests.Storage.StorageTestSupport;
 namespace Miniss.Runtime.Tests.IO;
 
 /// <summary>Stopping the runtime while operations are in flight: every await completes, nothing leaks.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class IoShutdownTests
+public sealed class IoShutdownTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test, CancelAfter(30_000)]
     public async Task Stopping_with_two_thousand_pipe_reads_in_flight_completes_promptly_and_ends_every_await()

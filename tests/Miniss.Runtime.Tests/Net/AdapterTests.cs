@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Buffers;
 using System.IO;
@@ -13,9 +14,9 @@ namespace Miniss.Runtime.Tests.Net;
 
 /// <summary>The <see cref="Stream"/> and <see cref="IDuplexPipe"/> adapters carry the same echo as the raw
 /// connection, and keep their awaits on the connection's shard.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class AdapterTests
+public sealed class AdapterTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [TestCase(1)]
     [TestCase(100_000)]

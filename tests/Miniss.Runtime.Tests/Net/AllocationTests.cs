@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Buffers;
 using System.IO.Pipelines;
@@ -10,9 +11,9 @@ using static Miniss.Runtime.Tests.Net.NetTestSupport;
 namespace Miniss.Runtime.Tests.Net;
 
 /// <summary>Steady-state receives and sends allocate nothing on the shard's thread.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class AllocationTests
+public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test, CancelAfter(20_000)]
     public async Task Ten_thousand_request_response_round_trips_allocate_nothing_once_warm(CancellationToken token)

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Collections.Generic;
 using System.Net;
@@ -12,9 +13,9 @@ namespace Miniss.Runtime.Tests.Net;
 
 /// <summary>Every wait can be given up: cancelled accepts, connects, receives and sends, and a close under a pending
 /// operation, all complete their await and leave nothing open.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class CancellationTests
+public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test, CancelAfter(20_000)]
     public async Task A_cancelled_accept_throws_OperationCanceled_and_the_listener_accepts_afterwards(CancellationToken token)

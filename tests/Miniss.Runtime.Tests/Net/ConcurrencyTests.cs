@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Net.Sockets;
 using System.Threading;
@@ -10,9 +11,9 @@ using static Miniss.Runtime.Tests.Net.NetTestSupport;
 namespace Miniss.Runtime.Tests.Net;
 
 /// <summary>Many connections open at once, on both shards, each served to completion.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class ConcurrencyTests
+public sealed class ConcurrencyTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private const int Connections = 1_000;
 

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Net;
 using System.Net.Sockets;
@@ -12,9 +13,9 @@ namespace Miniss.Runtime.Tests.Net;
 
 /// <summary>Failures reach user code as the <see cref="SocketException"/> a .NET user expects, and a failed connection
 /// never stops the server from serving the others.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class ConnectionErrorTests
+public sealed class ConnectionErrorTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test, CancelAfter(20_000)]
     public async Task Connecting_where_nothing_listens_throws_ConnectionRefused(CancellationToken token)

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Net;
 using System.Net.Sockets;
@@ -11,9 +12,9 @@ namespace Miniss.Runtime.Tests.Net;
 
 /// <summary>Bytes sent through a Miniss server come back unchanged, whatever their size, address family or the API
 /// that moved them.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class EchoTests
+public sealed class EchoTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [TestCase(1)]
     [TestCase(1_000)]

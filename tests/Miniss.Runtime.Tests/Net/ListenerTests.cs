@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Net;
 using System.Net.Sockets;
@@ -10,9 +11,9 @@ using static Miniss.Runtime.Tests.Net.NetTestSupport;
 namespace Miniss.Runtime.Tests.Net;
 
 /// <summary>Binding, address sharing and the options of listeners and of the connections they accept.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class ListenerTests
+public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test]
     public void Binding_an_address_a_plain_socket_holds_throws_AddressAlreadyInUse()

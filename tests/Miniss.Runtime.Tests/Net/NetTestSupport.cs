@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.IO;
 using System.Linq;
@@ -23,7 +24,7 @@ internal sealed class NetRuntime : IAsyncDisposable
     public MinissRuntime Runtime { get; }
 
     public static NetRuntime Start(int shards = 2) =>
-        new(MinissRuntime.Start(new RuntimeOptions { ShardCount = shards, StallThreshold = TimeSpan.Zero }));
+        new(MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = shards, StallThreshold = TimeSpan.Zero }));
 
     public async ValueTask DisposeAsync() => await Runtime.StopAsync().AsTask().WaitAsync(StopTimeout);
 }

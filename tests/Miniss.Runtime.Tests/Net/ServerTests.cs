@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Collections.Generic;
 using System.Net.Sockets;
@@ -10,9 +11,9 @@ using static Miniss.Runtime.Tests.Net.NetTestSupport;
 namespace Miniss.Runtime.Tests.Net;
 
 /// <summary>How a <see cref="ShardServer"/> spreads, serves and stops its connections.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class ServerTests
+public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test, CancelAfter(20_000)]
     public async Task Least_loaded_distribution_accepts_on_one_shard_and_serves_on_the_least_busy(CancellationToken token)

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.IO;
 using System.Net.Security;
@@ -15,9 +16,9 @@ namespace Miniss.Runtime.Tests.Net;
 
 /// <summary>.NET's <see cref="SslStream"/> runs over the Stream adapter on a shard: TLS without any Miniss-specific
 /// code.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class TlsTests
+public sealed class TlsTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test, CancelAfter(30_000)]
     public async Task SslStream_over_a_Miniss_connection_serves_a_plain_dotnet_TLS_client(CancellationToken token)

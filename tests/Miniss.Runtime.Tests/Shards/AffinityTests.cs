@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Threading;
 using System.Threading.Tasks;
@@ -6,9 +7,9 @@ using NUnit.Framework;
 namespace Miniss.Runtime.Tests.Shards;
 
 /// <summary>Code running on a shard resumes on that shard after every kind of await, never on the thread pool.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class AffinityTests
+public sealed class AffinityTests(IoBackendKind backend) : BackendFixture(backend)
 {
     /// <summary>Where code ran: the shard, the managed thread and whether that thread belongs to the pool.</summary>
     private readonly record struct Place(int Shard, int Thread, bool OnPool)

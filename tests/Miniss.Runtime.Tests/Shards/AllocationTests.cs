@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Threading;
 using System.Threading.Tasks;
@@ -10,9 +11,9 @@ namespace Miniss.Runtime.Tests.Shards;
 /// around a loop of awaits inside one work item (the async method's state machine is boxed once, at its first
 /// suspension, during the warm-up).
 /// </summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class AllocationTests
+public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private const int Iterations = 10_000;
 
@@ -72,7 +73,7 @@ public sealed class AllocationTests
     public async Task Waking_a_sleeping_shard_allocates_nothing_on_the_caller(CancellationToken token)
     {
         // No spinning: shard 1 sleeps in the kernel between calls, so the calls wake it through its eventfd.
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, SpinBeforeSleep = TimeSpan.Zero });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, SpinBeforeSleep = TimeSpan.Zero });
         MinissRuntime runtime = scope.Runtime;
         (long Allocated, long Wakeups) result = await runtime.SubmitTo(0, async () =>
         {

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Linq;
 using System.Runtime.CompilerServices;
@@ -8,9 +9,9 @@ using NUnit.Framework;
 namespace Miniss.Runtime.Tests.Shards;
 
 /// <summary>Calls between shards and into shards from outside: results, exceptions, re-entrancy, backpressure.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class CrossShardTests
+public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int ThrowingSyncWork() => throw new InvalidOperationException("sync work failed on purpose");
@@ -246,7 +247,7 @@ public sealed class CrossShardTests
     [Test, CancelAfter(10000)]
     public async Task InvokeOnAll_runs_on_every_shard_and_returns_results_by_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 3 });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 3 });
         MinissRuntime runtime = scope.Runtime;
         int[] ids = await runtime.InvokeOnAll(() => Shard.Current!.Id * 10).Within(token);
         int ran = 0;
@@ -263,7 +264,7 @@ public sealed class CrossShardTests
     [Test, CancelAfter(10000)]
     public async Task InvokeOnAll_collects_the_failures_of_every_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 3 });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 3 });
         MinissRuntime runtime = scope.Runtime;
         var error = Assert.ThrowsAsync<AggregateException>(() => runtime.InvokeOnAll(async () =>
         {
@@ -280,7 +281,7 @@ public sealed class CrossShardTests
     [Test, CancelAfter(30000)]
     public async Task A_full_queue_delays_calls_but_loses_none(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, CrossShardQueueCapacity = 2 });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, CrossShardQueueCapacity = 2 });
         MinissRuntime runtime = scope.Runtime;
         int[] results = await runtime.SubmitTo(0, async () =>
         {
@@ -308,7 +309,7 @@ public sealed class CrossShardTests
     [Test, CancelAfter(30000)]
     public async Task Two_shards_flooding_each_other_through_full_queues_do_not_deadlock(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, CrossShardQueueCapacity = 2 });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, CrossShardQueueCapacity = 2 });
         MinissRuntime runtime = scope.Runtime;
         Func<ValueTask<int[]>> flood(int to) => async () =>
         {
@@ -341,7 +342,7 @@ public sealed class CrossShardTests
     [Test, CancelAfter(30000)]
     public async Task A_full_queue_delays_async_calls_but_loses_none(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, CrossShardQueueCapacity = 2 });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, CrossShardQueueCapacity = 2 });
         MinissRuntime runtime = scope.Runtime;
         int[] results = await runtime.SubmitTo(1, async () =>
         {

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Threading;
 using System.Threading.Tasks;
@@ -6,9 +7,9 @@ using NUnit.Framework;
 namespace Miniss.Runtime.Tests.Shards;
 
 /// <summary>The loop's counters, and the shard's TaskScheduler and SynchronizationContext used from outside.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class LoopTests
+public sealed class LoopTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test, CancelAfter(10000)]
     public async Task The_tick_count_grows_while_the_shard_works(CancellationToken token)

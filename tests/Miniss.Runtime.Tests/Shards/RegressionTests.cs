@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -12,9 +13,9 @@ namespace Miniss.Runtime.Tests.Shards;
 /// One test per fix of the reactor-core review: each fails on the runtime before the fix (a wrong result, a hang
 /// bounded by a timeout, or a crashed test host) and passes after it.
 /// </summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class RegressionTests
+public sealed class RegressionTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
 
@@ -51,7 +52,7 @@ public sealed class RegressionTests
     public async Task Blocking_work_that_arrives_as_a_message_is_reported_once_from_outside_and_from_a_shard(CancellationToken token)
     {
         TimeSpan threshold = TimeSpan.FromMilliseconds(20);
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, StallThreshold = threshold });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = threshold });
         MinissRuntime runtime = scope.Runtime;
         var stalls = new StallsWhileBlocking();
         runtime.StallDetected += stalls.Handler;
@@ -325,7 +326,7 @@ public sealed class RegressionTests
     [Test, CancelAfter(10000)]
     public async Task Awaiting_a_shards_io_on_another_thread_throws_naming_the_shard_and_the_process_survives(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, StallThreshold = TimeSpan.Zero });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = TimeSpan.Zero });
         MinissRuntime runtime = scope.Runtime;
         var handedOver = new TaskCompletionSource<Holder>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var release = new ManualResetEventSlim();
@@ -363,7 +364,7 @@ public sealed class RegressionTests
     [Test, CancelAfter(10000)]
     public async Task Reading_a_completed_shard_operation_on_another_thread_throws_naming_the_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, StallThreshold = TimeSpan.Zero });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = TimeSpan.Zero });
         MinissRuntime runtime = scope.Runtime;
         Holder holder = await runtime.SubmitTo(0, async () =>
         {

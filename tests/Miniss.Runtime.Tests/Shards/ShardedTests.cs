@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Collections.Concurrent;
 using System.Linq;
@@ -7,9 +8,9 @@ using NUnit.Framework;
 
 namespace Miniss.Runtime.Tests.Shards;
 
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class ShardedTests
+public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private static RuntimeOptions ThreeShards => new() { ShardCount = 3 };
 

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.IO;
 using System.Linq;
@@ -7,9 +8,9 @@ using NUnit.Framework;
 
 namespace Miniss.Runtime.Tests.Shards;
 
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class ShutdownTests
+public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
@@ -263,7 +264,7 @@ public sealed class ShutdownTests
         int before = OpenDescriptors();
         for (int i = 0; i < 3; i++)
         {
-            await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 3 });
+            await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 3 });
             await scope.Runtime.InvokeOnAll(async () =>
             {
                 await Shard.Current!.NopAsync();

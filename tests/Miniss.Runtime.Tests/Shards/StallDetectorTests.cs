@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Collections.Concurrent;
 using System.Linq;
@@ -12,9 +13,9 @@ namespace Miniss.Runtime.Tests.Shards;
 /// is a task of the shard's run queue. Reports are attributed to a blocking task by a flag the task raises while it
 /// blocks: a stall reported for unrelated work (a preempted shard on a busy machine) is not counted against it.
 /// </summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class StallDetectorTests
+public sealed class StallDetectorTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private static readonly TimeSpan Threshold = TimeSpan.FromMilliseconds(20);
 
@@ -46,7 +47,7 @@ public sealed class StallDetectorTests
     [Test, CancelAfter(10000)]
     public async Task A_blocking_task_is_reported_once_with_its_shard_and_duration(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, StallThreshold = Threshold });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = Threshold });
         MinissRuntime runtime = scope.Runtime;
         var blocker = new Blocker();
         runtime.StallDetected += blocker.Handler;
@@ -64,7 +65,7 @@ public sealed class StallDetectorTests
     [Test, CancelAfter(10000)]
     public async Task Each_blocking_task_is_reported_once(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, StallThreshold = Threshold });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = Threshold });
         MinissRuntime runtime = scope.Runtime;
         var blocker = new Blocker();
         runtime.StallDetected += blocker.Handler;
@@ -83,7 +84,7 @@ public sealed class StallDetectorTests
     [Test, CancelAfter(10000)]
     public async Task A_short_task_is_not_reported(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, StallThreshold = TimeSpan.FromMilliseconds(200) });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = TimeSpan.FromMilliseconds(200) });
         MinissRuntime runtime = scope.Runtime;
         var blocker = new Blocker();
         runtime.StallDetected += blocker.Handler;
@@ -96,7 +97,7 @@ public sealed class StallDetectorTests
     [Test, CancelAfter(10000)]
     public async Task A_zero_threshold_turns_the_detector_off(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, StallThreshold = TimeSpan.Zero });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = TimeSpan.Zero });
         MinissRuntime runtime = scope.Runtime;
         var blocker = new Blocker();
         runtime.StallDetected += blocker.Handler;

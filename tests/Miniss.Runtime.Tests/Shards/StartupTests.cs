@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -7,9 +8,9 @@ using NUnit.Framework;
 
 namespace Miniss.Runtime.Tests.Shards;
 
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class StartupTests
+public sealed class StartupTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private static int[] AllowedCpus()
     {
@@ -34,7 +35,7 @@ public sealed class StartupTests
     public async Task By_default_there_is_one_shard_per_allowed_cpu(CancellationToken token)
     {
         int[] cpus = AllowedCpus();
-        await using var scope = TestRuntime.Start(new RuntimeOptions());
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current });
         MinissRuntime runtime = scope.Runtime;
 
         Assert.That(runtime.ShardCount, Is.EqualTo(cpus.Length));
@@ -56,7 +57,7 @@ public sealed class StartupTests
     [Test, CancelAfter(10000)]
     public async Task Pinned_shards_run_on_their_cpu(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { PinThreads = true });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, PinThreads = true });
         MinissRuntime runtime = scope.Runtime;
         (bool Pinned, int Cpu, int[] Seen)[] shards = await runtime.InvokeOnAll(() =>
         {
@@ -82,7 +83,7 @@ public sealed class StartupTests
     [Test, CancelAfter(10000)]
     public async Task Unpinned_shards_say_so(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = 2, PinThreads = false });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, PinThreads = false });
 
         Assert.That(scope.Runtime.Shards.Select(s => s.IsPinned), Is.All.False);
         Assert.That(await scope.Runtime.SubmitTo(1, () => 7).Within(token), Is.EqualTo(7));
@@ -93,7 +94,7 @@ public sealed class StartupTests
     {
         int[] cpus = AllowedCpus();
         int count = cpus.Length * 2 + 1;
-        await using var scope = TestRuntime.Start(new RuntimeOptions { ShardCount = count });
+        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = count });
         MinissRuntime runtime = scope.Runtime;
 
         Assert.That(runtime.ShardCount, Is.EqualTo(count));
@@ -116,24 +117,24 @@ public sealed class StartupTests
 
     [Test]
     public void A_shard_count_of_zero_is_refused_at_start() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { ShardCount = 0 }).Dispose());
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 0 }).Dispose());
 
     [Test]
     public void A_negative_shard_count_is_refused_at_start() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { ShardCount = -1 }).Dispose());
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = -1 }).Dispose());
 
     [TestCase(3)]
     [TestCase(1)]
     [TestCase(0)]
     [TestCase(1000)]
     public void A_queue_capacity_that_is_not_a_power_of_two_of_at_least_two_is_refused_at_start(int capacity) =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { CrossShardQueueCapacity = capacity }).Dispose());
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, CrossShardQueueCapacity = capacity }).Dispose());
 
     [Test]
     public void Ring_entries_out_of_range_are_refused_at_start() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { RingEntries = 0 }).Dispose());
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, RingEntries = 0 }).Dispose());
 
     [Test]
     public void A_zero_task_quota_is_refused_at_start() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { TaskQuota = TimeSpan.Zero }).Dispose());
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, TaskQuota = TimeSpan.Zero }).Dispose());
 }

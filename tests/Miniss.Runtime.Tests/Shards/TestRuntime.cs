@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Threading;
 using System.Threading.Tasks;
@@ -19,7 +20,7 @@ internal sealed class TestRuntime : IAsyncDisposable
 
     /// <summary>Starts a runtime; two shards unless <paramref name="options"/> says otherwise.</summary>
     public static TestRuntime Start(RuntimeOptions? options = null) =>
-        new(MinissRuntime.Start(options ?? new RuntimeOptions { ShardCount = 2 }));
+        new(MinissRuntime.Start(options ?? new RuntimeOptions { Backend = Backends.Current, ShardCount = 2 }));
 
     public async ValueTask DisposeAsync() => await Runtime.StopAsync().AsTask().WaitAsync(StopTimeout);
 }

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -8,9 +9,9 @@ using NUnit.Framework;
 
 namespace Miniss.Runtime.Tests.Shards;
 
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class TimerTests
+public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test, CancelAfter(10000)]
     public async Task A_delay_completes_no_earlier_than_asked(CancellationToken token)

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Collections.Concurrent;
 using System.Threading;
@@ -7,9 +8,9 @@ using NUnit.Framework;
 namespace Miniss.Runtime.Tests.Shards;
 
 /// <summary>An exception escaping work on a shard is reported with the shard's id; the shard keeps serving.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class UnhandledExceptionTests
+public sealed class UnhandledExceptionTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private sealed class Reports
     {

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Diagnostics;
 using System.Threading;
@@ -10,9 +11,9 @@ namespace Miniss.Runtime.Tests.Shards;
 /// An idle shard sleeps in the kernel and is woken at once by work for it. The bound on each round trip is generous
 /// (it fails only if a wake-up waited for some polling timeout, or never came).
 /// </summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class WakeupTests
+public sealed class WakeupTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private static readonly TimeSpan Prompt = TimeSpan.FromMilliseconds(200);
 

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -12,9 +13,9 @@ namespace Miniss.Runtime.Tests.Storage;
 
 /// <summary>BufferedFile against real files on ext4 (/tmp): data round trips, end of file, vectored I/O, length,
 /// allocation, flushes.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class BufferedFileTests
+public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private string _directory = null!;
 

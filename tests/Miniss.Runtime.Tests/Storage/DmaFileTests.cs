@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -10,9 +11,9 @@ namespace Miniss.Runtime.Tests.Storage;
 
 /// <summary>DmaFile: O_DIRECT on ext4 (/tmp) with the alignment statx reports, the checks made before submission, and
 /// the buffered fallback on a file system that refuses O_DIRECT.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class DmaFileTests
+public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private string _directory = null!;
 

@@ -11,9 +11,9 @@ using static Miniss.Runtime.Tests.Storage.StorageTestSupport;
 namespace Miniss.Runtime.Tests.Storage;
 
 /// <summary>Many file operations in flight per shard, on both shards at once, and I/O shipped to another shard.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
-public sealed class FileConcurrencyTests
+public sealed class FileConcurrencyTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private const int Block = 4096;
 
@@ -93,7 +93,7 @@ public sealed class FileConcurrencyTests
     {
         const int count = 1500;
         string path = FilePath();
-        await using MinissRuntime runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = 2, RingEntries = 64 });
+        await using MinissRuntime runtime = MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, RingEntries = 64 });
 
         (int[] written, int[] read, byte[][] back) = await runtime.SubmitTo(1, async () =>
         {

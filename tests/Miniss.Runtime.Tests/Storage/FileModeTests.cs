@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.IO;
 using System.Runtime.Versioning;
@@ -11,10 +12,10 @@ using static Miniss.Runtime.Tests.Storage.StorageTestSupport;
 namespace Miniss.Runtime.Tests.Storage;
 
 /// <summary>How BufferedFile.OpenAsync honours FileMode and FileAccess, on real files.</summary>
-[TestFixture]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
 [Platform("Linux")]
 [SupportedOSPlatform("linux")]
-public sealed class FileModeTests
+public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backend)
 {
     private string _directory = null!;
 

@@ -1,3 +1,4 @@
+using Miniss.IO;
 using System;
 using System.IO;
 using System.Threading.Tasks;
@@ -6,14 +7,14 @@ using NUnit.Framework;
 
 namespace Miniss.Runtime.Tests.Storage;
 
-[TestFixture]
-public sealed class FileSmokeTests
+[TestFixtureSource(typeof(Backends), nameof(Backends.Available))]
+public sealed class FileSmokeTests(IoBackendKind backend) : BackendFixture(backend)
 {
     [Test, CancelAfter(20000)]
     public async Task Write_then_read_back()
     {
         string path = Path.Combine(Path.GetTempPath(), "miniss-smoke-" + Guid.NewGuid().ToString("N"));
-        await using var runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = 2 });
+        await using var runtime = MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2 });
         try
         {
             (int read, long length, bool direct, string text) = await runtime.SubmitTo(1, async () =>

@@ -32,7 +32,7 @@ internal static class StorageTestSupport
     }
 
     /// <summary>A runtime with two shards, small enough for the 2-core test machine.</summary>
-    public static MinissRuntime StartRuntime(int shards = 2) => MinissRuntime.Start(new RuntimeOptions { ShardCount = shards });
+    public static MinissRuntime StartRuntime(int shards = 2) => MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = shards });
 
     /// <summary>Deterministic pseudo-random bytes.</summary>
     public static byte[] RandomBytes(int length, int seed)

@@ -51,6 +51,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     private int _capacity;
     private FdState?[] _fds = new FdState?[256];
     private int _waiting;
+    private int _internalWaiting;
     private int _atPool;
     private int _sleeping;
     private long _lastPoll;
@@ -193,7 +194,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
 
     /// <summary>Whether the idle shard should spin before it sleeps: not while sockets wait, since only a system call
     /// could see them become ready.</summary>
-    public override bool SpinIsUseful => _waiting == 0 && _atPool == 0;
+    public override bool SpinIsUseful => _waiting == _internalWaiting;
 
     // ---- Running one operation ----------------------------------------------------------------------------------
 
@@ -230,9 +231,11 @@ internal abstract unsafe class ReadinessEngine : IoEngine
                 return;
             }
 
-            // A raw read written without the catalog (a shard's wake-up eventfd): wait for it to be readable.
+            // A raw read written without the catalog (a shard's wake-up eventfd): wait for it to be readable. It
+            // does not keep the idle shard from spinning, which sees wake-ups in shared memory anyway.
             op->Readiness = ReadinessKind.Read;
             op->Perform = &PerformRead;
+            op->Flags |= OperationFlags.Internal;
         }
 
         if (op->Readiness == ReadinessKind.Blocking && IsStreamCapable(sqe->opcode))
@@ -338,6 +341,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
         op->State = OperationState.Waiting;
         op->Next = NoOp;
         _waiting++;
+        _internalWaiting += (op->Flags & OperationFlags.Internal) != 0 ? 1 : 0;
         if (queue.Tail == NoOp)
         {
             queue.Head = index;
@@ -387,6 +391,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
             }
 
             _waiting--;
+            _internalWaiting -= (op->Flags & OperationFlags.Internal) != 0 ? 1 : 0;
             Finish(index, result);
         }
     }
@@ -497,6 +502,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
             case OperationState.Waiting:
                 Unlink(index, op);
                 _waiting--;
+                _internalWaiting -= (op->Flags & OperationFlags.Internal) != 0 ? 1 : 0;
                 Finish(index, -Errno.ECANCELED);
                 return true;
             case OperationState.Queued:
@@ -782,6 +788,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     {
         None = 0,
         ConnectStarted = 1,
+        Internal = 2,
     }
 
     private struct Waiters

@@ -51,87 +51,13 @@ public sealed unsafe class IoUringBackend : IIoBackend
     internal IoUringRing Ring => _ring;
 
     /// <inheritdoc/>
-    public IoHandle Submit(in IoOperation operation)
-    {
-        if ((operation.UserData & InternalUserData) != 0)
-        {
-            throw new ArgumentException("user data with the top bit set is reserved for the backend", nameof(operation));
-        }
-
-        io_uring_sqe* sqe = _ring.NextSqe();
-        switch (operation.Kind)
-        {
-            case IoOperationKind.Nop:
-                sqe->opcode = IoUring.IORING_OP_NOP;
-                break;
-            case IoOperationKind.Timeout:
-                __kernel_timespec* timespec = _ring.TimespecOfLastSqe();
-                long nanoseconds = operation.Timeout <= TimeSpan.Zero ? 0 : operation.Timeout.Ticks * 100;
-                timespec->tv_sec = nanoseconds / 1_000_000_000;
-                timespec->tv_nsec = nanoseconds % 1_000_000_000;
-                sqe->opcode = IoUring.IORING_OP_TIMEOUT;
-                sqe->fd = -1;
-                sqe->addr = (ulong)timespec;
-                sqe->len = 1;
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(operation), operation.Kind, "this backend does not run that operation");
-        }
-
-        sqe->user_data = operation.UserData;
-        return new IoHandle(operation.UserData);
-    }
+    public IoHandle Submit(in IoOperation operation) => EngineBackend.Submit(_ring, operation);
 
     /// <inheritdoc/>
-    public bool Cancel(IoHandle handle)
-    {
-        io_uring_sqe* sqe = _ring.NextSqe();
-        sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
-        sqe->fd = -1;
-        sqe->addr = handle.UserData;
-        sqe->user_data = InternalUserData;
-        return true;
-    }
+    public bool Cancel(IoHandle handle) => EngineBackend.Cancel(_ring, handle);
 
     /// <inheritdoc/>
-    public int Poll(TimeSpan? timeout, Span<IoCompletion> completions)
-    {
-        int count = Reap(completions);
-        if (count > 0 || completions.IsEmpty)
-        {
-            _ring.Submit();
-            return count + Reap(completions[count..]);
-        }
-
-        long nanoseconds = timeout is null ? -1 : Math.Max(0, timeout.Value.Ticks * 100);
-        if (nanoseconds == 0)
-        {
-            if (!_ring.Submit())
-            {
-                return 0;
-            }
-        }
-        else
-        {
-            _ring.Wait(nanoseconds);
-        }
-
-        return Reap(completions);
-    }
-
-    private int Reap(Span<IoCompletion> completions)
-    {
-        int count = 0;
-        while (count < completions.Length && _ring.TryReap(out IoCompletion completion))
-        {
-            if (completion.UserData != InternalUserData)
-            {
-                completions[count++] = completion;
-            }
-        }
-
-        return count;
-    }
+    public int Poll(TimeSpan? timeout, Span<IoCompletion> completions) => EngineBackend.Poll(_ring, timeout, completions);
 
     /// <summary>Closes the ring. Operations still in flight are abandoned by the kernel; safe to call twice.</summary>
     public void Dispose() => _ring.Dispose();
