@@ -1,8 +1,10 @@
-// Miniss build: dotnet tool restore && dotnet cake --target=<Generate|Build|Test|Bench|Pack>
+// Miniss build: dotnet tool restore && dotnet cake --target=<Generate|Build|Test|Bench|BenchNet|Pack>
 //   Generate  regenerate bindings/Miniss.Bindings/Generated from native-headers (add --verify to fail on drift instead)
 //   Build     build the solution (Release)
 //   Test      check the committed bindings against the headers, build, run every test project, print "N passed, N failed"
 //   Bench     run the BenchmarkDotNet suite and the native liburing baselines; rewrite docs/benchmarks.md
+//   BenchNet  echo and HTTP servers of Miniss beside .NET Socket and Kestrel (wrk); rewrite the networking section
+//             of docs/benchmarks.md (--warmup=SECONDS --duration=SECONDS, 5 and 10 by default)
 //   Pack      pack Miniss.Bindings and Miniss.Runtime into artifacts/packages
 
 var target = Argument("target", "Test");
@@ -108,6 +110,29 @@ Task("Bench")
         Dotnet($"run -c Release --project bench/Miniss.Benchmarks --no-build -- report {output}");
         Information("docs/benchmarks.md rewritten from this run.");
     });
+
+Task("BenchNet")
+    .Description("Runs the echo and HTTP benchmarks beside .NET Socket and Kestrel, and rewrites the networking section of docs/benchmarks.md.")
+    .Does(() =>
+    {
+        EnsurePackage("wrk", "/usr/bin/wrk");
+        var warmup = Argument("warmup", "5");
+        var duration = Argument("duration", "10");
+        Dotnet("build bench/Miniss.NetBenchmarks/Miniss.NetBenchmarks.csproj -c Release --nologo");
+        Dotnet($"run -c Release --project bench/Miniss.NetBenchmarks --no-build -- run --warmup {warmup} --duration {duration}");
+    });
+
+void EnsurePackage(string package, string path)
+{
+    if (FileExists(path))
+    {
+        return;
+    }
+
+    Information($"Installing {package} (apt-get).");
+    var sudo = System.Environment.UserName == "root" ? "" : "sudo ";
+    Run("sh", $"-c \"{sudo}apt-get update -qq && {sudo}apt-get install -y -qq {package}\"");
+}
 
 void EnsureLiburing()
 {

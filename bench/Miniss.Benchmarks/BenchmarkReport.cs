@@ -113,6 +113,17 @@ internal static class BenchmarkReport
         s.Append("\nFigures are operations per second (IOPS); ratios above 1 mean Miniss is faster.\n");
         string path = Path.Combine(RepositoryRoot(), "docs", "benchmarks.md");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+
+        // The networking section (written by the BenchNet target, from its marker to the end of the page, notes
+        // included) is not this run's: keep it as it is.
+        const string NetworkingMarker = "<!-- net-bench:begin -->";
+        string previous = File.Exists(path) ? File.ReadAllText(path) : string.Empty;
+        int networking = previous.IndexOf(NetworkingMarker, StringComparison.Ordinal);
+        if (networking >= 0)
+        {
+            s.Append('\n').Append(previous[networking..]);
+        }
+
         File.WriteAllText(path, s.ToString());
         Console.WriteLine($"wrote {path}");
         return 0;
