@@ -7,7 +7,8 @@ namespace Miniss.IO.Readiness;
 /// <summary>
 /// The few threads on which a readiness backend runs the file operations its event interface cannot wait for
 /// (<c>pread</c>, <c>fsync</c>, <c>openat</c>... on regular files are never "not ready", they block). Bounded: at most
-/// <see cref="MaxThreads"/> threads, started when work waits and none is idle; each result goes back to the engine
+/// <see cref="MaxThreads"/> threads, started when work waits and none is idle (by the pool itself, so submitting never
+/// allocates once the first thread runs); each result goes back to the engine
 /// that submitted it, which completes the operation on its own shard.
 /// </summary>
 internal sealed class BlockingIoPool : IDisposable
@@ -52,16 +53,21 @@ internal sealed class BlockingIoPool : IDisposable
             if (_idle > 0)
             {
                 Monitor.Pulse(_gate);
-                return;
             }
-
-            if (_threads.Count < MaxThreads)
+            else if (_threads.Count == 0)
             {
-                var thread = new Thread(Run) { Name = $"{_name}-{_threads.Count}", IsBackground = true };
-                _threads.Add(thread);
-                thread.UnsafeStart();
+                // Only the first thread is started by a submitter (a shard); the others by pool threads that find
+                // work waiting, so a shard never allocates a thread in steady state.
+                StartThread();
             }
         }
+    }
+
+    private void StartThread()
+    {
+        var thread = new Thread(Run) { Name = $"{_name}-{_threads.Count}", IsBackground = true };
+        _threads.Add(thread);
+        thread.UnsafeStart();
     }
 
     private void Run()
@@ -84,6 +90,10 @@ internal sealed class BlockingIoPool : IDisposable
                 }
 
                 item = _work.Dequeue();
+                if (_work.Count > 0 && _idle == 0 && _threads.Count < MaxThreads)
+                {
+                    StartThread();
+                }
             }
 
             item.Engine.RunOnPool(item.Index);
