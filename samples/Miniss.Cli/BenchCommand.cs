@@ -16,8 +16,9 @@ internal sealed class BenchOptions
 {
     public double DurationSeconds { get; set; } = 3;
 
-    /// <summary>The I/O backend; <see cref="IoBackendKind.Auto"/> reads MINISS_BACKEND, then probes.</summary>
-    public IoBackendKind Backend { get; set; } = IoBackendKind.Auto;
+    /// <summary>The I/O backends to run Miniss on, one after the other; <see cref="IoBackendKind.Auto"/> reads
+    /// MINISS_BACKEND, then probes.</summary>
+    public IReadOnlyList<IoBackendKind> Backends { get; set; } = [IoBackendKind.Auto];
 
     public int FileSizeMiB { get; set; } = 256;
 
@@ -63,18 +64,30 @@ internal static class BenchCommand
         var results = new List<BenchResult>();
         MinissRuntime? runtime = null;
         bool interrupted = false;
+        var backendNames = new List<string>();
+        int shards = 0;
         try
         {
-            runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, Backend = options.Backend });
-            int shards = runtime.ShardCount;
-            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"miniss bench: backend {runtime.Shards[0].BackendName}, {shards} shards, {options.DurationSeconds:0.##} s per workload, {options.FileSizeMiB} MiB file, {options.Connections} connections, .NET {Environment.Version}")));
-
             await Step("creating the file", _ => CreateFileAsync(path, fileSize, interrupt.Token)).ConfigureAwait(false);
-            MinissRuntime miniss = runtime;
-            results.Add(await Step($"{Workloads.FileRead}, Miniss", update => Workloads.MinissFileReadAsync(context, miniss, path, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
-            results.Add(await Step($"{Workloads.Echo}, Miniss", update => Workloads.MinissEchoAsync(context, miniss, options.Connections, update)).ConfigureAwait(false));
-            results.Add(await Step($"{Workloads.PingPong}, Miniss", update => Workloads.MinissPingPongAsync(context, miniss, update)).ConfigureAwait(false));
+            foreach (IoBackendKind backend in options.Backends)
+            {
+                runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, Backend = backend });
+                shards = runtime.ShardCount;
+                string backendName = runtime.Backend.Name;
+                backendNames.Add(backendName);
+                AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                    $"miniss bench: backend {backendName}, {shards} shards, {options.DurationSeconds:0.##} s per workload, {options.FileSizeMiB} MiB file, {options.Connections} connections, .NET {Environment.Version}")));
+
+                // With several backends, each row names its own.
+                string label = options.Backends.Count > 1 ? $"{Workloads.MinissName} {backendName}" : Workloads.MinissName;
+                MinissRuntime miniss = runtime;
+                results.Add(await Step($"{Workloads.FileRead}, {label}", update => Workloads.MinissFileReadAsync(context, miniss, path, fileSize, ReadsInFlight, update)).ConfigureAwait(false) with { Runtime = label });
+                results.Add(await Step($"{Workloads.Echo}, {label}", update => Workloads.MinissEchoAsync(context, miniss, options.Connections, update)).ConfigureAwait(false) with { Runtime = label });
+                results.Add(await Step($"{Workloads.PingPong}, {label}", update => Workloads.MinissPingPongAsync(context, miniss, update)).ConfigureAwait(false) with { Runtime = label });
+                await runtime.StopAsync().ConfigureAwait(false);
+                runtime = null;
+            }
+
             results.Add(await Step($"{Workloads.FileRead}, .NET", update => Workloads.DotNetFileReadAsync(context, shards, path, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
             results.Add(await Step($"{Workloads.Echo}, .NET", update => Workloads.DotNetEchoAsync(context, options.Connections, update)).ConfigureAwait(false));
             results.Add(await Step($"{Workloads.PingPong}, .NET", update => Workloads.DotNetPingPongAsync(context, shards, update)).ConfigureAwait(false));
@@ -97,14 +110,14 @@ internal static class BenchCommand
 
         foreach (BenchResult result in results)
         {
-            if (result.Runtime == Workloads.MinissName
+            if (result.Runtime.StartsWith(Workloads.MinissName, StringComparison.Ordinal)
                 && results.Find(r => r.Workload == result.Workload && r.Runtime == Workloads.DotNetName) is { OperationsPerSecond: > 0 } dotnet)
             {
                 result.RatioToDotNet = result.OperationsPerSecond / dotnet.OperationsPerSecond;
             }
         }
 
-        AnsiConsole.Write(Table(results, $"miniss bench: Miniss on {runtime?.Shards[0].BackendName} with {runtime?.ShardCount} shards beside .NET"));
+        AnsiConsole.Write(Table(results, $"miniss bench: Miniss on {string.Join(" and ", backendNames)} with {shards} shards beside .NET"));
         if (options.JsonPath is { } json)
         {
             WriteJson(json, options, results);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Globalization;
 using System.IO;
@@ -15,13 +16,13 @@ namespace Miniss.Cli;
 public static class Program
 {
     private const string Usage =
-        "usage: miniss [bench] [--backend io_uring|epoll|auto] [--duration SECONDS] [--file-size MB] [--connections N] [--shards N] [--json PATH]\n" +
+        "usage: miniss [bench] [--backend io_uring|epoll|auto|all] [--duration SECONDS] [--file-size MB] [--connections N] [--shards N] [--json PATH]\n" +
         "       miniss serve echo|http [--port N] [--shards N]\n" +
         "       miniss info\n" +
         "  bench   (the default) Miniss beside .NET, a bounded time per workload: 4 KiB random reads of a temporary file\n" +
         "          (32 in flight per core), a loopback TCP echo of 64-byte messages, cross-core ping-pong; prints a table\n" +
-        "            --backend NAME      the I/O backend: io_uring, epoll or auto (default: auto, which reads MINISS_BACKEND,\n" +
-        "                                then takes io_uring when this process can use it, else epoll)\n" +
+        "            --backend NAME      the I/O backend: io_uring, epoll, auto (default: reads MINISS_BACKEND, then takes\n" +
+        "                                io_uring when this process can use it, else epoll) or all (each in turn)\n" +
         "            --duration SECONDS  measured time per workload (default 3)\n" +
         "            --file-size MB      size of the temporary file (default 256)\n" +
         "            --connections N     echo connections (default 64)\n" +
@@ -82,7 +83,7 @@ public static class Program
             switch (name)
             {
                 case "--backend":
-                    options.Backend = ParseBackend(Value(args, ref i));
+                    options.Backends = ParseBackends(Value(args, ref i));
                     break;
                 case "--duration":
                     options.DurationSeconds = ParseDouble(name, Value(args, ref i), 0.05, 3600);
@@ -138,12 +139,24 @@ public static class Program
         return args[++i];
     }
 
-    /// <summary>A backend name, or a usage error that lists the names.</summary>
-    private static IoBackendKind ParseBackend(string backend)
+    /// <summary>A backend name, <c>all</c> (every backend this machine can run), or a usage error that lists the names.</summary>
+    private static List<IoBackendKind> ParseBackends(string backend)
     {
+        if (backend == "all")
+        {
+            var all = new List<IoBackendKind>();
+            if (IoBackendSelection.Select(new RuntimeOptions()).Kind == IoBackendKind.IoUring)
+            {
+                all.Add(IoBackendKind.IoUring);
+            }
+
+            all.Add(OperatingSystem.IsLinux() ? IoBackendKind.Epoll : IoBackendKind.Kqueue);
+            return all;
+        }
+
         try
         {
-            return IoBackendSelection.Parse(backend);
+            return [IoBackendSelection.Parse(backend)];
         }
         catch (ArgumentException e)
         {
