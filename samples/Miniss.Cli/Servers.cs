@@ -1,20 +1,14 @@
 using System;
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Threading.Tasks;
 using Miniss.Net;
 
 namespace Miniss.Cli;
 
-/// <summary>The connection handlers of <c>miniss serve</c> (copied from samples/Miniss.Samples.Echo and .Http).</summary>
+/// <summary>The connection handlers of <c>miniss serve</c> (the echo handler as in samples/Miniss.Samples.Echo; the HTTP one is the sample's own).</summary>
 internal static class EchoHandlers
 {
-    private static readonly byte[] s_response =
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nServer: Miniss\r\n\r\nHello, World!"u8.ToArray();
-
     /// <summary>Sends back what the connection receives until the client closes. Runs on the connection's shard.</summary>
     public static async ValueTask EchoAsync(ShardConnection connection)
     {
@@ -26,49 +20,9 @@ internal static class EchoHandlers
         }
     }
 
-    /// <summary>A minimal HTTP/1.1 plaintext handler: answers each request "Hello, World!", keeps connections alive
-    /// and answers pipelined requests in order with one send per batch. Request bodies are not read (GETs only).</summary>
-    public static async ValueTask HttpAsync(ShardConnection connection)
-    {
-        await using ConnectionPipe pipe = connection.AsPipe();
-        bool keepAlive = true;
-        while (keepAlive)
-        {
-            ReadResult result = await pipe.Input.ReadAsync();
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            while (keepAlive && TryReadRequest(ref buffer, out keepAlive))
-            {
-                pipe.Output.Write(s_response);
-            }
-
-            pipe.Input.AdvanceTo(buffer.Start, buffer.End);
-            await pipe.Output.FlushAsync();
-            keepAlive &= !result.IsCompleted;
-        }
-    }
-
-    // Takes one request's head (up to the blank line) off the buffer and says whether the connection stays open after
-    // it: HTTP/1.1 keeps it unless the client sends "Connection: close"; HTTP/1.0 closes it.
-    private static bool TryReadRequest(ref ReadOnlySequence<byte> buffer, out bool keepAlive)
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        keepAlive = true;
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> head, "\r\n\r\n"u8))
-        {
-            return false;
-        }
-
-        buffer = buffer.Slice(reader.Position);
-        ReadOnlySpan<byte> text = head.IsSingleSegment ? head.FirstSpan : head.ToArray();
-        int requestLineEnd = text.IndexOf("\r\n"u8);
-        keepAlive = !text[..(requestLineEnd < 0 ? text.Length : requestLineEnd)].EndsWith("HTTP/1.0"u8);
-        foreach (Range line in text.Split("\r\n"u8))
-        {
-            keepAlive &= !Ascii.EqualsIgnoreCase(text[line], "Connection: close"u8);
-        }
-
-        return true;
-    }
+    /// <summary>The HTTP sample's handler (samples/Miniss.Samples.Http): "Hello, World!" to every request, with
+    /// keep-alive and pipelining.</summary>
+    public static ValueTask HttpAsync(ShardConnection connection) => Samples.Http.HelloServer.HandleAsync(connection);
 }
 
 /// <summary><c>miniss serve echo|http</c>: the server on every shard until Ctrl-C or SIGTERM.</summary>
