@@ -62,7 +62,7 @@ internal sealed partial class ChildProcess : IDisposable
 
     /// <summary>Starts this program with <paramref name="arguments"/>; with <paramref name="inlineCompletions"/> .NET
     /// sockets complete their operations on the event thread (set before the runtime starts, as it must be).</summary>
-    public static ChildProcess StartSelf(string name, bool inlineCompletions, params string[] arguments)
+    public static ChildProcess StartSelf(string name, bool inlineCompletions, string? backend, params string[] arguments)
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         var start = new ProcessStartInfo(host);
@@ -74,6 +74,13 @@ internal sealed partial class ChildProcess : IDisposable
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        // The Miniss backend of this process only (MINISS_BACKEND), or the probe's choice.
+        start.Environment.Remove("MINISS_BACKEND");
+        if (backend is not null)
+        {
+            start.Environment["MINISS_BACKEND"] = backend;
         }
 
         start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");

@@ -33,7 +33,8 @@ internal static partial class Runner
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
 
-    private static readonly Stack s_miniss = new("Miniss", "echo-miniss", Inline: false);
+    private static readonly Stack s_miniss = new("Miniss", "echo-miniss", Inline: false, Backend: "io_uring");
+    private static readonly Stack s_minissEpoll = new("Miniss on epoll", "echo-miniss", Inline: false, Backend: "epoll");
     private static readonly Stack s_dotNet = new(".NET Socket", "echo-dotnet", Inline: false);
     private static readonly Stack s_dotNetInline = new(".NET Socket, inline completions", "echo-dotnet", Inline: true);
 
@@ -45,8 +46,8 @@ internal static partial class Runner
         DateTime started = DateTime.UtcNow;
 
         // Each stack with its own client, then one shared client (.NET Socket, default settings) against every server.
-        var ownClient = new[] { (s_miniss, s_miniss), (s_dotNet, s_dotNet), (s_dotNetInline, s_dotNetInline) };
-        var sharedClient = new[] { (s_miniss, s_dotNet), (s_dotNet, s_dotNet), (s_dotNetInline, s_dotNet) };
+        var ownClient = new[] { (s_miniss, s_miniss), (s_minissEpoll, s_minissEpoll), (s_dotNet, s_dotNet), (s_dotNetInline, s_dotNetInline) };
+        var sharedClient = new[] { (s_miniss, s_dotNet), (s_minissEpoll, s_dotNet), (s_dotNet, s_dotNet), (s_dotNetInline, s_dotNet) };
         var echo = new Dictionary<(Stack Server, Stack Client, int Connections), EchoResult>();
         foreach (int connections in s_echoConnections)
         {
@@ -63,9 +64,9 @@ internal static partial class Runner
         }
 
         var http = new List<HttpResult>();
-        foreach ((string name, string server) in new[] { ("Miniss (HTTP sample)", "http-miniss"), ("Kestrel", "http-kestrel") })
+        foreach ((string name, string server, string? backend) in new[] { ("Miniss (HTTP sample)", "http-miniss", "io_uring"), ("Miniss (HTTP sample) on epoll", "http-miniss", "epoll"), ("Kestrel", "http-kestrel", null) })
         {
-            HttpResult result = await RunHttpAsync(name, server, warmup, duration).ConfigureAwait(false);
+            HttpResult result = await RunHttpAsync(name, server, backend, warmup, duration).ConfigureAwait(false);
             http.Add(result);
             Console.WriteLine($"http {name}: {result.RequestsPerSecond:N0} requests/s, p99 {result.P99Microseconds:0.0} µs, server CPU {result.ServerCores:0.00}, " +
                 $"socket errors {result.SocketErrors}, non-2xx {result.Non2xx}");
@@ -97,9 +98,9 @@ internal static partial class Runner
     private static async Task<EchoResult> RunEchoAsync(Stack server, Stack client, int connections, double warmup, double duration)
     {
         int port = FreePort();
-        using ChildProcess serverProcess = ChildProcess.StartSelf($"{server.Name} echo server", server.Inline, "serve", server.Command, Text(port));
+        using ChildProcess serverProcess = ChildProcess.StartSelf($"{server.Name} echo server", server.Inline, server.Backend, "serve", server.Command, Text(port));
         await serverProcess.WaitForLineAsync("listening", s_startTimeout).ConfigureAwait(false);
-        using ChildProcess clientProcess = ChildProcess.StartSelf($"{client.Name} echo client", client.Inline,
+        using ChildProcess clientProcess = ChildProcess.StartSelf($"{client.Name} echo client", client.Inline, client.Backend,
             "load", client.Command, Text(port), Text(connections), Text(warmup), Text(duration));
         await clientProcess.WaitForLineAsync("measuring", s_startTimeout + TimeSpan.FromSeconds(warmup)).ConfigureAwait(false);
         double serverCpu = serverProcess.CpuSeconds();
@@ -113,11 +114,11 @@ internal static partial class Runner
 
     /// <summary>One HTTP case: the server, wrk for the warm-up (discarded), then wrk measured with --latency while
     /// the server's CPU time is sampled before and after.</summary>
-    private static async Task<HttpResult> RunHttpAsync(string name, string server, double warmup, double duration)
+    private static async Task<HttpResult> RunHttpAsync(string name, string server, string? backend, double warmup, double duration)
     {
         int port = FreePort();
         string url = $"http://127.0.0.1:{port}/";
-        using ChildProcess serverProcess = ChildProcess.StartSelf($"{name} server", inlineCompletions: false, "serve", server, Text(port));
+        using ChildProcess serverProcess = ChildProcess.StartSelf($"{name} server", inlineCompletions: false, backend, "serve", server, Text(port));
         await serverProcess.WaitForLineAsync("listening", s_startTimeout).ConfigureAwait(false);
         using (ChildProcess warm = ChildProcess.StartTool("wrk", $"-t{WrkThreads}", $"-c{WrkConnections}", $"-d{Math.Ceiling(warmup)}s", url))
         {
@@ -167,7 +168,7 @@ internal static partial class Runner
         s.Append("### 64-byte echo ping-pong\n\n");
         s.Append("Each connection sends 64 bytes, waits until all 64 have come back, and repeats; latency is that round trip as the ");
         s.Append("client sees it. Servers: Miniss's `ShardServer` on every shard (SO_REUSEPORT, one handler per connection on its ");
-        s.Append("shard); .NET's `Socket` with an accept loop and one task per connection doing `ReceiveAsync`/`SendAsync` with ");
+        s.Append("shard), on io_uring and again on its epoll fallback (`MINISS_BACKEND=epoll`, server and client); .NET's `Socket` with an accept loop and one task per connection doing `ReceiveAsync`/`SendAsync` with ");
         s.Append(CultureInfo.InvariantCulture, $"`Memory<byte>`, with the default thread-pool completions, and again with `{InlineVariable}=1` ");
         s.Append("(completions run on the socket engine's event thread; set in the environment of that process only).\n\n");
         s.Append("Two ways to load them: each stack with its own client (Miniss's client on Miniss shards; .NET's on the thread ");
@@ -197,7 +198,12 @@ internal static partial class Runner
         s.Append(CultureInfo.InvariantCulture,
             $"At 64 connections, each stack with its own client, Miniss does {own64.RequestsPerSecond / echo[(s_dotNet, s_dotNet, 64)].RequestsPerSecond:0.00}x the requests/s of .NET `Socket` ");
         s.Append(CultureInfo.InvariantCulture,
-            $"and {own64.RequestsPerSecond / echo[(s_dotNetInline, s_dotNetInline, 64)].RequestsPerSecond:0.00}x with inline completions; the goal is at least 1.5x.\n\n");
+            $"and {own64.RequestsPerSecond / echo[(s_dotNetInline, s_dotNetInline, 64)].RequestsPerSecond:0.00}x with inline completions; the goal is at least 1.5x. ");
+        EchoResult epoll64 = echo[(s_minissEpoll, s_minissEpoll, 64)];
+        s.Append(CultureInfo.InvariantCulture,
+            $"On its epoll backend Miniss does {epoll64.RequestsPerSecond / echo[(s_dotNet, s_dotNet, 64)].RequestsPerSecond:0.00}x .NET `Socket` ");
+        s.Append(CultureInfo.InvariantCulture,
+            $"and {epoll64.RequestsPerSecond / echo[(s_dotNetInline, s_dotNetInline, 64)].RequestsPerSecond:0.00}x with inline completions (the fallback should be no slower).\n\n");
 
         s.Append("### HTTP plaintext under wrk\n\n");
         s.Append(CultureInfo.InvariantCulture, $"`wrk -t{WrkThreads} -c{WrkConnections} -d{Math.Ceiling(duration)}s --latency` against each server after a {Math.Ceiling(warmup)} s wrk warm-up. ");
@@ -301,7 +307,9 @@ internal static partial class Runner
         return directory ?? throw new InvalidOperationException("run the benchmark from inside the Miniss repository");
     }
 
-    private sealed record Stack(string Name, string Command, bool Inline);
+    /// <summary>A stack under test: its name in the tables, the command of its child processes, whether .NET's inline
+    /// socket completions are on, and the Miniss backend it runs on (<see langword="null"/> for .NET).</summary>
+    private sealed record Stack(string Name, string Command, bool Inline, string? Backend = null);
 
     private sealed record EchoResult(double RequestsPerSecond, double P50Microseconds, double P99Microseconds, double ServerCores, double ClientCores);
 
