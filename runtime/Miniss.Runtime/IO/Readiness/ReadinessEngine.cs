@@ -238,7 +238,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
             op->Flags |= OperationFlags.Internal;
         }
 
-        if (op->Readiness == ReadinessKind.Blocking && IsStreamCapable(sqe->opcode))
+        if (op->Readiness == ReadinessKind.Blocking && IsStreamCapable(sqe->opcode) && sqe->fd >= 0)
         {
             // A read or write is "blocking" for regular files only: pipes, sockets, eventfds and terminals can be
             // waited for, and ignore the offset as io_uring does for them; at the file position (-1) the pool reads
@@ -280,6 +280,12 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     private void StartOnDescriptor(int index, Operation* op)
     {
         io_uring_sqe* sqe = &op->Sqe;
+        if (sqe->fd < 0)
+        {
+            Finish(index, -Errno.EBADF);
+            return;
+        }
+
         switch (sqe->opcode)
         {
             case IoUring.IORING_OP_RECV:
