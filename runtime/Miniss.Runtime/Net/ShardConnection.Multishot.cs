@@ -12,8 +12,9 @@ public sealed partial class ShardConnection
     private MultishotReceiver? _multishot;
 
     /// <summary>Whether this connection receives through a multishot receive and the shard's provided-buffer ring
-    /// (decided at its first receive; false before it, and when the shard or kernel cannot). On the owning shard.</summary>
-    public bool ReceivesMultishot => _multishot is { IsActive: true };
+    /// (decided at its first receive; false before it, and when the shard or kernel cannot). It stays true after the
+    /// end of the stream, when receives go to the kernel single-shot to hear its answer again. On the owning shard.</summary>
+    public bool ReceivesMultishot => _multishot is { UsesMultishot: true };
 
     /// <summary>Bytes received into the shard's provided buffers and not read yet (0 when not
     /// <see cref="ReceivesMultishot"/>). On the owning shard.</summary>

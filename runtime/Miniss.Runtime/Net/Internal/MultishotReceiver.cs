@@ -78,6 +78,9 @@ internal sealed class MultishotReceiver : IMultishotOperation
     /// the kernel refused multishot receives) and holds nothing, so that receives go to the kernel single-shot.</summary>
     public bool IsActive => _count > 0 || _waiters.Count > 0 || _singleShotFor is not null || !(_finished || _singleShotOnly);
 
+    /// <summary>Whether the connection received through the multishot receive (false once the kernel refused it).</summary>
+    public bool UsesMultishot => !_singleShotOnly;
+
     /// <summary>Whether the multishot receive is armed in the kernel.</summary>
     public bool IsArmed => _armed;
 
