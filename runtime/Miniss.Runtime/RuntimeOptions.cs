@@ -57,6 +57,21 @@ public sealed class RuntimeOptions
     /// room (or CAP_IPC_LOCK); when refused, the runtime says why once and uses ordinary reads and writes. Default: true.</summary>
     public bool RegisterBuffers { get; init; } = true;
 
+    /// <summary>How many buffers each shard's provided-buffer ring holds for multishot receives (a power of two, at most
+    /// 32768), mapped apart from <see cref="BufferPool"/> the first time a connection of the shard receives. Connections
+    /// then receive with one multishot receive each, which stays armed in the kernel and fills the ring's buffers as
+    /// data arrives; a receive copies out of them. 0 turns multishot receives off (every receive is a single-shot
+    /// receive into the caller's memory, as on kernels before 6.0). Default: 256.</summary>
+    public int ReceiveBufferCount { get; init; } = 256;
+
+    /// <summary>The size of each buffer of the provided-buffer ring, in bytes (see <see cref="ReceiveBufferCount"/>);
+    /// one completion carries at most this much. Default: 8 KiB.</summary>
+    public int ReceiveBufferSize { get; init; } = 8 * 1024;
+
+    /// <summary>Whether shards may use multishot receives and accepts when the kernel supports them; false forces
+    /// the single-shot path everywhere (for tests of that path).</summary>
+    internal bool Multishot { get; init; } = true;
+
     /// <summary>A task that keeps its shard busy this long is reported (once) as a stall. Default: 25 ms.
     /// <see cref="TimeSpan.Zero"/> turns the stall detector off.</summary>
     public TimeSpan StallThreshold { get; init; } = TimeSpan.FromMilliseconds(25);
@@ -90,6 +105,16 @@ public sealed class RuntimeOptions
         if (!Enum.IsDefined(Backend))
         {
             throw new ArgumentOutOfRangeException(nameof(Backend), Backend, "not a backend");
+        }
+
+        if (ReceiveBufferCount < 0 || ReceiveBufferCount > 32768 || (ReceiveBufferCount & (ReceiveBufferCount - 1)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBufferCount), ReceiveBufferCount, "must be 0 or a power of two up to 32768");
+        }
+
+        if (ReceiveBufferSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBufferSize), ReceiveBufferSize, "must be positive");
         }
 
         if (SpinBeforeSleep < TimeSpan.Zero || TaskQuota <= TimeSpan.Zero || StallThreshold < TimeSpan.Zero)

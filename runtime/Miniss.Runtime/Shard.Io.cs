@@ -156,6 +156,13 @@ public sealed partial class Shard
 
     private void CompleteIo(in IoCompletion completion)
     {
+        // Multishot operations have their own slot table and dispatch (Shard.Multishot.cs).
+        if ((completion.UserData & MultishotUserDataTag) != 0)
+        {
+            CompleteMultishot(completion);
+            return;
+        }
+
         int slot = (int)(uint)completion.UserData;
         short version = (short)(ushort)(completion.UserData >> 32);
         if ((uint)slot >= (uint)_ioSlots.Count || _ioSlots[slot].Version != version || !_ioSlots[slot].InFlight)

@@ -41,6 +41,11 @@ public sealed partial class ShardConnection
             return ValueTask.FromException<int>(new ObjectDisposedException(nameof(ShardConnection)));
         }
 
+        if (TryReceiveMultishot(out MultishotReceiver multishot))
+        {
+            return multishot.ReceiveAsync(buffer, cancellationToken);
+        }
+
         ReceiveOperation receive = _receive ??= new ReceiveOperation(this);
         return receive.InUse ? ReceiveConcurrentlyAsync(buffer, cancellationToken) : receive.Start(buffer, cancellationToken);
     }

@@ -166,6 +166,7 @@ public sealed partial class ShardConnection : IDisposable, IAsyncDisposable
         // makes pending receives see the end of the stream and pending sends fail, so their awaits complete.
         NativeSocket.TryShutdown(Handle, Sockets.SHUT_RDWR);
         Handle.Dispose();
+        ReleaseReceived();
     }
 
     /// <inheritdoc cref="Dispose"/>
@@ -215,6 +216,7 @@ public sealed partial class ShardConnection : IDisposable, IAsyncDisposable
         }
 
         Handle.Dispose();
+        ReleaseReceived();
     }
 
     /// <summary>A <see cref="System.IO.Stream"/> over this connection, for protocol code written against streams

@@ -19,16 +19,20 @@ namespace Miniss.Net;
 /// <remarks>
 /// <para><b>Threads.</b> <see cref="Bind"/>, <see cref="LocalEndPoint"/> and <see cref="Dispose"/> work from any thread.
 /// <see cref="AcceptAsync"/> must be called on a shard: the accepted connection belongs to that shard.</para>
-/// <para><b>Accepting.</b> Single-shot accepts (one <c>IORING_OP_ACCEPT</c> per connection); several may be pending at
-/// once, on one shard or several.</para>
+/// <para><b>Accepting.</b> On the first shard that accepts, when its kernel supports it, one multishot accept
+/// (<c>IORING_OP_ACCEPT</c> with <c>IORING_ACCEPT_MULTISHOT</c>) stays armed and queues the connections it accepts (up
+/// to 128) until accepts take them; elsewhere, single-shot accepts (one <c>IORING_OP_ACCEPT</c> per connection).
+/// Several accepts may be pending at once, on one shard or several.</para>
 /// <para><b>Closing.</b> Disposing the listener stops it: the kernel drops connections not yet accepted and accepts
-/// still pending complete with a <see cref="SocketException"/> of <see cref="SocketError.OperationAborted"/>. A Unix
+/// still pending complete with a <see cref="SocketException"/> of <see cref="SocketError.OperationAborted"/>; connections
+/// accepted by the multishot accept and not taken yet are closed. A Unix
 /// domain listener deletes its socket file.</para>
 /// </remarks>
 public sealed class ShardListener : IDisposable, IAsyncDisposable
 {
     private readonly bool _noDelay;
     private readonly string? _unixPath;
+    private MultishotAcceptor? _multishot;
     private int _disposed;
 
     private ShardListener(FileDescriptorHandle handle, AddressFamily family, EndPoint localEndPoint, bool noDelay, string? unixPath)
@@ -127,6 +131,33 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
     internal async ValueTask<(FileDescriptorHandle Handle, EndPoint? Peer)> AcceptHandleAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (MultishotAcceptorFor(Shard.CurrentForIo()) is { } acceptor)
+        {
+            int fd = await acceptor.AcceptAsync(cancellationToken).ConfigureAwait(true);
+            if (fd >= 0)
+            {
+                var accepted = new FileDescriptorHandle(fd);
+                if (IsDisposed)
+                {
+                    accepted.Dispose();
+                    throw Aborted();
+                }
+
+                // A multishot accept shares one SQE among all its connections, so the peer's address is asked for
+                // here (null when the peer is already gone; the first receive or send will say so).
+                EndPoint? remote = null;
+                try
+                {
+                    remote = NativeSocket.RemoteEndPoint(accepted);
+                }
+                catch (SocketException)
+                {
+                }
+
+                return (accepted, remote);
+            }
+        }
+
         NativeSocketAddress peer = NativeSocketAddress.ForPeer();
         try
         {
@@ -183,6 +214,7 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
         // down makes it fail at once.
         NativeSocket.TryShutdown(Handle, Sockets.SHUT_RDWR);
         Handle.Dispose();
+        Volatile.Read(ref _multishot)?.Close();
         if (_unixPath is not null)
         {
             try
@@ -206,10 +238,35 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Whether this listener accepts through a multishot accept (on the shard that accepted first, when the
+    /// kernel supports it). Any thread.</summary>
+    public bool AcceptsMultishot => Volatile.Read(ref _multishot) is { Unsupported: false };
+
+    /// <summary>Connections accepted by the multishot accept and not yet taken by an accept. Any thread.</summary>
+    public int QueuedConnections => Volatile.Read(ref _multishot)?.QueuedCount ?? 0;
+
+    /// <summary>The multishot accept to use on <paramref name="shard"/>: the listener's, set up by the first shard that
+    /// accepts when it can; null on other shards and when multishot accepts are off or refused (single-shot then).</summary>
+    private MultishotAcceptor? MultishotAcceptorFor(Shard shard)
+    {
+        MultishotAcceptor? acceptor = Volatile.Read(ref _multishot);
+        if (acceptor is null && shard.CanMultishotAccept)
+        {
+            acceptor = Interlocked.CompareExchange(ref _multishot, new MultishotAcceptor(this, shard), null) ?? _multishot;
+            if (IsDisposed)
+            {
+                // Disposed while this was being set up: its Close may have missed the acceptor.
+                acceptor!.Close();
+            }
+        }
+
+        return acceptor is { Unsupported: false } && acceptor.Shard == shard ? acceptor : null;
+    }
+
     /// <inheritdoc/>
     public override string ToString() => $"{(IsDisposed ? "closed listener" : "listener")} {LocalEndPoint}";
 
-    private static SocketException Aborted()
+    internal static SocketException Aborted()
     {
         var error = new SocketException((int)SocketError.OperationAborted, "accept was aborted: the listener was closed while it was pending");
         error.Data["operation"] = "accept";

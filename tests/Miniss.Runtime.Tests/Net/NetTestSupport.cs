@@ -26,6 +26,9 @@ internal sealed class NetRuntime : IAsyncDisposable
     public static NetRuntime Start(int shards = 2) =>
         new(MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = shards, StallThreshold = TimeSpan.Zero }));
 
+    /// <summary>A runtime with the caller's options (two shards and no stall detector unless they say otherwise).</summary>
+    public static NetRuntime Start(RuntimeOptions options) => new(MinissRuntime.Start(options));
+
     public async ValueTask DisposeAsync() => await Runtime.StopAsync().AsTask().WaitAsync(StopTimeout);
 }
 

@@ -360,5 +360,29 @@ internal sealed unsafe class IoUringRing : IoEngine
         NativeMemory.Free(_timespecs);
         _ = Libc.close(_fd);
         _fd = -1;
+        ReleaseAttached();
+    }
+
+    // ---- Resources registered with the ring (provided-buffer rings) --------------------------------------------
+
+    private List<IDisposable>? _attached;
+
+    /// <summary>Makes <paramref name="resource"/> (memory registered with this ring, say a provided-buffer ring) live as
+    /// long as the ring: it is disposed right after the ring's descriptor is closed, when the kernel has let go of it.</summary>
+    public void Attach(IDisposable resource) => (_attached ??= []).Add(resource);
+
+    private void ReleaseAttached()
+    {
+        if (_attached is null)
+        {
+            return;
+        }
+
+        foreach (IDisposable resource in _attached)
+        {
+            resource.Dispose();
+        }
+
+        _attached = null;
     }
 }

@@ -1,0 +1,304 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Miniss.Bindings.Linux;
+using Miniss.IO;
+using Miniss.IO.Catalog;
+
+namespace Miniss.Net.Internal;
+
+/// <summary>
+/// A listener's multishot accept on one shard: one <c>IORING_OP_ACCEPT</c> with <c>IORING_ACCEPT_MULTISHOT</c> stays
+/// armed and completes once per connection; accepted descriptors queue here until an accept takes them.
+/// </summary>
+/// <remarks>
+/// The queue is bounded (<see cref="MaxQueued"/>): when it is full, the multishot accept is cancelled and armed again
+/// by the accept that finds the queue empty, so connections nobody accepts wait in the kernel's backlog, as they would
+/// with single-shot accepts. The listener's dispose (any thread) closes what is queued; a descriptor that arrives after it
+/// is closed at once. A failure ends the multishot accept: it reaches the next accept (as a single-shot accept's
+/// would), and the accept after that arms it again. EINVAL before any multishot accept worked on the shard means the
+/// kernel lacks them: the shard accepts single-shot from then on.
+/// </remarks>
+internal sealed class MultishotAcceptor : IMultishotOperation
+{
+    /// <summary>Accepted connections kept waiting for an accept, at most.</summary>
+    public const int MaxQueued = 128;
+
+    private static readonly Action<object?> s_cancelArmed = static state => ((MultishotAcceptor)state!).CancelArmed();
+
+    private static readonly Action<object?> s_cancelWaiter = static state => ((Waiter)state!).Owner.OnWaiterCancelled((Waiter)state!);
+
+    private readonly ShardListener _listener;
+    private readonly Lock _gate = new();
+    private readonly Queue<int> _accepted = new();
+    private readonly List<Waiter> _waiters = [];
+    private bool _armed;
+    private bool _holdsHandle;
+    private ulong _userData;
+    private bool _cancelling;
+    private int _pendingErrno;
+    private bool _closed;
+
+    public MultishotAcceptor(ShardListener listener, Shard shard)
+    {
+        _listener = listener;
+        Shard = shard;
+    }
+
+    /// <summary>The shard the multishot accept runs on; accepts on other shards go single-shot.</summary>
+    public Shard Shard { get; }
+
+    /// <summary>Whether the kernel refused multishot accepts: accepts go single-shot.</summary>
+    public bool Unsupported { get; private set; }
+
+    /// <summary>Accepted descriptors waiting for an accept. Any thread.</summary>
+    public int QueuedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _accepted.Count;
+            }
+        }
+    }
+
+    /// <summary>The next accepted descriptor (owned by the caller), or -1 when the kernel refused multishot accepts
+    /// (the caller then accepts single-shot). On <see cref="Shard"/>.</summary>
+    public async ValueTask<int> AcceptAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                throw ShardListener.Aborted();
+            }
+
+            if (_accepted.TryDequeue(out int ready))
+            {
+                return ready;
+            }
+        }
+
+        if (_pendingErrno != 0)
+        {
+            int errno = _pendingErrno;
+            _pendingErrno = 0;
+            throw IoErrors.Create(errno, "accept", IoDomain.Socket, null);
+        }
+
+        var waiter = new Waiter(this);
+        _waiters.Add(waiter);
+        if (!_armed && !TryArm())
+        {
+            _waiters.Remove(waiter);
+            return -1;
+        }
+
+        using (cancellationToken.UnsafeRegister(static state =>
+        {
+            var w = (Waiter)state!;
+            w.Owner.Shard.Post(new Scheduling.WorkItem(s_cancelWaiter, w));
+        }, waiter))
+        {
+            return await waiter.Completion.Task.ConfigureAwait(true);
+        }
+    }
+
+    /// <summary>The listener was disposed (any thread): queued descriptors are closed; the multishot accept ends by
+    /// the listener's shutdown and fails the accepts still waiting.</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            while (_accepted.TryDequeue(out int fd))
+            {
+                _ = Libc.close(fd);
+            }
+        }
+
+        // A TCP listener's shutdown ends the multishot accept; a Unix domain one's does not (its accept just finds no
+        // connection and waits again), so the accept is also cancelled, by its shard.
+        Shard.Post(new Scheduling.WorkItem(s_cancelArmed, this));
+    }
+
+    private void CancelArmed()
+    {
+        if (_armed && !_cancelling && Shard.Current == Shard)
+        {
+            _cancelling = true;
+            Shard.CancelMultishot(_userData);
+        }
+    }
+
+    public void OnMultishotCompletion(int result, uint flags)
+    {
+        bool more = (flags & IoUring.IORING_CQE_F_MORE) != 0;
+        if (result >= 0)
+        {
+            Shard.MultishotAcceptConfirmed = true;
+            Shard.CountMultishotAccepted();
+            Deliver(result);
+        }
+        else if (more)
+        {
+            // A failure of one connection (ECONNABORTED...) that did not end the multishot accept: the next accept
+            // hears of it, as a single-shot accept would have.
+            Fail(-result);
+        }
+
+        if (more)
+        {
+            return;
+        }
+
+        _armed = false;
+        _cancelling = false;
+        if (_holdsHandle)
+        {
+            _holdsHandle = false;
+            _listener.Handle.DangerousRelease();
+        }
+
+        if (_listener.IsDisposed || _closed)
+        {
+            FailAll(ShardListener.Aborted());
+        }
+        else if (Shard.IsRejecting)
+        {
+            FailAll(IoErrors.Create(Errno.ECANCELED, "accept", IoDomain.Socket, null));
+        }
+        else if (result == -Errno.EINVAL && !Shard.MultishotAcceptConfirmed)
+        {
+            // The kernel does not know multishot accepts: the waiters accept single-shot, and so does the shard.
+            Shard.MultishotAcceptUnsupported = true;
+            Unsupported = true;
+            foreach (Waiter waiter in _waiters)
+            {
+                waiter.Completion.TrySetResult(-1);
+            }
+
+            _waiters.Clear();
+        }
+        else
+        {
+            if (result < 0 && result != -Errno.ECANCELED)
+            {
+                Fail(-result);
+            }
+
+            // Cancelled because the queue was full, or ended by a failure: armed again while someone waits.
+            if (_waiters.Count > 0)
+            {
+                TryArm();
+            }
+        }
+    }
+
+    private void Deliver(int fd)
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                _ = Libc.close(fd);
+                return;
+            }
+        }
+
+        while (_waiters.Count > 0)
+        {
+            Waiter waiter = _waiters[0];
+            _waiters.RemoveAt(0);
+            if (waiter.Completion.TrySetResult(fd))
+            {
+                return;
+            }
+        }
+
+        bool full;
+        lock (_gate)
+        {
+            _accepted.Enqueue(fd);
+            full = _accepted.Count >= MaxQueued;
+        }
+
+        if (full && _armed && !_cancelling)
+        {
+            _cancelling = true;
+            Shard.CancelMultishot(_userData);
+        }
+    }
+
+    private void Fail(int errno)
+    {
+        if (_waiters.Count > 0)
+        {
+            Waiter waiter = _waiters[0];
+            _waiters.RemoveAt(0);
+            waiter.Completion.TrySetException(IoErrors.Create(errno, "accept", IoDomain.Socket, null));
+        }
+        else
+        {
+            _pendingErrno = errno;
+        }
+    }
+
+    private void FailAll(Exception error)
+    {
+        foreach (Waiter waiter in _waiters)
+        {
+            waiter.Completion.TrySetException(error);
+        }
+
+        _waiters.Clear();
+    }
+
+    private void OnWaiterCancelled(Waiter waiter)
+    {
+        if (_waiters.Remove(waiter))
+        {
+            waiter.Completion.TrySetCanceled();
+        }
+    }
+
+    private unsafe bool TryArm()
+    {
+        if (Unsupported || !Shard.CanMultishotAccept)
+        {
+            return false;
+        }
+
+        bool added = false;
+        try
+        {
+            _listener.Handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+
+        _holdsHandle = added;
+        io_uring_sqe* sqe = Shard.ArmMultishot(this, out _userData);
+        sqe->opcode = IoUring.IORING_OP_ACCEPT;
+        sqe->fd = (int)_listener.Handle.DangerousGetHandle();
+        sqe->ioprio = (ushort)IoUring.IORING_ACCEPT_MULTISHOT;
+        sqe->accept_flags = (uint)Sockets.SOCK_CLOEXEC;
+        _armed = true;
+        Shard.CountMultishotAcceptArmed();
+        return true;
+    }
+
+    private sealed class Waiter(MultishotAcceptor owner)
+    {
+        public MultishotAcceptor Owner { get; } = owner;
+
+        // Completed on the shard; the continuation resumes through the awaiting code's context (the shard's), not
+        // inline while the shard reaps its ring.
+        public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,454 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Miniss.Bindings.Linux;
+using Miniss.IO;
+using Miniss.IO.Catalog;
+using Miniss.IO.Uring;
+using Miniss.Scheduling;
+
+namespace Miniss.Net.Internal;
+
+/// <summary>
+/// A connection's receive side on a multishot receive: one <c>IORING_OP_RECV</c> with <c>IORING_RECV_MULTISHOT</c> and
+/// buffer selection stays armed in the kernel, each completion names a buffer of the shard's
+/// <see cref="ProvidedBufferRing"/> holding what arrived, and those (buffer id, length) pairs queue here until
+/// <see cref="ShardConnection.ReceiveAsync(Memory{byte}, CancellationToken)"/> copies them out, which gives each
+/// consumed buffer back to the ring. Everything runs on the connection's shard.
+/// </summary>
+/// <remarks>
+/// <code>
+///   idle ──receive waits──► armed ──data──► queued ──receive copies──► buffers recycled
+///                            ├── ENOBUFS (ring empty) ──► not armed: armed again by the next receive that finds the
+///                            │                            queue empty, or, when the ring is still empty, that receive
+///                            │                            goes to the kernel as a single-shot receive (no deadlock
+///                            │                            when other connections hold every buffer)
+///                            ├── res 0 / -errno ────────► terminal: delivered once the queue is drained, then the
+///                            │                            connection receives single-shot (the kernel's own answer)
+///                            └── EINVAL before any multishot worked on this shard ──► the kernel lacks multishot
+///                                                         receives: single-shot from then on, on the whole shard
+/// </code>
+/// Every buffer id a completion carries goes back to the ring: when consumed, when the connection is disposed (its
+/// queue is dropped), when the shard stops (the stop cancels the receive; its last completion drops the queue), and
+/// when it arrives for a connection already disposed.
+/// </remarks>
+internal sealed class MultishotReceiver : IMultishotOperation
+{
+    private static readonly Action<object?> s_releaseQueued = static state => ((MultishotReceiver)state!).ReleaseQueued();
+
+    private readonly ShardConnection _connection;
+    private readonly ProvidedBufferRing _ring;
+    private readonly ReceiveWaiter _reusable;
+    private readonly List<ReceiveWaiter> _waiters = new(2);
+    private readonly Action _onSingleShotCompleted;
+    private Chunk[] _chunks = new Chunk[8];
+    private int _head;
+    private int _count;
+    private bool _armed;
+    private bool _holdsHandle;
+    private Terminal _terminal;
+    private int _terminalErrno;
+    private bool _finished;
+    private bool _singleShotOnly;
+    private ReceiveWaiter? _singleShotFor;
+    private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _singleShot;
+
+    public MultishotReceiver(ShardConnection connection, ProvidedBufferRing ring)
+    {
+        _connection = connection;
+        _ring = ring;
+        _reusable = new ReceiveWaiter(this);
+        _onSingleShotCompleted = OnSingleShotCompleted;
+    }
+
+    private enum Terminal
+    {
+        None,
+        EndOfStream,
+        Error,
+        Aborted,
+        Stopped,
+    }
+
+    public Shard Shard => _connection.Shard;
+
+    /// <summary>Whether receives still go through this receiver: false once it has delivered its terminal outcome (or
+    /// the kernel refused multishot receives) and holds nothing, so that receives go to the kernel single-shot.</summary>
+    public bool IsActive => _count > 0 || _waiters.Count > 0 || _singleShotFor is not null || !(_finished || _singleShotOnly);
+
+    /// <summary>Whether the connection received through the multishot receive (false once the kernel refused it).</summary>
+    public bool UsesMultishot => !_singleShotOnly;
+
+    /// <summary>Whether the multishot receive is armed in the kernel.</summary>
+    public bool IsArmed => _armed;
+
+    /// <summary>Bytes received and not consumed yet.</summary>
+    public int QueuedBytes
+    {
+        get
+        {
+            int total = 0;
+            for (int i = 0; i < _count; i++)
+            {
+                ref Chunk chunk = ref _chunks[(_head + i) & (_chunks.Length - 1)];
+                total += chunk.Length - chunk.Offset;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>A receive: what is queued at once, else waits for the multishot receive (armed if it is not).</summary>
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        if (_waiters.Count == 0)
+        {
+            if (_count > 0 || buffer.IsEmpty)
+            {
+                return new ValueTask<int>(CopyOut(buffer.Span));
+            }
+
+            if (_terminal != Terminal.None)
+            {
+                // Nobody was waiting when the receive ended: this receive hears of it.
+                _finished = true;
+                return _terminal == Terminal.EndOfStream ? new ValueTask<int>(0) : ValueTask.FromException<int>(TerminalError());
+            }
+        }
+
+        ReceiveWaiter waiter = _reusable.InUse ? new ReceiveWaiter(this) : _reusable;
+        waiter.Begin(buffer, cancellationToken);
+        _waiters.Add(waiter);
+        Pump();
+        return waiter.Task;
+    }
+
+    /// <summary>The connection was disposed (any thread): its queued data is dropped and the buffers recycled, on the
+    /// shard. A multishot receive still armed ends by the dispose's shutdown.</summary>
+    public void OnConnectionDisposed()
+    {
+        if (Shard.Current == Shard)
+        {
+            ReleaseQueued();
+        }
+        else
+        {
+            Shard.Post(new WorkItem(s_releaseQueued, this));
+        }
+    }
+
+    /// <summary>A waiter's token fired (on the shard). A waiter that the kernel serves single-shot is cancelled by
+    /// the kernel instead (the operation watches the same token).</summary>
+    internal void OnWaiterCancelled(ReceiveWaiter waiter)
+    {
+        if (_singleShotFor == waiter)
+        {
+            return;
+        }
+
+        CancellationToken token = waiter.Token;
+        _waiters.Remove(waiter);
+        waiter.Fail(new OperationCanceledException("recv was cancelled.", token));
+    }
+
+    public void OnMultishotCompletion(int result, uint flags)
+    {
+        bool more = (flags & IoUring.IORING_CQE_F_MORE) != 0;
+        if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0)
+        {
+            var id = (ushort)(flags >> IoUring.IORING_CQE_BUFFER_SHIFT);
+            _ring.OnHandedOut();
+            if (result > 0 && !_connection.IsDisposed && _terminal is not (Terminal.Aborted or Terminal.Stopped))
+            {
+                Enqueue(id, result);
+            }
+            else
+            {
+                _ring.Recycle(id);
+            }
+        }
+
+        if (more || result > 0)
+        {
+            Shard.MultishotReceiveConfirmed = true;
+        }
+
+        if (!more)
+        {
+            OnEnded(result);
+        }
+
+        Pump();
+    }
+
+    /// <summary>The multishot receive's last completion: decide whether it can be armed again or is over.</summary>
+    private void OnEnded(int result)
+    {
+        _armed = false;
+        _connection.OnReceiveEnded();
+        if (_holdsHandle)
+        {
+            _holdsHandle = false;
+            _connection.Handle.DangerousRelease();
+        }
+
+        if (_connection.IsDisposed)
+        {
+            SetTerminal(Terminal.Aborted, 0);
+            ReleaseQueued();
+        }
+        else if (Shard.IsRejecting)
+        {
+            // The shard's stop cancelled it: the data queued goes back too, the ring goes with the shard.
+            SetTerminal(Terminal.Stopped, Errno.ECANCELED);
+            ReleaseQueued();
+        }
+        else if (result > 0 || result == -Errno.ECANCELED)
+        {
+            // Ended after data (the kernel may stop a multishot receive, e.g. when its completion queue overflowed):
+            // armed again when a receive needs it.
+        }
+        else if (result == -Errno.ENOBUFS)
+        {
+            Shard.CountBufferStarvation();
+        }
+        else if (result == -Errno.EINVAL && !Shard.MultishotReceiveConfirmed)
+        {
+            // The kernel knows buffer rings but not multishot receives (5.19): single-shot on this shard from now on.
+            Shard.MultishotReceiveUnsupported = true;
+            _singleShotOnly = true;
+        }
+        else if (result == 0)
+        {
+            SetTerminal(Terminal.EndOfStream, 0);
+        }
+        else
+        {
+            SetTerminal(Terminal.Error, -result);
+        }
+    }
+
+    private void SetTerminal(Terminal terminal, int errno)
+    {
+        if (_terminal is Terminal.None or Terminal.EndOfStream or Terminal.Error)
+        {
+            _terminal = terminal;
+            _terminalErrno = errno;
+        }
+    }
+
+    /// <summary>Moves the receive along after any change: serves waiters from the queue, delivers the terminal
+    /// outcome once the queue is drained, and otherwise makes sure something in the kernel works for the first waiter.</summary>
+    private void Pump()
+    {
+        while (_waiters.Count > 0)
+        {
+            if (_count > 0)
+            {
+                ReceiveWaiter served = _waiters[0];
+                _waiters.RemoveAt(0);
+                served.Succeed(CopyOut(served.Destination.Span));
+                continue;
+            }
+
+            if (_terminal != Terminal.None)
+            {
+                DeliverTerminal();
+                return;
+            }
+
+            if (_armed || _singleShotFor is not null)
+            {
+                return;
+            }
+
+            if (!_singleShotOnly && _ring.Available > 0 && Shard.CanArmMultishot && TryArm())
+            {
+                return;
+            }
+
+            StartSingleShot(_waiters[0]);
+            return;
+        }
+    }
+
+    private void DeliverTerminal()
+    {
+        _finished = true;
+        while (_waiters.Count > 0)
+        {
+            ReceiveWaiter waiter = _waiters[0];
+            _waiters.RemoveAt(0);
+            if (_terminal == Terminal.EndOfStream)
+            {
+                waiter.Succeed(0);
+            }
+            else
+            {
+                waiter.Fail(TerminalError());
+            }
+        }
+    }
+
+    private Exception TerminalError() => _terminal switch
+    {
+        Terminal.Aborted => ShardConnection.Aborted("recv"),
+        _ => _connection.Failure("recv", IoErrors.Create(_terminalErrno, "recv", IoDomain.Socket, null)),
+    };
+
+    private unsafe bool TryArm()
+    {
+        bool added = false;
+        try
+        {
+            _connection.Handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            SetTerminal(Terminal.Aborted, 0);
+            Pump();
+            return true;
+        }
+
+        _holdsHandle = added;
+        io_uring_sqe* sqe = Shard.ArmMultishot(this, out _);
+        sqe->opcode = IoUring.IORING_OP_RECV;
+        sqe->fd = (int)_connection.Handle.DangerousGetHandle();
+        sqe->ioprio = (ushort)IoUring.IORING_RECV_MULTISHOT;
+        sqe->flags = (byte)IoUring.IOSQE_BUFFER_SELECT;
+        sqe->buf_group = ProvidedBufferRing.GroupId;
+        _armed = true;
+        _connection.OnReceiveStarted();
+        Shard.CountMultishotReceiveArmed();
+        return true;
+    }
+
+    /// <summary>The first waiter goes to the kernel as an ordinary receive into its own memory: the ring has no free
+    /// buffer (other connections hold them all), or the kernel cannot do multishot receives.</summary>
+    private void StartSingleShot(ReceiveWaiter waiter)
+    {
+        _singleShotFor = waiter;
+        Shard.CountSingleShotReceive();
+        _connection.OnReceiveStarted();
+        Await(IoOperations.ReceiveAsync(_connection.Handle, waiter.Destination, 0, waiter.Token));
+    }
+
+    private void Await(ValueTask<int> operation)
+    {
+        _singleShot = operation.ConfigureAwait(false).GetAwaiter();
+        if (_singleShot.IsCompleted)
+        {
+            OnSingleShotCompleted();
+        }
+        else
+        {
+            _singleShot.UnsafeOnCompleted(_onSingleShotCompleted);
+        }
+    }
+
+    private void OnSingleShotCompleted()
+    {
+        ReceiveWaiter waiter = _singleShotFor!;
+        ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter operation = _singleShot;
+        _singleShot = default;
+        _singleShotFor = null;
+        _connection.OnReceiveEnded();
+        _waiters.Remove(waiter);
+        bool empty = waiter.Destination.IsEmpty;
+        try
+        {
+            int received = operation.GetResult();
+            if (_connection.IsDisposed)
+            {
+                SetTerminal(Terminal.Aborted, 0);
+                waiter.Fail(ShardConnection.Aborted("recv"));
+            }
+            else
+            {
+                if (received == 0 && !empty)
+                {
+                    SetTerminal(Terminal.EndOfStream, 0);
+                }
+
+                waiter.Succeed(received);
+            }
+        }
+        catch (Exception e)
+        {
+            waiter.Fail(_connection.Failure("recv", e));
+        }
+
+        Pump();
+    }
+
+    private int CopyOut(Span<byte> destination)
+    {
+        int total = 0;
+        while (_count > 0 && total < destination.Length)
+        {
+            ref Chunk chunk = ref _chunks[_head];
+            int length = Math.Min(chunk.Length - chunk.Offset, destination.Length - total);
+            _ring.Data(chunk.Id, chunk.Length).Slice(chunk.Offset, length).CopyTo(destination[total..]);
+            chunk.Offset += length;
+            total += length;
+            if (chunk.Offset == chunk.Length)
+            {
+                _ring.Recycle(chunk.Id);
+                _head = (_head + 1) & (_chunks.Length - 1);
+                _count--;
+            }
+        }
+
+        return total;
+    }
+
+    private void Enqueue(ushort id, int length)
+    {
+        if (_count == _chunks.Length)
+        {
+            // Grows (rarely: a connection holds at most the ring's count) keeping the order.
+            var grown = new Chunk[_chunks.Length * 2];
+            for (int i = 0; i < _count; i++)
+            {
+                grown[i] = _chunks[(_head + i) & (_chunks.Length - 1)];
+            }
+
+            _chunks = grown;
+            _head = 0;
+        }
+
+        _chunks[(_head + _count) & (_chunks.Length - 1)] = new Chunk { Id = id, Length = length };
+        _count++;
+    }
+
+    /// <summary>Drops what is queued and gives every buffer back to the ring. On the shard only: off it (the shard
+    /// has stopped and the ring with it) there is nothing to give back to.</summary>
+    private void ReleaseQueued()
+    {
+        if (Shard.Current != Shard)
+        {
+            return;
+        }
+
+        while (_count > 0)
+        {
+            _ring.Recycle(_chunks[_head].Id);
+            _head = (_head + 1) & (_chunks.Length - 1);
+            _count--;
+        }
+    }
+
+    private struct Chunk
+    {
+        public ushort Id;
+        public int Length;
+        public int Offset;
+    }
+}
