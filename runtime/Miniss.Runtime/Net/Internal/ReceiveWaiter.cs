@@ -1,8 +1,6 @@
 using System;
-using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
-using System.Threading.Tasks.Sources;
 using Miniss.Scheduling;
 
 namespace Miniss.Net.Internal;
@@ -18,7 +16,7 @@ namespace Miniss.Net.Internal;
 /// queued for the next receive. Only when the receiver falls back to a single-shot receive for this waiter does the
 /// kernel hold the memory; that receive is then cancelled through the kernel, like any other.
 /// </remarks>
-internal sealed class ReceiveWaiter : IValueTaskSource<int>
+internal sealed class ReceiveWaiter : ConnectionAwaitable
 {
     private static readonly Action<object?> s_applyCancel = static state => ((CancelRequest)state!).Apply();
 
@@ -27,21 +25,15 @@ internal sealed class ReceiveWaiter : IValueTaskSource<int>
 
     private readonly MultishotReceiver _owner;
     private CancellationTokenRegistration _registration;
-    private Action<object?>? _continuation;
-    private object? _continuationState;
-    private ExceptionDispatchInfo? _error;
     private long _launch;
-    private int _result;
-    private short _version;
-    private bool _completed;
 
     public ReceiveWaiter(MultishotReceiver owner) => _owner = owner;
 
-    /// <summary>Whether the waiter is waiting, or completed and not yet awaited.</summary>
-    public bool InUse { get; private set; }
-
     /// <summary>Whether the waiter is waiting for data or an outcome.</summary>
-    public bool Pending => InUse && !_completed;
+    public bool Pending => InUse && !IsCompleted;
+
+    /// <inheritdoc/>
+    protected override Shard Owner => _owner.Shard;
 
     /// <summary>Where the received bytes go.</summary>
     public Memory<byte> Destination { get; private set; }
@@ -49,16 +41,11 @@ internal sealed class ReceiveWaiter : IValueTaskSource<int>
     /// <summary>The receive's cancellation.</summary>
     public CancellationToken Token { get; private set; }
 
-    public ValueTask<int> Task => new(this, _version);
+    public ValueTask<int> Task => new(this, Version);
 
     public void Begin(Memory<byte> destination, CancellationToken token)
     {
-        InUse = true;
-        _completed = false;
-        _error = null;
-        _result = 0;
-        _continuation = null;
-        _continuationState = null;
+        BeginLife();
         Destination = destination;
         Token = token;
         _launch++;
@@ -78,67 +65,11 @@ internal sealed class ReceiveWaiter : IValueTaskSource<int>
         _registration = default;
         Destination = default;
         Token = default;
-        _result = result;
-        _error = error is null ? null : ExceptionDispatchInfo.Capture(error);
-        _completed = true;
-        Action<object?>? continuation = _continuation;
+        (Action<object?>? continuation, object? state) = SetOutcome(result, error);
         if (continuation is not null)
         {
             // Through the run queue: completions arrive while the shard reaps its ring, not a place for user code.
-            _continuation = null;
-            _owner.Shard.Schedule(continuation, _continuationState);
-        }
-    }
-
-    public ValueTaskSourceStatus GetStatus(short token)
-    {
-        Validate(token);
-        return !_completed ? ValueTaskSourceStatus.Pending
-            : _error is null ? ValueTaskSourceStatus.Succeeded
-            : _error.SourceException is OperationCanceledException ? ValueTaskSourceStatus.Canceled
-            : ValueTaskSourceStatus.Faulted;
-    }
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-    {
-        Validate(token);
-        if (Shard.Current != _owner.Shard)
-        {
-            throw new InvalidOperationException($"A receive of a connection of shard {_owner.Shard.Id} must be awaited there.");
-        }
-
-        if (_completed)
-        {
             _owner.Shard.Schedule(continuation, state);
-            return;
-        }
-
-        _continuation = continuation;
-        _continuationState = state;
-    }
-
-    public int GetResult(short token)
-    {
-        Validate(token);
-        if (!_completed)
-        {
-            throw new InvalidOperationException("A Miniss connection operation cannot be waited for synchronously; await it on its shard.");
-        }
-
-        ExceptionDispatchInfo? error = _error;
-        int result = _result;
-        _error = null;
-        _version = unchecked((short)(_version + 1));
-        InUse = false;
-        error?.Throw();
-        return result;
-    }
-
-    private void Validate(short token)
-    {
-        if (token != _version || !InUse)
-        {
-            throw new InvalidOperationException("This ValueTask was already awaited, or belongs to an earlier operation: await each connection operation once.");
         }
     }
 
