@@ -8,23 +8,9 @@ using System.Threading;
 using System.Threading.Tasks;
 using Miniss.Net;
 
+using Miniss.Cli;
+
 namespace Miniss.NetBenchmarks;
-
-/// <summary>Where a load generator is in its run; read by every connection after each request.</summary>
-internal sealed class RunPhase
-{
-    private const int Measure = 1;
-    private const int Stop = 2;
-    private volatile int _phase;
-
-    public bool IsMeasuring => _phase == Measure;
-
-    public bool IsStopped => _phase == Stop;
-
-    public void BeginMeasuring() => _phase = Measure;
-
-    public void BeginStopping() => _phase = Stop;
-}
 
 /// <summary>
 /// The 64-byte echo ping-pong: servers that send back what they receive, and clients whose connections each send
@@ -78,35 +64,12 @@ internal static class Echo
             {
                 Socket accepted = await listener.AcceptAsync(token).ConfigureAwait(false);
                 accepted.NoDelay = true;
-                _ = Task.Run(() => HandleDotNetAsync(accepted), CancellationToken.None);
+                _ = Task.Run(() => DotNetEcho.HandleAsync(accepted), CancellationToken.None);
             }
         }
         catch (OperationCanceledException)
         {
             // Stopping.
-        }
-    }
-
-    private static async Task HandleDotNetAsync(Socket socket)
-    {
-        using (socket)
-        {
-            byte[] buffer = GC.AllocateArray<byte>(16 * 1024, pinned: true);
-            try
-            {
-                int received;
-                while ((received = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false)) > 0)
-                {
-                    for (int sent = 0; sent < received;)
-                    {
-                        sent += await socket.SendAsync(buffer.AsMemory(sent, received - sent), SocketFlags.None).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch (SocketException)
-            {
-                // The client went away.
-            }
         }
     }
 
@@ -186,25 +149,14 @@ internal static class Echo
 
     private static async Task DotNetClientAsync(EndPoint endPoint, LatencyHistogram histogram, RunPhase phase)
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(endPoint).ConfigureAwait(false);
+        using Socket socket = await DotNetEcho.ConnectAsync(endPoint).ConfigureAwait(false);
         byte[] message = GC.AllocateArray<byte>(MessageSize, pinned: true);
         byte[] reply = GC.AllocateArray<byte>(MessageSize, pinned: true);
         message.AsSpan().Fill((byte)'m');
         while (!phase.IsStopped)
         {
             long started = Stopwatch.GetTimestamp();
-            for (int sent = 0; sent < MessageSize;)
-            {
-                sent += await socket.SendAsync(message.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
-            }
-
-            for (int received = 0; received < MessageSize;)
-            {
-                int n = await socket.ReceiveAsync(reply.AsMemory(received), SocketFlags.None).ConfigureAwait(false);
-                received += n > 0 ? n : throw new IOException("the echo server closed the connection");
-            }
-
+            await DotNetEcho.ExchangeAsync(socket, message, reply).ConfigureAwait(false);
             if (phase.IsMeasuring)
             {
                 histogram.RecordSince(started);

@@ -5,23 +5,6 @@ using System.Threading;
 
 namespace Miniss.Cli;
 
-/// <summary>The phase of one workload's run, read by every worker before and after each operation.</summary>
-internal sealed class RunPhase
-{
-    private const int Warmup = 0;
-    private const int Measure = 1;
-    private const int Stop = 2;
-    private volatile int _phase;
-
-    public bool IsMeasuring => _phase == Measure;
-
-    public bool IsStopped => _phase == Stop;
-
-    public void BeginMeasuring() => _phase = Measure;
-
-    public void BeginStopping() => _phase = Stop;
-}
-
 /// <summary>
 /// One worker's latencies: Stopwatch tick durations in a preallocated ring (the most recent samples are kept when a
 /// worker does more operations than the ring holds), and the count of operations measured. Written by its worker only.

@@ -182,7 +182,7 @@ internal static class Workloads
                     accepted.NoDelay = true;
                     lock (handlers)
                     {
-                        handlers.Add(Task.Run(() => DotNetEchoHandler(accepted)));
+                        handlers.Add(Task.Run(() => DotNetEcho.HandleAsync(accepted)));
                     }
                 }
             }
@@ -219,56 +219,16 @@ internal static class Workloads
         }
     }
 
-    private static async Task DotNetEchoHandler(Socket socket)
-    {
-        using (socket)
-        {
-            byte[] buffer = GC.AllocateArray<byte>(16 * 1024, pinned: true);
-            try
-            {
-                int received;
-                while ((received = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false)) > 0)
-                {
-                    for (int sent = 0; sent < received;)
-                    {
-                        sent += await socket.SendAsync(buffer.AsMemory(sent, received - sent), SocketFlags.None).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch (SocketException)
-            {
-                // The client went away.
-            }
-        }
-    }
-
     private static async Task DotNetEchoClient(EndPoint endPoint, WorkerStats stats, RunPhase phase)
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(endPoint).ConfigureAwait(false);
+        using Socket socket = await DotNetEcho.ConnectAsync(endPoint).ConfigureAwait(false);
         byte[] message = GC.AllocateArray<byte>(MessageSize, pinned: true);
         byte[] reply = GC.AllocateArray<byte>(MessageSize, pinned: true);
         message.AsSpan().Fill((byte)'m');
         while (!phase.IsStopped)
         {
             long started = Stopwatch.GetTimestamp();
-            for (int sent = 0; sent < MessageSize;)
-            {
-                sent += await socket.SendAsync(message.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
-            }
-
-            int received = 0;
-            while (received < MessageSize)
-            {
-                int n = await socket.ReceiveAsync(reply.AsMemory(received), SocketFlags.None).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    throw new IOException("the echo server closed the connection");
-                }
-
-                received += n;
-            }
-
+            await DotNetEcho.ExchangeAsync(socket, message, reply).ConfigureAwait(false);
             stats.Record(phase, started);
         }
 
