@@ -66,24 +66,17 @@ public sealed class IoUringCapabilities
 
         try
         {
-            const int probeOperations = 256;
-            int size = sizeof(io_uring_probe) + probeOperations * sizeof(io_uring_probe_op);
-            byte* buffer = stackalloc byte[size];
-            new Span<byte>(buffer, size).Clear();
-            var probe = (io_uring_probe*)buffer;
             var supported = new List<string>();
-            int last = -1;
-            if (IoUringSyscalls.Register(fd, IoUring.IORING_REGISTER_PROBE, probe, probeOperations) >= 0)
+            bool[]? opcodes = SupportedOpcodes(fd, out int last, out _);
+            if (opcodes is not null)
             {
-                last = probe->last_op;
-                io_uring_probe_op* operations = io_uring_probe.ops(probe);
                 Dictionary<long, string> names = Names("IORING_OP_");
-                for (int i = 0; i < probe->ops_len; i++)
+                for (int op = 0; op < opcodes.Length; op++)
                 {
-                    if ((operations[i].flags & IoUring.IO_URING_OP_SUPPORTED) != 0)
+                    if (opcodes[op])
                     {
                         // Operations newer than the bindings' ABI have no name here yet: report their number.
-                        supported.Add(names.TryGetValue(operations[i].op, out string? name) ? name : $"opcode {operations[i].op}");
+                        supported.Add(names.TryGetValue(op, out string? name) ? name : $"opcode {op}");
                     }
                 }
             }
@@ -125,6 +118,36 @@ public sealed class IoUringCapabilities
         {
             _ = Libc.close(fd);
         }
+    }
+
+    /// <summary>Asks the ring <paramref name="ringFd"/> which operations the kernel supports
+    /// (<c>IORING_REGISTER_PROBE</c>): one flag per operation code up to the highest the kernel reports, or
+    /// <see langword="null"/> with the <paramref name="errno"/> when the kernel refuses the probe.</summary>
+    internal static unsafe bool[]? SupportedOpcodes(int ringFd, out int lastOperation, out int errno)
+    {
+        const int probeOperations = 256;
+        int size = sizeof(io_uring_probe) + probeOperations * sizeof(io_uring_probe_op);
+        byte* buffer = stackalloc byte[size];
+        new Span<byte>(buffer, size).Clear();
+        var probe = (io_uring_probe*)buffer;
+        int result = IoUringSyscalls.Register(ringFd, IoUring.IORING_REGISTER_PROBE, probe, probeOperations);
+        if (result < 0)
+        {
+            lastOperation = -1;
+            errno = -result;
+            return null;
+        }
+
+        lastOperation = probe->last_op;
+        errno = 0;
+        io_uring_probe_op* operations = io_uring_probe.ops(probe);
+        var supported = new bool[probe->ops_len];
+        for (int i = 0; i < probe->ops_len; i++)
+        {
+            supported[i] = (operations[i].flags & IoUring.IO_URING_OP_SUPPORTED) != 0;
+        }
+
+        return supported;
     }
 
     /// <summary>Names the errno of a failed <c>io_uring_setup</c> and its usual cause.</summary>

@@ -89,18 +89,8 @@ public sealed partial class Shard
     /// engine runs itself: <paramref name="readiness"/> says when, <paramref name="perform"/> makes the system call.</summary>
     internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform, CancellationToken cancellationToken)
     {
-        sqe->user_data = promise.UserData;
-        if (_ring is null)
-        {
-            _engine!.DescribeLastSqe(readiness, perform);
-        }
-
-        if (cancellationToken.CanBeCanceled)
-        {
-            promise.WatchToken(cancellationToken);
-        }
-
-        return new ValueTask<int>(promise, promise.Version);
+        Describe(readiness, perform);
+        return Launch(promise, sqe, cancellationToken);
     }
 
     /// <summary>As <see cref="Launch(IoPromise, io_uring_sqe*, CancellationToken)"/>, for operations without a result.</summary>
@@ -119,18 +109,17 @@ public sealed partial class Shard
     /// engine runs the operation.</summary>
     internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform, CancellationToken cancellationToken)
     {
-        sqe->user_data = promise.UserData;
+        Describe(readiness, perform);
+        return LaunchUntyped(promise, sqe, cancellationToken);
+    }
+
+    /// <summary>Tells a readiness engine how to run the record just written; io_uring has no use for it.</summary>
+    private unsafe void Describe(ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform)
+    {
         if (_ring is null)
         {
             _engine!.DescribeLastSqe(readiness, perform);
         }
-
-        if (cancellationToken.CanBeCanceled)
-        {
-            promise.WatchToken(cancellationToken);
-        }
-
-        return new ValueTask(promise, promise.Version);
     }
 
     /// <summary>An operation failed while its SQE was being prepared (a closed handle, say): it never reached the
@@ -143,14 +132,7 @@ public sealed partial class Shard
     }
 
     /// <summary>Asks the kernel to cancel the operation with <paramref name="userData"/> (best effort).</summary>
-    internal unsafe void SubmitCancel(ulong userData)
-    {
-        io_uring_sqe* sqe = NextSqe();
-        sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
-        sqe->fd = -1;
-        sqe->addr = userData;
-        sqe->user_data = IoUringBackend.InternalUserData;
-    }
+    internal void SubmitCancel(ulong userData) => EngineBackend.Cancel(_engine!, new IoHandle(userData));
 
     internal void ReleaseIo(IoPromise promise) => _freeIo.Push(promise);
 

@@ -4,7 +4,6 @@ using System.Linq;
 using Miniss.Bindings.Linux;
 using Miniss.IO.Readiness;
 using Miniss.IO.Uring;
-using Miniss.Internal.Linux;
 
 namespace Miniss.IO;
 
@@ -195,20 +194,14 @@ public sealed class IoBackendSelection
                 return new RejectedBackend("io_uring", "the kernel's io_uring lacks IORING_FEAT_EXT_ARG (Linux 5.11 or later is needed)", Errno.ENOSYS);
             }
 
-            const int probeOperations = 256;
-            int size = sizeof(io_uring_probe) + probeOperations * sizeof(io_uring_probe_op);
-            byte* buffer = stackalloc byte[size];
-            new Span<byte>(buffer, size).Clear();
-            var probe = (io_uring_probe*)buffer;
-            int registered = IoUringSyscalls.Register(ring.Fd, IoUring.IORING_REGISTER_PROBE, probe, probeOperations);
-            if (registered < 0)
+            bool[]? supported = IoUringCapabilities.SupportedOpcodes(ring.Fd, out _, out int errno);
+            if (supported is null)
             {
-                return new RejectedBackend("io_uring", $"IORING_REGISTER_PROBE failed: {Internal.ErrnoNames.Describe(-registered)}", -registered);
+                return new RejectedBackend("io_uring", $"IORING_REGISTER_PROBE failed: {Internal.ErrnoNames.Describe(errno)}", errno);
             }
 
-            io_uring_probe_op* operations = io_uring_probe.ops(probe);
             var missing = s_requiredOperations
-                .Where(r => r.Opcode >= probe->ops_len || (operations[r.Opcode].flags & IoUring.IO_URING_OP_SUPPORTED) == 0)
+                .Where(r => r.Opcode >= supported.Length || !supported[r.Opcode])
                 .Select(r => r.Name)
                 .ToList();
             if (missing.Count > 0)
@@ -228,7 +221,4 @@ public sealed class IoBackendSelection
         IoBackendKind.Kqueue => new KqueueEngine(pool!, options.RingEntries),
         _ => throw new InvalidOperationException("no backend was chosen"),
     };
-
-    /// <summary>A selection made without probing, for a runtime whose backend is already known (tests, tools).</summary>
-    internal static IoBackendSelection Forced(IoBackendKind kind, string source) => new(kind, source, []);
 }

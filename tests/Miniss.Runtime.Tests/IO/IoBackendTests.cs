@@ -63,7 +63,8 @@ public sealed class IoBackendTests(IoBackendKind backend) : BackendFixture(backe
         int count = backend.Poll(TimeSpan.Zero, completions);
 
         Assert.That(count, Is.EqualTo(32));
-        Assert.That(SystemCalls(backend), Is.LessThanOrEqualTo(before + 1), "a batch costs one system call at most (none where no-ops need no kernel)");
+        // io_uring hands the batch over in one io_uring_enter; a readiness backend runs no-ops without the kernel.
+        Assert.That(SystemCalls(backend), Is.EqualTo(before + (Backend == IoBackendKind.IoUring ? 1 : 0)));
     }
 
     [Test]

@@ -31,18 +31,6 @@ internal sealed class BlockingIoPool : IDisposable
 
     public int MaxThreads { get; }
 
-    /// <summary>How many threads have been started.</summary>
-    public int ThreadCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _threads.Count;
-            }
-        }
-    }
-
     /// <summary>Queues operation <paramref name="index"/> of <paramref name="engine"/>. Any thread.</summary>
     public void Enqueue(ReadinessEngine engine, int index)
     {

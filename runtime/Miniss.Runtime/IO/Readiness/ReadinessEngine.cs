@@ -82,12 +82,6 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     /// <summary>A shard that never sleeps still looks at the event interface now and then while something waits on it.</summary>
     public override bool KernelHasWork => _stagedCount > 0 || (_waiting > 0 && Clock.Now - _lastPoll >= s_busyPollInterval);
 
-    /// <summary>Operations that wait for a descriptor's readiness or a timeout.</summary>
-    internal int WaitingOperations => _waiting;
-
-    /// <summary>Operations handed to the blocking pool and not back yet.</summary>
-    internal int PoolOperations => Volatile.Read(ref _atPool);
-
     // ---- The event interface, per system ------------------------------------------------------------------------
 
     /// <summary>Adds <paramref name="fd"/> to the interest set for both directions, edge-triggered.</summary>
@@ -330,7 +324,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
             }
         }
 
-        if (!state.Registered)
+        if (state.Kind != FdKind.Pollable)
         {
             int errno = Register(state.Fd);
             PollerCalls++;
@@ -340,7 +334,6 @@ internal abstract unsafe class ReadinessEngine : IoEngine
                 return;
             }
 
-            state.Registered = true;
             state.Kind = FdKind.Pollable;
         }
 
@@ -410,7 +403,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
         for (int i = 0; i < count; i++)
         {
             ref ReadyEvent e = ref _events[i];
-            if ((uint)e.Fd >= (uint)_fds.Length || _fds[e.Fd] is not { Registered: true } state)
+            if ((uint)e.Fd >= (uint)_fds.Length || _fds[e.Fd] is not { Kind: FdKind.Pollable } state)
             {
                 continue;
             }
@@ -647,7 +640,6 @@ internal abstract unsafe class ReadinessEngine : IoEngine
         PollerCalls++;
         if (errno is 0 or Errno.EEXIST)
         {
-            state.Registered = true;
             state.Kind = FdKind.Pollable;
             int flags = Libc.fcntl(state.Fd, Files.F_GETFL, 0);
             if (flags >= 0 && (flags & Files.O_NONBLOCK) == 0)
@@ -803,8 +795,8 @@ internal abstract unsafe class ReadinessEngine : IoEngine
         public int Tail;
     }
 
-    /// <summary>What the engine knows of one descriptor: whether it is registered, whether each direction may be
-    /// ready (no <c>EAGAIN</c> since the last edge), and who waits on each.</summary>
+    /// <summary>What a descriptor is to the engine: not seen yet, registered with the event interface, or a file that
+    /// cannot be (its operations run on the pool).</summary>
     private enum FdKind
     {
         Unknown,
@@ -812,11 +804,12 @@ internal abstract unsafe class ReadinessEngine : IoEngine
         File,
     }
 
+    /// <summary>What the engine knows of one descriptor: its kind, whether each direction may be ready (no
+    /// <c>EAGAIN</c> since the last edge), and who waits on each.</summary>
     private sealed class FdState(int fd)
     {
         public readonly int Fd = fd;
         public FdKind Kind;
-        public bool Registered;
         public bool ReadReady = true;
         public bool WriteReady = true;
         public Waiters Readers = new() { Head = NoOp, Tail = NoOp };
