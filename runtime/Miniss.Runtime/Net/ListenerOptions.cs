@@ -13,6 +13,13 @@ public sealed class ListenerOptions
     /// endpoints.</summary>
     public bool ReusePort { get; init; } = true;
 
+    /// <summary>Whether this listener may share its TCP port with listeners of another process (<c>SO_REUSEPORT</c>
+    /// across processes, so the kernel splits the clients between them). Default: false: binding a port that another
+    /// process already listens on fails with <see cref="System.Net.Sockets.SocketError.AddressAlreadyInUse"/>, as a
+    /// server without <c>SO_REUSEPORT</c> would, even though the listeners of this process share it. Ignored for Unix
+    /// domain endpoints.</summary>
+    public bool ShareAcrossProcesses { get; init; }
+
     /// <summary>Whether the socket sets <c>SO_REUSEADDR</c>, so that a restarted server binds its port while
     /// connections of the previous one linger in TIME_WAIT. Default: true. Ignored for Unix domain endpoints.</summary>
     public bool ReuseAddress { get; init; } = true;
