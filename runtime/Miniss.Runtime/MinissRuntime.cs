@@ -35,8 +35,10 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     private int _pinningReported;
     private int _registrationReported;
     private int _drainedShards;
+    private readonly TaskCompletionSource<ShardFaultedException> _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
     private Task? _stopTask;
+    private ShardFaultedException? _fault;
 
     private MinissRuntime(RuntimeOptions options, IoBackendSelection backend, IReadOnlyList<int> cpus, int shardCount)
     {
@@ -84,6 +86,15 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     /// <summary>Raised when an exception escapes work run on a shard (the shard keeps running). Raised on that shard.</summary>
     public event EventHandler<ShardExceptionEventArgs>? UnhandledException;
 
+    /// <summary>
+    /// Raised once per shard whose loop failed: an exception escaped the runtime's own code on that shard (not user
+    /// work, which <see cref="UnhandledException"/> reports). The shard then refuses new work
+    /// (<see cref="ObjectDisposedException"/> naming the failure), cancels and drains what it had in flight, and the
+    /// runtime is faulted (<see cref="Fault"/>, <see cref="Faulted"/>); the other shards keep serving. Raised on the
+    /// failed shard's thread, after <see cref="UnhandledException"/>; a handler that throws is logged and ignored.
+    /// </summary>
+    public event EventHandler<ShardExceptionEventArgs>? ShardFaulted;
+
     /// <summary>Raised once per task that keeps a shard busy longer than <see cref="RuntimeOptions.StallThreshold"/>.
     /// Raised on the stall detector's thread.</summary>
     public event EventHandler<ShardStallEventArgs>? StallDetected;
@@ -103,6 +114,21 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     /// <summary>Whether <see cref="StopAsync"/> has begun.</summary>
     public bool IsStopping => _stopping;
 
+    /// <summary>The first shard failure (<see cref="ShardFaulted"/>), or <see langword="null"/> while every shard's loop
+    /// runs. Once set it stays set; <see cref="StopAsync"/> then completes by throwing it.</summary>
+    public ShardFaultedException? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>Whether a shard's loop has failed (<see cref="Fault"/> is set).</summary>
+    public bool IsFaulted => Fault is not null;
+
+    /// <summary>
+    /// Completes, with the first failure as its result, when a shard's loop fails; never completes while the runtime is
+    /// healthy, also not when it stops. A server waits for it beside its stop signal
+    /// (<c>await Task.WhenAny(runtime.Faulted, stopRequested)</c>) to stop when it can no longer serve on every shard.
+    /// Continuations run asynchronously, never on the failed shard.
+    /// </summary>
+    public Task<ShardFaultedException> Faulted => _faulted.Task;
+
     internal bool AllShardsDrained => Volatile.Read(ref _drainedShards) == _shards.Length;
 
     /// <summary>
@@ -117,6 +143,8 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     {
         options ??= new RuntimeOptions();
         options.Validate();
+        IoErrors.Prepare();
+        DescriptorReserve.Acquire();
         IoBackendSelection backend = IoBackendSelection.Select(options);
         if (options.Logger is { } logger)
         {
@@ -353,6 +381,8 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     /// it is in flight, then the rings are closed, the threads end and native memory is freed. Idempotent; every
     /// call returns the same task.
     /// </summary>
+    /// <exception cref="ShardFaultedException">A shard's loop had failed (<see cref="Fault"/>); thrown by the await once
+    /// the runtime has stopped all the same.</exception>
     public ValueTask StopAsync()
     {
         lock (_stopGate)
@@ -371,12 +401,22 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
                     all[i] = _exited[i].Task;
                 }
 
-                _stopTask = BlockingPool is { } pool
-                    ? Task.WhenAll(all).ContinueWith(static (_, p) => ((BlockingIoPool)p!).Dispose(), pool, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
-                    : Task.WhenAll(all);
+                _stopTask = WhenStopped(all);
             }
 
             return new ValueTask(_stopTask);
+        }
+    }
+
+    /// <summary>The end of <see cref="StopAsync"/>: every shard thread has ended; the helper pool goes, and a shard
+    /// failure is reported to whoever awaits the stop.</summary>
+    private async Task WhenStopped(Task[] exited)
+    {
+        await Task.WhenAll(exited).ConfigureAwait(false);
+        BlockingPool?.Dispose();
+        if (Fault is { } fault)
+        {
+            throw fault;
         }
     }
 
@@ -442,17 +482,46 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             Log.UnhandledException(logger, error, shard.Id);
         }
 
-        UnhandledException?.Invoke(this, new ShardExceptionEventArgs(shard.Id, error));
+        Raise(UnhandledException, new ShardExceptionEventArgs(shard.Id, error));
     }
 
     internal void ReportLoopFailure(Shard shard, Exception error)
     {
+        var fault = new ShardFaultedException(shard.Id, error);
+        Interlocked.CompareExchange(ref _fault, fault, null);
         if (_options.Logger is { } logger)
         {
             Log.LoopFailed(logger, error, shard.Id);
         }
 
-        UnhandledException?.Invoke(this, new ShardExceptionEventArgs(shard.Id, error));
+        var args = new ShardExceptionEventArgs(shard.Id, error);
+        Raise(UnhandledException, args);
+        Raise(ShardFaulted, args);
+        _faulted.TrySetResult(Fault!);
+    }
+
+    internal void ReportShardAbandoned(Shard shard, int inFlight)
+    {
+        if (_options.Logger is { } logger)
+        {
+            Log.ShardAbandoned(logger, shard.Id, inFlight);
+        }
+    }
+
+    /// <summary>Raises an event on a shard: a handler that throws is not allowed to take the shard's loop with it.</summary>
+    private void Raise(EventHandler<ShardExceptionEventArgs>? handler, ShardExceptionEventArgs args)
+    {
+        try
+        {
+            handler?.Invoke(this, args);
+        }
+        catch (Exception e)
+        {
+            if (_options.Logger is { } logger)
+            {
+                Log.HandlerFailed(logger, e, args.ShardId);
+            }
+        }
     }
 
     private void DetectStalls()

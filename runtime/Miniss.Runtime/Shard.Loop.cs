@@ -28,6 +28,9 @@ public sealed partial class Shard
     // Shutdown: _rejecting once the stop request arrived, _drained once nothing of this shard's is in flight.
     private bool _rejecting;
     private bool _drained;
+
+    // The loop's first failure: this shard stops as if asked to, and refuses work with this reason.
+    private Exception? _fault;
     private int _inFlight;
     private int _outstandingCalls;
 
@@ -63,22 +66,106 @@ public sealed partial class Shard
         started(null);
         try
         {
-            while (!ShouldExit())
-            {
-                if (!Tick())
-                {
-                    Idle();
-                }
-            }
-        }
-        catch (Exception e)
-        {
-            // The loop itself failed (not user code, which is caught per task): report it with the shard id.
-            _runtime.ReportLoopFailure(this, e);
+            RunLoop();
         }
         finally
         {
             TearDown();
+        }
+    }
+
+    /// <summary>
+    /// Ticks until the runtime has drained. An exception that escapes a tick is the loop's own failure (user code is
+    /// caught per task): the first one faults this shard and the runtime (reported with the shard id), and the shard
+    /// then stops as on <see cref="MinissRuntime.StopAsync()"/>: it refuses new work, cancels and drains what it has in
+    /// flight, and keeps answering messages with a refusal until every shard has drained, so no caller on another shard
+    /// waits for ever. If ticks keep failing, the engine is given up (see <see cref="Abandon"/>).
+    /// </summary>
+    private void RunLoop()
+    {
+        int failuresInARow = 0;
+        while (true)
+        {
+            try
+            {
+                while (!ShouldExit())
+                {
+                    if (!Tick())
+                    {
+                        Idle();
+                    }
+
+                    failuresInARow = 0;
+                }
+
+                return;
+            }
+            catch (Exception e)
+            {
+                Volatile.Write(ref _sleeping, 0);
+                Volatile.Write(ref _taskStartedAt, 0);
+                if (_fault is null)
+                {
+                    Volatile.Write(ref _fault, e);
+                    _runtime.ReportLoopFailure(this, e);
+                    try
+                    {
+                        BeginStop();
+                    }
+                    catch (Exception) when (_rejecting)
+                    {
+                        // The cancel-all could not be written: the engine is failing too; the next ticks will tell.
+                    }
+                }
+                else
+                {
+                    _stats.UnhandledExceptions++;
+                    _runtime.ReportUnhandledException(this, e);
+                }
+
+                if (++failuresInARow >= MaxFailedTicksInARow)
+                {
+                    Abandon();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>How many ticks in a row may fail after the loop's first failure before the engine is given up.</summary>
+    private const int MaxFailedTicksInARow = 16;
+
+    /// <summary>
+    /// The last resort when the loop cannot tick (its engine keeps failing): the operations still in flight are given
+    /// up (their awaits never complete; their memory stays allocated until the runtime stops), the shard counts as
+    /// drained, and until every shard has drained it only passes messages on and refuses them, polling every
+    /// millisecond instead of sleeping in an engine it can no longer trust.
+    /// </summary>
+    private void Abandon()
+    {
+        _runtime.ReportShardAbandoned(this, _inFlight);
+        _rejecting = true;
+        if (!_drained)
+        {
+            _drained = true;
+            _runtime.OnShardDrained();
+        }
+
+        while (!ShouldExit())
+        {
+            try
+            {
+                ProcessMessages();
+                RunReadyTasks();
+                FlushOutgoing();
+            }
+            catch (Exception e)
+            {
+                _stats.UnhandledExceptions++;
+                _runtime.ReportUnhandledException(this, e);
+            }
+
+            Thread.Sleep(1);
         }
     }
 
@@ -152,20 +239,28 @@ public sealed partial class Shard
             }
 
             bool read = false;
-            while (queue.TryRead(out ShardMessage message))
+            try
             {
-                read = true;
-                _stats.MessagesReceived++;
-                BeginTask();
-                Dispatch(message);
-                EndTask();
+                while (queue.TryRead(out ShardMessage message))
+                {
+                    read = true;
+                    _stats.MessagesReceived++;
+                    BeginTask();
+                    Dispatch(message);
+                    EndTask();
+                }
+            }
+            finally
+            {
+                // Also when a message's execution failed the loop: what was read is released, or the queue would look
+                // non-empty for ever and the shard could never finish stopping.
+                if (read)
+                {
+                    queue.Release();
+                }
             }
 
-            if (read)
-            {
-                queue.Release();
-                any = true;
-            }
+            any |= read;
         }
 
         while (_external.TryDequeue(out WorkItem item))

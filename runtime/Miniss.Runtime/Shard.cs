@@ -188,7 +188,12 @@ public sealed partial class Shard
 
     internal bool IsRejecting => _rejecting;
 
-    internal ObjectDisposedException Stopped() => new(nameof(MinissRuntime), $"The Miniss runtime is stopping; shard {Id} accepts no new work.");
+    /// <summary>Whether this shard's loop failed (<see cref="MinissRuntime.Fault"/>): it refuses new work.</summary>
+    public bool IsFaulted => Volatile.Read(ref _fault) is not null;
+
+    internal ObjectDisposedException Stopped() => _fault is { } fault
+        ? new(nameof(MinissRuntime), $"Miniss shard {Id} failed ({fault.GetType().Name}: {fault.Message}) and accepts no new work.")
+        : new(nameof(MinissRuntime), $"The Miniss runtime is stopping; shard {Id} accepts no new work.");
 
     private void Dispatch(ShardMessage message)
     {

@@ -12,7 +12,7 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Error, "Miniss shard {Shard}: an exception escaped work run on the shard")]
     public static partial void UnhandledException(ILogger logger, Exception error, int shard);
 
-    [LoggerMessage(3, LogLevel.Critical, "Miniss shard {Shard}: the loop failed and the shard stopped")]
+    [LoggerMessage(3, LogLevel.Critical, "Miniss shard {Shard}: the loop failed; the shard refuses new work, drains what it has in flight, and the runtime is faulted")]
     public static partial void LoopFailed(ILogger logger, Exception error, int shard);
 
     [LoggerMessage(5, LogLevel.Warning, "Miniss: the file system of '{Path}' refuses O_DIRECT; DmaFile falls back to buffered I/O")]
@@ -26,4 +26,10 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Warning, "Miniss shard {Shard} stalled: one task has kept it busy for {Milliseconds:F1} ms")]
     public static partial void Stall(ILogger logger, int shard, double milliseconds);
+
+    [LoggerMessage(8, LogLevel.Critical, "Miniss shard {Shard}: its loop keeps failing; {InFlight} operations in flight are given up and the shard only refuses work until the runtime stops")]
+    public static partial void ShardAbandoned(ILogger logger, int shard, int inFlight);
+
+    [LoggerMessage(9, LogLevel.Error, "Miniss shard {Shard}: a handler of UnhandledException or ShardFaulted threw; the shard goes on")]
+    public static partial void HandlerFailed(ILogger logger, Exception error, int shard);
 }

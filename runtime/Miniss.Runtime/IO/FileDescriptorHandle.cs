@@ -32,6 +32,8 @@ public sealed class FileDescriptorHandle : SafeHandle
         // Before the close: once closed, the number may name a new file, which readiness backends must not mistake
         // for this one.
         Readiness.ReadinessEngine.OnDescriptorClosed((int)handle);
-        return Libc.close((int)handle) == 0;
+        bool closed = Libc.close((int)handle) == 0;
+        Internal.DescriptorReserve.OnDescriptorClosed();
+        return closed;
     }
 }
