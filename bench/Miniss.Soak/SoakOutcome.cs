@@ -7,6 +7,7 @@ namespace Miniss.Soak;
 /// <param name="Machine">CPU, cores, kernel, .NET and date.</param>
 /// <param name="Seconds">Wall time from the start of the load to the end of the checks.</param>
 /// <param name="Samples">Every sample, in order.</param>
+/// <param name="Phases">The warm-up, the quiet pauses and the load between them, in order.</param>
 /// <param name="Http">The HTTP server.</param>
 /// <param name="Echo">The echo server.</param>
 /// <param name="Wrk">Every wrk run.</param>
@@ -16,6 +17,7 @@ internal sealed record SoakOutcome(
     string Machine,
     double Seconds,
     IReadOnlyList<SoakSample> Samples,
+    IReadOnlyList<PhaseSpan> Phases,
     ServerOutcome Http,
     ServerOutcome Echo,
     WrkRun[] Wrk,

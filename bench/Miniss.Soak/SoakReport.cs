@@ -123,9 +123,11 @@ internal static class SoakReport
         {
             for (int i = 0; i < Math.Min(5, server.Churn.Reasons.Count); i++)
             {
-                s.Append(i == 0 ? I($" Failures against {server.Kind}: ") : "; ");
+                s.Append(i == 0 ? I($" Failures against {server.Kind}, most frequent first: ") : "; ");
                 s.Append(I($"{Clean(server.Churn.Reasons[i].Key, root)} ({server.Churn.Reasons[i].Value:N0})"));
             }
+
+            s.Append(server.Churn.Reasons.Count > 0 ? "." : string.Empty);
         }
 
         s.Append("\n\n").Append(I($"![RSS and open descriptors of both servers over time]({PlotFile})\n\n"));

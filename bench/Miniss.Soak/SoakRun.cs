@@ -47,7 +47,9 @@ internal sealed class SoakRun : IDisposable
     private readonly List<SoakSample> _samples = [];
     private readonly List<string> _events = [];
     private readonly CancellationTokenSource _serverEnded = new();
+    private readonly List<PhaseSpan> _phases = [];
     private volatile string _phase = "warm-up";
+    private double _phaseFrom;
     private double _lastSampleSeconds;
     private long _lastHttpFinished;
     private long _lastEchoFinished;
@@ -149,22 +151,27 @@ internal sealed class SoakRun : IDisposable
         Task sampler = SampleAsync(stopSampling.Token);
         (ProcessSample? Http, ProcessSample? Echo) afterWarmup = (null, null);
         (ProcessSample? Http, ProcessSample? Echo) end = (null, null);
-        string? httpProbe = "not asked (a server ended)";
+        string? httpProbe = "not asked (it had ended)";
         string? echoProbe = httpProbe;
         try
         {
             await LoadAsync(_options.WarmupSeconds, interrupted).ConfigureAwait(false);
-            _phase = "quiet";
-            afterWarmup = (await SettleAsync(_http).ConfigureAwait(false), await SettleAsync(_echo).ConfigureAwait(false));
+            EnterPhase("quiet");
+            afterWarmup = (await SettleAsync(_http, interrupted).ConfigureAwait(false), await SettleAsync(_echo, interrupted).ConfigureAwait(false));
             Console.WriteLine($"soak: after the warm-up, quiet: http {Describe(afterWarmup.Http)}; echo {Describe(afterWarmup.Echo)}");
-            _phase = "load";
+            EnterPhase("load");
             await LoadAsync(_options.DurationSeconds - _options.WarmupSeconds, interrupted).ConfigureAwait(false);
-            _phase = "quiet";
-            end = (await SettleAsync(_http).ConfigureAwait(false), await SettleAsync(_echo).ConfigureAwait(false));
+            EnterPhase("quiet");
+            end = (await SettleAsync(_http, interrupted).ConfigureAwait(false), await SettleAsync(_echo, interrupted).ConfigureAwait(false));
             Console.WriteLine($"soak: at the end, quiet: http {Describe(end.Http)}; echo {Describe(end.Echo)}");
-            if (!_serverEnded.IsCancellationRequested)
+            if (!_http.HasExited)
             {
-                (httpProbe, echoProbe) = (await _httpChurn.ProbeAsync(s_probeTimeout).ConfigureAwait(false), await _echoChurn.ProbeAsync(s_probeTimeout).ConfigureAwait(false));
+                httpProbe = await _httpChurn.ProbeAsync(s_probeTimeout).ConfigureAwait(false);
+            }
+
+            if (!_echo.HasExited)
+            {
+                echoProbe = await _echoChurn.ProbeAsync(s_probeTimeout).ConfigureAwait(false);
             }
         }
         finally
@@ -175,6 +182,7 @@ internal sealed class SoakRun : IDisposable
 
         TakeSample();
         double seconds = _clock.Seconds;
+        EnterPhase("over");
         (int httpExit, bool httpKilled) = (0, false);
         (int echoExit, bool echoKilled) = (0, false);
         bool httpRan = !_http.HasExited;
@@ -202,7 +210,15 @@ internal sealed class SoakRun : IDisposable
             samples = [.. _samples];
         }
 
-        return new SoakOutcome(_options, machine, seconds, samples, http, echo, wrk, checks);
+        return new SoakOutcome(_options, machine, seconds, samples, [.. _phases], http, echo, wrk, checks);
+    }
+
+    /// <summary>Ends the current phase now and starts <paramref name="phase"/>.</summary>
+    private void EnterPhase(string phase)
+    {
+        double now = _clock.Seconds;
+        _phases.Add(new PhaseSpan(_phase, _phaseFrom, now));
+        (_phase, _phaseFrom) = (phase, now);
     }
 
     /// <summary>wrk and both churn clients for <paramref name="seconds"/>, or until a server ends or the soak is interrupted.</summary>
@@ -220,14 +236,14 @@ internal sealed class SoakRun : IDisposable
 
     /// <summary>Waits, the load stopped, until the server's descriptor count holds still for <see cref="SettledPolls"/>
     /// polls (connections the clients closed are closed by the server too), at most <see cref="s_settleCeiling"/>.</summary>
-    private static async Task<ProcessSample?> SettleAsync(ServerProcess server)
+    private static async Task<ProcessSample?> SettleAsync(ServerProcess server, CancellationToken interrupted)
     {
         ProcessSample? last = server.Sample();
         int still = 0;
         var clock = new RunClock();
         while (last is not null && still < SettledPolls && clock.Seconds < s_settleCeiling.TotalSeconds)
         {
-            await Task.Delay(s_settlePoll).ConfigureAwait(false);
+            await Task.Delay(s_settlePoll, interrupted).ConfigureAwait(false);
             ProcessSample? next = server.Sample();
             still = next?.Descriptors == last.Value.Descriptors ? still + 1 : 0;
             last = next;

@@ -12,7 +12,7 @@ namespace Miniss.Soak;
 internal static class SvgPlot
 {
     private const double Width = 880;
-    private const double Height = 580;
+    private const double Height = 600;
     private const double Left = 72;
     private const double Right = 860;
     private const double PanelHeight = 200;
@@ -20,6 +20,8 @@ internal static class SvgPlot
     private const double SecondTop = 330;
     private const string HttpColour = "#1f6fb4";
     private const string EchoColour = "#d9480f";
+    private const string WarmupFill = "#fff3bf";
+    private const string QuietFill = "#e9ecef";
 
     /// <summary>The whole SVG document.</summary>
     public static string Render(SoakOutcome outcome)
@@ -37,23 +39,23 @@ internal static class SvgPlot
         s.Append(I($"<text x=\"{Width / 2}\" y=\"42\" text-anchor=\"middle\" fill=\"#555555\">"));
         s.Append(Escape(outcome.Machine)).Append("</text>\n");
 
-        Panel(s, samples, FirstTop, xMax, outcome.Options.WarmupSeconds, "RSS (MiB)", static p => p.RssMiB);
-        Panel(s, samples, SecondTop, xMax, outcome.Options.WarmupSeconds, "open descriptors", static p => p.Descriptors);
+        Panel(s, samples, outcome.Phases, FirstTop, xMax, "RSS (MiB)", static p => p.RssMiB);
+        Panel(s, samples, outcome.Phases, SecondTop, xMax, "open descriptors", static p => p.Descriptors);
 
         double axisY = SecondTop + PanelHeight;
-        s.Append(I($"<text x=\"{(Left + Right) / 2}\" y=\"{axisY + 40}\" text-anchor=\"middle\">time since the load started (s)</text>\n"));
+        s.Append(I($"<text x=\"{(Left + Right) / 2}\" y=\"{axisY + 36}\" text-anchor=\"middle\">time since the load started (s)</text>\n"));
         double legendY = Height - 14;
         Legend(s, Left, legendY, HttpColour, "miniss serve http");
         Legend(s, Left + 170, legendY, EchoColour, "miniss serve echo");
-        s.Append(I($"<rect x=\"{Left + 350}\" y=\"{legendY - 10}\" width=\"18\" height=\"12\" fill=\"#fff3bf\"/>"));
+        s.Append(I($"<rect x=\"{Left + 350}\" y=\"{legendY - 10}\" width=\"18\" height=\"12\" fill=\"{WarmupFill}\"/>"));
         s.Append(I($"<text x=\"{Left + 374}\" y=\"{legendY}\">warm-up</text>\n"));
-        s.Append(I($"<rect x=\"{Left + 450}\" y=\"{legendY - 10}\" width=\"18\" height=\"12\" fill=\"#e9ecef\"/>"));
+        s.Append(I($"<rect x=\"{Left + 450}\" y=\"{legendY - 10}\" width=\"18\" height=\"12\" fill=\"{QuietFill}\"/>"));
         s.Append(I($"<text x=\"{Left + 474}\" y=\"{legendY}\">quiet (load paused)</text>\n"));
         s.Append("</svg>\n");
         return s.ToString();
     }
 
-    private static void Panel(StringBuilder s, IReadOnlyList<SoakSample> samples, double top, double xMax, double warmup, string title, Func<ProcessSample, double> value)
+    private static void Panel(StringBuilder s, IReadOnlyList<SoakSample> samples, IReadOnlyList<PhaseSpan> phases, double top, double xMax, string title, Func<ProcessSample, double> value)
     {
         double bottom = top + PanelHeight;
         double yMax = 0;
@@ -72,25 +74,14 @@ internal static class SvgPlot
         double X(double seconds) => Left + (Right - Left) * seconds / xMax;
         double Y(double v) => bottom - PanelHeight * v / yMax;
 
-        // Phases behind the lines: the warm-up, then each stretch of quiet samples.
-        s.Append(I($"<rect x=\"{X(0):0.#}\" y=\"{top}\" width=\"{X(Math.Min(warmup, xMax)) - X(0):0.#}\" height=\"{PanelHeight}\" fill=\"#fff3bf\"/>\n"));
-        for (int i = 0; i < samples.Count; i++)
+        // Phases behind the lines: the warm-up and the quiet pauses.
+        foreach (PhaseSpan span in phases)
         {
-            if (samples[i].Phase != "quiet")
+            string? fill = span.Phase switch { "warm-up" => WarmupFill, "quiet" => QuietFill, _ => null };
+            if (fill is not null)
             {
-                continue;
+                s.Append(I($"<rect x=\"{X(span.From):0.#}\" y=\"{top}\" width=\"{Math.Max(X(span.To) - X(span.From), 1):0.#}\" height=\"{PanelHeight}\" fill=\"{fill}\"/>\n"));
             }
-
-            int j = i;
-            while (j + 1 < samples.Count && samples[j + 1].Phase == "quiet")
-            {
-                j++;
-            }
-
-            double from = i > 0 ? samples[i - 1].Seconds : samples[i].Seconds;
-            double to = samples[j].Seconds;
-            s.Append(I($"<rect x=\"{X(from):0.#}\" y=\"{top}\" width=\"{Math.Max(X(to) - X(from), 2):0.#}\" height=\"{PanelHeight}\" fill=\"#e9ecef\"/>\n"));
-            i = j;
         }
 
         // Grid and axes.
@@ -126,6 +117,7 @@ internal static class SvgPlot
         string colour)
     {
         var points = new StringBuilder();
+        var dots = new StringBuilder();
         void Flush()
         {
             if (points.Length > 0)
@@ -140,6 +132,7 @@ internal static class SvgPlot
             if (select(sample) is ProcessSample p)
             {
                 points.Append(I($"{x(sample.Seconds):0.#},{y(value(p)):0.#} "));
+                dots.Append(I($"<circle cx=\"{x(sample.Seconds):0.#}\" cy=\"{y(value(p)):0.#}\" r=\"2.5\" fill=\"{colour}\"/>"));
             }
             else
             {
@@ -148,6 +141,7 @@ internal static class SvgPlot
         }
 
         Flush();
+        s.Append(dots).Append('\n');
     }
 
     private static void Legend(StringBuilder s, double x, double y, string colour, string label)
