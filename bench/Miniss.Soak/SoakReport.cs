@@ -82,8 +82,9 @@ internal static class SoakReport
         s.Append("with code 0 on SIGTERM.\n\n");
         s.Append(I($"Every {options.IntervalSeconds:0} s the soak reads each server's `/proc/PID`: `VmRSS` of `status`, the entries of `fd`, `Threads`, "));
         s.Append("and the threads named `miniss-shard-N` in `task/*/comm` (the shards alive). Pool buffers are not sampled: `miniss serve` prints no ");
-        s.Append("buffer-pool counters (the runtime's `BufferPool.Stats` is readable in-process only), and the pool's region, registered with io_uring, ");
-        s.Append("is resident from the start, so its share of RSS says nothing of the buffers in use.\n\n");
+        s.Append("buffer-pool counters (the runtime's `BufferPool.Stats` is readable in-process only), and RSS cannot stand in for them: each shard's ");
+        s.Append("pool region (16 MiB by default) is resident from the start when it is registered with io_uring, and becomes resident as it is ");
+        s.Append("carved otherwise, so its share of RSS tells the pool's size or high-water mark, not the buffers in use.\n\n");
 
         s.Append("| check | result | figures |\n| --- | --- | --- |\n");
         foreach (VerdictCheck check in o.Checks)
