@@ -375,6 +375,14 @@ internal sealed class SoakRun : IDisposable
     private VerdictCheck ShardsKept()
     {
         string lost = FirstEvent("shard threads");
+        foreach ((ServerProcess server, int threads) in new[] { (_http, _httpShards), (_echo, _echoShards) })
+        {
+            if (lost.Length == 0 && server.AnnouncedShards is int announced && announced != threads)
+            {
+                lost = $"the {server.Kind} server announced {announced} shards but ran {threads} miniss-shard threads when the load started";
+            }
+        }
+
         bool kept = lost.Length == 0 && _httpShards > 0 && _echoShards > 0;
         return new VerdictCheck("no shard thread is lost", kept,
             kept ? $"every sample shows {_httpShards} (http) and {_echoShards} (echo) miniss-shard threads" : lost.Length > 0 ? lost : "no miniss-shard thread was seen at the start");
