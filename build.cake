@@ -1,10 +1,13 @@
-// Miniss build: dotnet tool restore && dotnet cake --target=<Generate|Build|Test|Bench|BenchNet|Pack>
+// Miniss build: dotnet tool restore && dotnet cake --target=<Generate|Build|Test|Bench|BenchNet|Soak|Pack>
 //   Generate  regenerate bindings/Miniss.Bindings/Generated from native-headers (add --verify to fail on drift instead)
 //   Build     build the solution (Release)
 //   Test      check the committed bindings against the headers, build, run every test project, print "N passed, N failed"
 //   Bench     run the BenchmarkDotNet suite and the native liburing baselines; rewrite docs/benchmarks.md
 //   BenchNet  echo and HTTP servers of Miniss beside .NET Socket and Kestrel (wrk); rewrite the networking section
 //             of docs/benchmarks.md (--warmup=SECONDS --duration=SECONDS, 5 and 10 by default)
+//   Soak      miniss serve http and serve echo under wrk and a churn client (--duration=SECONDS, 600 by default), RSS,
+//             descriptors and shards sampled; fails if a server dies, loses a shard, grows or stops answering; rewrites
+//             the soak section of docs/reliability.md and docs/soak-rss-fds.svg
 //   Pack      pack Miniss.Bindings and Miniss.Runtime into artifacts/packages
 
 var target = Argument("target", "Test");
@@ -120,6 +123,17 @@ Task("BenchNet")
         var duration = Argument("duration", "10");
         Dotnet("build bench/Miniss.NetBenchmarks/Miniss.NetBenchmarks.csproj -c Release --nologo");
         Dotnet($"run -c Release --project bench/Miniss.NetBenchmarks --no-build -- run --warmup {warmup} --duration {duration}");
+    });
+
+Task("Soak")
+    .Description("Runs miniss serve http and serve echo under wrk and a churn client (about 10 minutes), and rewrites the soak section of docs/reliability.md.")
+    .Does(() =>
+    {
+        EnsurePackage("wrk", "/usr/bin/wrk");
+        var duration = Argument("duration", "600");
+        // Builds the miniss command too (the soak runs it as a child process).
+        Dotnet("build bench/Miniss.Soak/Miniss.Soak.csproj -c Release --nologo");
+        Dotnet($"run -c Release --project bench/Miniss.Soak --no-build -- run --duration {duration}");
     });
 
 void EnsurePackage(string package, string path)
