@@ -24,8 +24,8 @@ namespace Miniss.Samples.Http;
 /// time in proportion to its bytes, and the connection holds at most
 /// <see cref="ConnectionPipeOptions.MaxBufferedInput"/> (twice the head limit by default) of input.</para>
 /// <para><b>Closing after a refusal.</b> The answer is sent, the connection half-closed, and what the client still
-/// sends is read and dropped (at most 64 KiB, for at most 1 s) before the close, so that the client can read the
-/// answer instead of losing it to the reset a close with unread input sends.</para>
+/// sends is read and dropped (at most 64 KiB, for at most 1 s), so that the client can read the answer before the
+/// close; a client still sending after that is reset (<c>SO_LINGER</c> 0), so that its sends fail at once.</para>
 /// </remarks>
 public static class HelloServer
 {
@@ -163,7 +163,18 @@ public static class HelloServer
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or IOException)
         {
-            // The client did not finish in time, or reset the connection: it is closed all the same.
+            // The client did not finish in time, or reset the connection.
+        }
+
+        // The client is still sending: the close resets the connection, so that its sends fail at once instead of
+        // waiting on a receive window that will not open again.
+        try
+        {
+            pipe.Connection.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the client.
         }
     }
 
