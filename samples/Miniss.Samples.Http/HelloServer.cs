@@ -41,6 +41,16 @@ public static class HelloServer
     /// <exception cref="SocketException">The connection failed (a reset).</exception>
     public static ValueTask HandleAsync(ShardConnection connection) => HandleAsync(connection, HelloServerOptions.Default);
 
+    /// <summary>A connection handler with <paramref name="options"/>' limits, for a <see cref="ShardServer"/>:
+    /// the options are checked now, not at the first connection.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="options"/> cannot work (the message says why).</exception>
+    public static Func<ShardConnection, ValueTask> Handler(HelloServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return connection => HandleAsync(connection, options);
+    }
+
     /// <summary>Serves one connection with <paramref name="options"/>' limits until the client closes it or asks to, or
     /// a limit closes it; runs on the connection's shard, where the pipe's awaits resume.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="options"/> cannot work (the message says why).</exception>
@@ -49,7 +59,7 @@ public static class HelloServer
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        await using ConnectionPipe pipe = connection.AsPipe(options.ConnectionPipe);
+        await using ConnectionPipe pipe = connection.AsPipe(options.EffectivePipe);
         var parser = new RequestHeadParser(options.MaxRequestHeadSize);
         var deadline = new HeadDeadline(options.HeaderTimeout);
         try

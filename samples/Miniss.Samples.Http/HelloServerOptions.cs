@@ -35,7 +35,7 @@ public sealed class HelloServerOptions
     public ConnectionPipeOptions? Pipe { get; init; }
 
     /// <summary>The pipe options a connection uses: <see cref="Pipe"/>, or the default sized for the head limit.</summary>
-    internal ConnectionPipeOptions ConnectionPipe => _pipe ??= Pipe ?? new ConnectionPipeOptions { MaxBufferedInput = 2L * MaxRequestHeadSize };
+    internal ConnectionPipeOptions EffectivePipe => _pipe ??= Pipe ?? new ConnectionPipeOptions { MaxBufferedInput = 2L * MaxRequestHeadSize };
 
     /// <summary>Refuses options that cannot work, with the limit, its value and what to change.</summary>
     internal void Validate()

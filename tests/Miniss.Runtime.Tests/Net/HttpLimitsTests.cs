@@ -192,7 +192,7 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
     private static string Ok => Encoding.ASCII.GetString(HelloServer.Response.Span);
 
     private static Task<ShardServer> StartAsync(NetRuntime scope, HelloServerOptions options, CancellationToken token) =>
-        ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, connection => HelloServer.HandleAsync(connection, options)).Within(token);
+        ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, HelloServer.Handler(options)).Within(token);
 
     /// <summary>Sends <paramref name="request"/> on a new connection while reading, and returns all the server sent
     /// until it closed. A send the server cuts short (it refused the request and closed) is not a failure.</summary>
