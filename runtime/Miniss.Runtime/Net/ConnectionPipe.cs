@@ -35,6 +35,7 @@ public sealed class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     private readonly ConnectionInputReader _reader;
     private readonly Pipe _output;
     private readonly int _minimumReceiveSize;
+    private readonly int _smallestTail;
     private readonly Task _receiving;
     private readonly Task _sending;
     private bool _disposed;
@@ -44,6 +45,7 @@ public sealed class ConnectionPipe : IDuplexPipe, IAsyncDisposable
         options.Validate();
         Connection = connection;
         _minimumReceiveSize = options.MinimumReceiveSize;
+        _smallestTail = Math.Max(1, options.MinimumReceiveSize / 8);
         var scheduler = new ShardPipeScheduler(connection.Shard);
         MemoryPool<byte> pool = options.Pool ?? MemoryPool<byte>.Shared;
         // The input's pipe never pauses by itself (its threshold counts examined bytes, see ConnectionInputReader): the
@@ -116,7 +118,14 @@ public sealed class ConnectionPipe : IDuplexPipe, IAsyncDisposable
                     continue;
                 }
 
-                Memory<byte> memory = writer.GetMemory(_minimumReceiveSize);
+                // The free tail of the current segment, unless it is too small to be worth a receive: a receive that
+                // took a new segment each time would hold a whole segment per byte of a peer that sends byte by byte.
+                Memory<byte> memory = writer.GetMemory(1);
+                if (memory.Length < _smallestTail)
+                {
+                    memory = writer.GetMemory(_minimumReceiveSize);
+                }
+
                 if (memory.Length > room)
                 {
                     memory = memory[..(int)room];

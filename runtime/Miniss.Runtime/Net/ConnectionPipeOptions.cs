@@ -11,7 +11,10 @@ public sealed class ConnectionPipeOptions
     /// <summary>Where the pipes take their segments from. Default: <see cref="MemoryPool{T}.Shared"/>.</summary>
     public MemoryPool<byte>? Pool { get; init; }
 
-    /// <summary>The smallest free space, in bytes, handed to each receive. Default: 4096.</summary>
+    /// <summary>The smallest segment the pipe takes from <see cref="Pool"/> for received bytes, in bytes. A receive
+    /// goes into the free tail of the current segment while at least an eighth of this size is left there, and into a
+    /// new segment otherwise, so that received bytes fill their segments: the input's memory stays within about 8/7 of
+    /// its bytes (see <see cref="MaxBufferedInput"/>) however small the peer's sends. Default: 4096.</summary>
     public int MinimumReceiveSize { get; init; } = 4096;
 
     /// <summary>Received bytes the application has not consumed (<c>PipeReader.AdvanceTo</c>'s consumed position, not
