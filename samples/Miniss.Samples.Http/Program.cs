@@ -1,9 +1,6 @@
 using System;
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Threading.Tasks;
 using Miniss;
 using Miniss.Net;
@@ -11,7 +8,11 @@ using Miniss.Samples.Http;
 
 // A minimal HTTP/1.1 plaintext server: every shard accepts its own connections (SO_REUSEPORT) and answers each request
 // "Hello, World!". Connections are kept alive, and pipelined requests are answered in order with one send per batch.
-// Request bodies are not read: this serves GETs. Try it with: curl http://localhost:8080/
+// Request bodies are read by Content-Length and dropped: this serves GETs. Try it with: curl http://localhost:8080/
+//
+// Limits on hostile input (HelloServerOptions): request line and headers at most 16 KiB (else 414 or 431), the whole
+// head within 10 s of its first byte (else 408), a well-formed request line (else 400); each refusal closes the
+// connection, and a connection holds at most 32 KiB of input whatever its client sends.
 int port = args is ["--port", var value] ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 8080;
 
 await using MinissRuntime runtime = MinissRuntime.Start();
@@ -36,59 +37,4 @@ static Task ShutdownSignal()
         signalled.TrySetResult();
     });
     return signalled.Task.ContinueWith(_ => sigterm.Dispose(), TaskScheduler.Default);
-}
-
-namespace Miniss.Samples.Http
-{
-    /// <summary>The server's connection handler (public, so that tests drive this very code with curl and wrk).</summary>
-    public static class HelloServer
-    {
-        /// <summary>The whole response to every request.</summary>
-        public static ReadOnlyMemory<byte> Response { get; } =
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nServer: Miniss\r\n\r\nHello, World!"u8.ToArray();
-
-        /// <summary>Serves one connection until the client closes it or asks to; runs on the connection's shard, where
-        /// the pipe's awaits resume.</summary>
-        public static async ValueTask HandleAsync(ShardConnection connection)
-        {
-            await using ConnectionPipe pipe = connection.AsPipe();
-            bool keepAlive = true;
-            while (keepAlive)
-            {
-                ReadResult result = await pipe.Input.ReadAsync();
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                while (keepAlive && TryReadRequest(ref buffer, out keepAlive))
-                {
-                    pipe.Output.Write(Response.Span);
-                }
-
-                pipe.Input.AdvanceTo(buffer.Start, buffer.End);
-                await pipe.Output.FlushAsync();
-                keepAlive &= !result.IsCompleted;
-            }
-        }
-
-        // Takes one request's head (up to the blank line) off the buffer and says whether the connection stays open after
-        // it: HTTP/1.1 keeps it unless the client sends "Connection: close"; HTTP/1.0 closes it.
-        private static bool TryReadRequest(ref ReadOnlySequence<byte> buffer, out bool keepAlive)
-        {
-            var reader = new SequenceReader<byte>(buffer);
-            keepAlive = true;
-            if (!reader.TryReadTo(out ReadOnlySequence<byte> head, "\r\n\r\n"u8))
-            {
-                return false;
-            }
-
-            buffer = buffer.Slice(reader.Position);
-            ReadOnlySpan<byte> text = head.IsSingleSegment ? head.FirstSpan : head.ToArray();
-            int requestLineEnd = text.IndexOf("\r\n"u8);
-            keepAlive = !text[..(requestLineEnd < 0 ? text.Length : requestLineEnd)].EndsWith("HTTP/1.0"u8);
-            foreach (Range line in text.Split("\r\n"u8))
-            {
-                keepAlive &= !Ascii.EqualsIgnoreCase(text[line], "Connection: close"u8);
-            }
-
-            return true;
-        }
-    }
 }
