@@ -20,6 +20,9 @@ public sealed partial class ShardConnection
     /// <see cref="ReceivesMultishot"/>). On the owning shard.</summary>
     public int BufferedReceiveBytes => _multishot?.QueuedBytes ?? 0;
 
+    /// <summary>Whether a multishot receive is armed in the kernel for this connection now (tests).</summary>
+    internal bool MultishotReceiveArmed => _multishot is { IsArmed: true };
+
     /// <summary>The multishot receive, set up at the first receive of a shard that supports it.</summary>
     private bool TryReceiveMultishot(out MultishotReceiver receiver)
     {

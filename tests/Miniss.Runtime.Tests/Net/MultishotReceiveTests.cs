@@ -262,4 +262,45 @@ public sealed class MultishotReceiveTests
         Assert.That(stats.ReceivesArmed, Is.GreaterThan(1), "and the receive was armed again");
         await BuffersBackToRing(scope, token);
     }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task A_connection_that_does_not_read_holds_at_most_an_eighth_of_the_shards_ring(CancellationToken token)
+    {
+        const int size = 4 << 20;
+        await using NetRuntime scope = StartRuntime(multishot: true);
+        var connected = new TaskCompletionSource<ShardConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var received = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
+        {
+            byte[] buffer = new byte[64 * 1024];
+            long total = await connection.ReceiveAsync(buffer.AsMemory(0, 1));
+            connected.TrySetResult(connection);
+            await resume.Task;
+            int n;
+            while (total < size && (n = await connection.ReceiveAsync(buffer)) > 0)
+            {
+                total += n;
+            }
+
+            received.TrySetResult(total);
+        }).Within(token);
+
+        using var client = new Socket(System.Net.Sockets.AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(server.LocalEndPoint, token);
+        Task sending = client.SendAsync(RandomBytes(size, seed: 5), SocketFlags.None, token).AsTask();
+        ShardConnection reader = await connected.Task.WaitAsync(token);
+        Shard shard = scope.Runtime.Shards.First(s => s.MultishotStatistics.BuffersInUse > 0 || s.MultishotStatistics.ReceivesArmed > 0);
+
+        // The reader reads nothing more: its multishot receive ends (paused, or, before the cap, when the ring ran dry).
+        await Eventually(() => !reader.MultishotReceiveArmed && shard.MultishotStatistics.BuffersInUse > 0, TimeSpan.FromSeconds(30), "the idle reader's receive ends", token);
+        int cap = Math.Max(4, 256 / 8);
+        Assert.That(shard.MultishotStatistics.BuffersInUse, Is.LessThanOrEqualTo(cap + 8), "a reader that does not read holds at most an eighth of the ring (and what was in flight)");
+
+        resume.SetResult();
+        Assert.That(await received.Task.WaitAsync(token), Is.EqualTo((long)size), "every byte arrives once the reader reads again");
+        await sending.WaitAsync(token);
+        await BuffersBackToRing(scope, token);
+    }
 }

@@ -21,6 +21,8 @@ namespace Miniss.Net.Internal;
 /// <remarks>
 /// <code>
 ///   idle ──receive waits──► armed ──data──► queued ──receive copies──► buffers recycled
+///                            ├── a full queue (an eighth of the ring unread) ──► cancelled: armed again by the next
+///                            │                            receive that finds the queue empty
 ///                            ├── ENOBUFS (ring empty) ──► not armed: armed again by the next receive that finds the
 ///                            │                            queue empty, or, when the ring is still empty, that receive
 ///                            │                            goes to the kernel as a single-shot receive (no deadlock
@@ -47,6 +49,8 @@ internal sealed class MultishotReceiver : IMultishotOperation
     private int _head;
     private int _count;
     private bool _armed;
+    private ulong _userData;
+    private bool _pausing;
     private bool _holdsHandle;
     private Terminal _terminal;
     private int _terminalErrno;
@@ -168,6 +172,13 @@ internal sealed class MultishotReceiver : IMultishotOperation
             if (result > 0 && !_connection.IsDisposed && _terminal is not (Terminal.Aborted or Terminal.Stopped))
             {
                 Enqueue(id, result);
+                if (more && _count >= MaxQueuedBuffers(_ring) && !_pausing)
+                {
+                    // The application is not reading: stop filling the shard's shared ring for it, or one slow reader
+                    // takes every buffer from the shard's other connections. Armed again once its queue is drained.
+                    _pausing = true;
+                    Shard.CancelMultishot(_userData);
+                }
             }
             else
             {
@@ -192,6 +203,7 @@ internal sealed class MultishotReceiver : IMultishotOperation
     private void OnEnded(int result)
     {
         _armed = false;
+        _pausing = false;
         _connection.OnReceiveEnded();
         if (_holdsHandle)
         {
@@ -234,6 +246,10 @@ internal sealed class MultishotReceiver : IMultishotOperation
             SetTerminal(Terminal.Error, -result);
         }
     }
+
+    /// <summary>How many of the ring's buffers one connection may hold unread before its multishot receive is paused:
+    /// an eighth of the ring (32 of the default 256, 256 KiB), at least 4.</summary>
+    internal static int MaxQueuedBuffers(ProvidedBufferRing ring) => Math.Max(4, ring.Count / 8);
 
     private void SetTerminal(Terminal terminal, int errno)
     {
@@ -318,7 +334,7 @@ internal sealed class MultishotReceiver : IMultishotOperation
         }
 
         _holdsHandle = added;
-        io_uring_sqe* sqe = Shard.ArmMultishot(this, out _);
+        io_uring_sqe* sqe = Shard.ArmMultishot(this, out _userData);
         sqe->opcode = IoUring.IORING_OP_RECV;
         sqe->fd = (int)_connection.Handle.DangerousGetHandle();
         sqe->ioprio = (ushort)IoUring.IORING_RECV_MULTISHOT;
