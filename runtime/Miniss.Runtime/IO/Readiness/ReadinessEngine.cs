@@ -136,7 +136,6 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     /// <inheritdoc/>
     public override bool Submit()
     {
-        ForgetClosed();
         bool any = _stagedCount > 0;
         StartStaged();
         if (_waiting > 0 && Clock.Now - _lastPoll >= s_busyPollInterval)
@@ -148,8 +147,11 @@ internal abstract unsafe class ReadinessEngine : IoEngine
         return any;
     }
 
+    /// <summary>Runs the staged records, after forgetting descriptors closed since the last batch (their numbers may
+    /// name new files in this one).</summary>
     private void StartStaged()
     {
+        ForgetClosed();
         FaultInjectingEngine? faults = Faults;
         for (int i = 0; i < _stagedCount; i++)
         {

@@ -83,11 +83,12 @@ internal sealed class ServerShard(ShardServer server, Shard shard)
             {
                 break;
             }
-            catch (SocketException e) when (e.Data["errno"] is Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM or Errno.ENETDOWN
-                or Errno.ENOPROTOOPT or Errno.EHOSTDOWN or Errno.EHOSTUNREACH or Errno.EOPNOTSUPP or Errno.ENETUNREACH)
+            catch (SocketException e) when (e.Data["errno"] is Errno.ECONNABORTED or Errno.ECONNRESET or Errno.EPROTO or Errno.EPERM or Errno.ENETDOWN
+                or Errno.ENOPROTOOPT or Errno.EHOSTDOWN or Errno.EHOSTUNREACH or Errno.EOPNOTSUPP or Errno.ENETUNREACH
+                or Errno.EINTR or Errno.EAGAIN)
             {
                 // A connection that failed between the handshake and the accept (accept(2) lists these as the
-                // pending connection's own errors): the next one is unaffected.
+                // pending connection's own errors), or an accept interrupted or with nothing to take: the next one is unaffected.
                 continue;
             }
             catch (Exception e)
