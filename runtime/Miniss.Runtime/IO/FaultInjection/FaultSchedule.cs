@@ -26,6 +26,7 @@ internal sealed class FaultSchedule
     private readonly long[] _injected = new long[BitOperations.PopCount((uint)FaultKinds.All)];
     private readonly Random _eventFdRandom;
     private readonly object _eventFdGate = new();
+    private long _total;
 
     /// <param name="seed">Seeds every generator the schedule hands out.</param>
     /// <param name="rate">The chance, from 0 to 1, that a fault of an enabled kind strikes where it could.</param>
@@ -34,9 +35,13 @@ internal sealed class FaultSchedule
     /// <param name="opcodes">The <c>IORING_OP_*</c> codes whose operations may fail or be shortened. Default: every
     /// operation of the catalog but <c>close</c> (a close always releases the descriptor, so failing it before it
     /// ran would leak one).</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1], or an error is not positive.</exception>
-    public FaultSchedule(int seed, double rate, FaultKinds kinds = FaultKinds.All, IReadOnlyList<int>? errors = null, IEnumerable<byte>? opcodes = null)
+    /// <param name="limit">The most faults injected in all (then none). Default: no limit.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1], an error is not
+    /// positive, or <paramref name="limit"/> is negative.</exception>
+    public FaultSchedule(int seed, double rate, FaultKinds kinds = FaultKinds.All, IReadOnlyList<int>? errors = null, IEnumerable<byte>? opcodes = null,
+        long limit = long.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
         if (rate is < 0 or > 1 || double.IsNaN(rate))
         {
             throw new ArgumentOutOfRangeException(nameof(rate), rate, "the fault rate is a chance between 0 and 1");
@@ -58,6 +63,7 @@ internal sealed class FaultSchedule
 
         Seed = seed;
         Rate = rate;
+        Limit = limit;
         Kinds = kinds;
         foreach (byte opcode in opcodes ?? DefaultOpcodes())
         {
@@ -73,6 +79,9 @@ internal sealed class FaultSchedule
     /// <summary>The chance, from 0 to 1, that a fault of an enabled kind strikes where it could.</summary>
     public double Rate { get; }
 
+    /// <summary>The most faults injected in all.</summary>
+    public long Limit { get; }
+
     /// <summary>The kinds of fault injected.</summary>
     public FaultKinds Kinds { get; }
 
@@ -86,16 +95,7 @@ internal sealed class FaultSchedule
     public long Injected(FaultKinds kind) => Interlocked.Read(ref _injected[IndexOf(kind)]);
 
     /// <summary>How many faults have been injected so far, of every kind.</summary>
-    public long InjectedTotal()
-    {
-        long total = 0;
-        for (int i = 0; i < _injected.Length; i++)
-        {
-            total += Interlocked.Read(ref _injected[i]);
-        }
-
-        return total;
-    }
+    public long InjectedTotal() => Interlocked.Read(ref _total);
 
     /// <summary>A generator for the shard <paramref name="shardId"/>: the same seed and shard give the same sequence.</summary>
     internal Random CreateGenerator(int shardId) => new(HashCode.Combine(Seed, shardId));
@@ -105,6 +105,12 @@ internal sealed class FaultSchedule
     {
         if ((Kinds & kind) == 0 || random.NextDouble() >= Rate)
         {
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _total) > Limit)
+        {
+            Interlocked.Decrement(ref _total);
             return false;
         }
 
@@ -129,7 +135,7 @@ internal sealed class FaultSchedule
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"seed {Seed}, rate {Rate}, faults {Kinds}";
+    public override string ToString() => Limit == long.MaxValue ? $"seed {Seed}, rate {Rate}, faults {Kinds}" : $"seed {Seed}, rate {Rate}, faults {Kinds}, at most {Limit}";
 
     private static int IndexOf(FaultKinds kind)
     {
