@@ -93,10 +93,11 @@ internal sealed class ServerShard(ShardServer server, Shard shard)
             }
             catch (Exception e)
             {
-                // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), or something unexpected: accepting
-                // again at once would fail again. The kernel keeps the connections queued meanwhile (up to the
-                // backlog). Only the unexpected is worth a report.
-                if (e is not SocketException { Data: var data } || data["errno"] is not (Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM))
+                // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), an accept the kernel cancelled
+                // without being asked (ECANCELED), or something unexpected: accepting again at once could fail again.
+                // The kernel keeps the connections queued meanwhile (up to the backlog). Only the unexpected is worth a report.
+                if (e is not OperationCanceledException
+                    && (e is not SocketException { Data: var data } || data["errno"] is not (Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM)))
                 {
                     shard.Runtime.ReportUnhandledException(shard, e);
                 }
