@@ -265,13 +265,15 @@ internal sealed unsafe class FaultInjectingEngine : IoEngine
         }
 
         _disposed = true;
-        _inner.Dispose();
+
+        // Before the inner engine closes them: a number closed may name another runtime's eventfd next.
         foreach (int fd in _eventFds)
         {
             EventFd.StopInjecting(fd);
         }
 
         _eventFds.Clear();
+        _inner.Dispose();
         _injected.Clear();
         _withheld.Clear();
     }
