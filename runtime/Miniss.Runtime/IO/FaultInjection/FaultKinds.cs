@@ -6,6 +6,7 @@ namespace Miniss.IO.FaultInjection;
 [Flags]
 internal enum FaultKinds
 {
+    /// <summary>No fault.</summary>
     None = 0,
 
     /// <summary>An operation completes with one of <see cref="FaultSchedule.Errors"/> instead of running: its record
