@@ -73,6 +73,10 @@ internal sealed class FaultSchedule
         _eventFdRandom = new Random(seed ^ 0x5EED_EFD);
     }
 
+    /// <summary>Tests only: the schedule every <see cref="RuntimeOptions"/> created from now on injects unless it
+    /// names its own (a test run sets it once to put a whole suite under faults). Default: none.</summary>
+    internal static FaultSchedule? Ambient { get; set; }
+
     /// <summary>The seed the schedule's generators start from.</summary>
     public int Seed { get; }
 
