@@ -72,6 +72,11 @@ public sealed class RuntimeOptions
     /// the single-shot path everywhere (for tests of that path).</summary>
     internal bool Multishot { get; init; } = true;
 
+    /// <summary>Faults to inject into every shard's engine (errors, short transfers, a full submission queue, a
+    /// completion-queue overflow, refused <c>io_uring_enter</c> calls, failed eventfd writes), for tests of how the
+    /// runtime survives them. Default: <see cref="IO.FaultInjection.FaultSchedule.Ambient"/>, which is none outside tests.</summary>
+    internal IO.FaultInjection.FaultSchedule? Faults { get; init; } = IO.FaultInjection.FaultSchedule.Ambient;
+
     /// <summary>A task that keeps its shard busy this long is reported (once) as a stall. Default: 25 ms.
     /// <see cref="TimeSpan.Zero"/> turns the stall detector off.</summary>
     public TimeSpan StallThreshold { get; init; } = TimeSpan.FromMilliseconds(25);

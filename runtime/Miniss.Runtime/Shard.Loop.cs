@@ -181,8 +181,8 @@ public sealed partial class Shard
             }
         }
 
-        _engine = _runtime.Backend.CreateEngine(_options, _runtime.BlockingPool);
-        _ring = _engine as IoUringRing;
+        _engine = IO.FaultInjection.FaultInjectingEngine.Decorate(_runtime.Backend.CreateEngine(_options, _runtime.BlockingPool), _options.Faults, Id);
+        _ring = _engine.Underlying as IoUringRing;
         Buffers = new Buffers.BufferPool(_options.BufferPool);
         if (_ring is not null && _options.RegisterBuffers && !Buffers.TryRegister(_ring.Fd, out string? reason))
         {
@@ -190,6 +190,7 @@ public sealed partial class Shard
         }
 
         _eventFd = EventFd.Create();
+        _engine.Faults?.InjectEventFdFaults(_eventFd);
         _wakeBuffer = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
         ArmWakeRead();
         _engine.Submit();

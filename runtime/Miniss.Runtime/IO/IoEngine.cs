@@ -1,6 +1,7 @@
 using System;
 using Miniss.Bindings.Linux;
 using Miniss.IO.Catalog;
+using Miniss.IO.FaultInjection;
 
 namespace Miniss.IO;
 
@@ -57,6 +58,16 @@ internal abstract unsafe class IoEngine : IDisposable
 
     /// <summary>Takes one completion, if any.</summary>
     public abstract bool TryReap(out IoCompletion completion);
+
+    /// <summary>The engine that does the work: this one, or the one a test decorator wraps.</summary>
+    public virtual IoEngine Underlying => this;
+
+    /// <summary>The fault injector this engine consults (tests only; <see langword="null"/> otherwise): where a
+    /// record is given out, where records are handed over and where the kernel is entered.</summary>
+    internal FaultInjectingEngine? Faults { get; private set; }
+
+    /// <summary>Makes this engine consult <paramref name="faults"/> (tests only).</summary>
+    internal virtual void AttachFaults(FaultInjectingEngine faults) => Faults = faults;
 
     public abstract void Dispose();
 }

@@ -58,8 +58,17 @@ public sealed class DmaFile : ShardFile
             Shard.Current?.Runtime.ReportDirectIoRefused(path);
         }
 
-        (int memory, int offset) = await AlignmentAsync(handle, cancellationToken).ConfigureAwait(true);
-        return new DmaFile(handle, path, direct, memory, offset);
+        try
+        {
+            (int memory, int offset) = await AlignmentAsync(handle, cancellationToken).ConfigureAwait(true);
+            return new DmaFile(handle, path, direct, memory, offset);
+        }
+        catch
+        {
+            // Nobody else holds the descriptor yet: a failed alignment query must not leak it.
+            handle.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Allocates <paramref name="length"/> bytes (rounded up to <see cref="OffsetAlignment"/>) aligned for this file.</summary>

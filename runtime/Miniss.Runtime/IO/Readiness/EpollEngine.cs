@@ -95,6 +95,13 @@ internal sealed unsafe class EpollEngine : ReadinessEngine
     /// <inheritdoc/>
     protected override void Notify() => EventFd.Signal(_notify);
 
+    /// <summary>Also makes the writes that wake this engine's <c>epoll_wait</c> fail as the schedule says.</summary>
+    internal override void AttachFaults(FaultInjection.FaultInjectingEngine faults)
+    {
+        base.AttachFaults(faults);
+        faults.InjectEventFdFaults(_notify);
+    }
+
     private (uint Mask, ulong Data) EventAt(int i)
     {
         if (s_packedEvents)

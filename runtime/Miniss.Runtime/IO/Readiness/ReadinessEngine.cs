@@ -6,6 +6,7 @@ using System.Threading;
 using Miniss.Bindings.Linux;
 using Miniss.Internal;
 using Miniss.IO.Catalog;
+using Miniss.IO.FaultInjection;
 
 namespace Miniss.IO.Readiness;
 
@@ -104,6 +105,12 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     public override io_uring_sqe* NextSqe()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Faults is { } faults && _stagedCount > 0 && faults.SubmissionQueueFull())
+        {
+            // As a full io_uring submission queue: the staged batch is handed over before another record is given out.
+            StartStaged();
+        }
+
         int index = Allocate();
         if (_stagedCount == _staged.Length)
         {
@@ -129,14 +136,8 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     /// <inheritdoc/>
     public override bool Submit()
     {
-        ForgetClosed();
         bool any = _stagedCount > 0;
-        for (int i = 0; i < _stagedCount; i++)
-        {
-            Start(_staged[i]);
-        }
-
-        _stagedCount = 0;
+        StartStaged();
         if (_waiting > 0 && Clock.Now - _lastPoll >= s_busyPollInterval)
         {
             any |= Poll(0) > 0;
@@ -144,6 +145,21 @@ internal abstract unsafe class ReadinessEngine : IoEngine
 
         ExpireTimeouts();
         return any;
+    }
+
+    /// <summary>Runs the staged records, after forgetting descriptors closed since the last batch (their numbers may
+    /// name new files in this one).</summary>
+    private void StartStaged()
+    {
+        ForgetClosed();
+        FaultInjectingEngine? faults = Faults;
+        for (int i = 0; i < _stagedCount; i++)
+        {
+            faults?.BeforeHandOver(&At(_staged[i])->Sqe);
+            Start(_staged[i]);
+        }
+
+        _stagedCount = 0;
     }
 
     /// <inheritdoc/>

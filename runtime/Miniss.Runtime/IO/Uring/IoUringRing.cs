@@ -53,6 +53,9 @@ internal sealed unsafe class IoUringRing : IoEngine
 
     private uint _sqLocalTail;
     private uint _sqSubmittedTail;
+
+    // With a fault injector: the SQEs before this one have been shown to it (each is shown once).
+    private uint _sqInspectedTail;
     private int _fd;
 
     private IoUringRing(int fd, in io_uring_params p, uint flags)
@@ -105,7 +108,7 @@ internal sealed unsafe class IoUringRing : IoEngine
             array[i] = i;
         }
 
-        _sqLocalTail = _sqSubmittedTail = *_sqTail;
+        _sqLocalTail = _sqSubmittedTail = _sqInspectedTail = *_sqTail;
         _timespecs = (__kernel_timespec*)NativeMemory.AllocZeroed(p.sq_entries, (nuint)sizeof(__kernel_timespec));
     }
 
@@ -199,6 +202,11 @@ internal sealed unsafe class IoUringRing : IoEngine
             MakeRoom();
         }
 
+        if (Faults is { } faults && PendingSubmissions > 0 && faults.SubmissionQueueFull())
+        {
+            MakeRoom();
+        }
+
         io_uring_sqe* sqe = &_sqes[_sqLocalTail & _sqMask];
         *sqe = default;
         _sqLocalTail++;
@@ -207,7 +215,7 @@ internal sealed unsafe class IoUringRing : IoEngine
 
     /// <summary>Forgets the SQEs written since the last submission, without the kernel seeing them (benchmarks of the
     /// submission path use it to measure SQE preparation alone).</summary>
-    internal void DiscardPendingSubmissions() => _sqLocalTail = _sqSubmittedTail;
+    internal void DiscardPendingSubmissions() => _sqLocalTail = _sqInspectedTail = _sqSubmittedTail;
 
     /// <summary>A timespec that lives as long as the SQE just returned by <see cref="NextSqe"/> (for TIMEOUT operations).</summary>
     public override __kernel_timespec* TimespecOfLastSqe() => &_timespecs[(_sqLocalTail - 1) & _sqMask];
@@ -303,10 +311,23 @@ internal sealed unsafe class IoUringRing : IoEngine
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         while (true)
         {
+            int injected = 0;
+            if (Faults is { } faults)
+            {
+                for (; _sqInspectedTail != _sqLocalTail; _sqInspectedTail++)
+                {
+                    faults.BeforeHandOver(&_sqes[_sqInspectedTail & _sqMask]);
+                }
+
+                injected = faults.EnterError();
+            }
+
             uint toSubmit = PendingSubmissions;
             Volatile.Write(ref *_sqTail, _sqLocalTail);
             EnterCalls++;
-            int result = IoUringSyscalls.Enter(_fd, toSubmit, minComplete, IoUring.IORING_ENTER_GETEVENTS | extraFlags, argument, argumentSize);
+            int result = injected != 0
+                ? -injected
+                : IoUringSyscalls.Enter(_fd, toSubmit, minComplete, IoUring.IORING_ENTER_GETEVENTS | extraFlags, argument, argumentSize);
             if (result >= 0)
             {
                 _sqSubmittedTail += (uint)result;

@@ -83,19 +83,21 @@ internal sealed class ServerShard(ShardServer server, Shard shard)
             {
                 break;
             }
-            catch (SocketException e) when (e.Data["errno"] is Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM or Errno.ENETDOWN
-                or Errno.ENOPROTOOPT or Errno.EHOSTDOWN or Errno.EHOSTUNREACH or Errno.EOPNOTSUPP or Errno.ENETUNREACH)
+            catch (SocketException e) when (e.Data["errno"] is Errno.ECONNABORTED or Errno.ECONNRESET or Errno.EPROTO or Errno.EPERM or Errno.ENETDOWN
+                or Errno.ENOPROTOOPT or Errno.EHOSTDOWN or Errno.EHOSTUNREACH or Errno.EOPNOTSUPP or Errno.ENETUNREACH
+                or Errno.EINTR or Errno.EAGAIN)
             {
                 // A connection that failed between the handshake and the accept (accept(2) lists these as the
-                // pending connection's own errors): the next one is unaffected.
+                // pending connection's own errors), or an accept interrupted or with nothing to take: the next one is unaffected.
                 continue;
             }
             catch (Exception e)
             {
-                // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), or something unexpected: accepting
-                // again at once would fail again. The kernel keeps the connections queued meanwhile (up to the
-                // backlog). Only the unexpected is worth a report.
-                if (e is not SocketException { Data: var data } || data["errno"] is not (Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM))
+                // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), an accept the kernel cancelled
+                // without being asked (ECANCELED), or something unexpected: accepting again at once could fail again.
+                // The kernel keeps the connections queued meanwhile (up to the backlog). Only the unexpected is worth a report.
+                if (e is not OperationCanceledException
+                    && (e is not SocketException { Data: var data } || data["errno"] is not (Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM)))
                 {
                     shard.Runtime.ReportUnhandledException(shard, e);
                 }
