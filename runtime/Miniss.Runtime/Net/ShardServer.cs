@@ -61,8 +61,8 @@ public sealed class ShardServer : IAsyncDisposable
     private long _faulted;
     private long _timedOut;
 
-    // Connections served plus accepts under way, over all shards: counted only with a MaxConnections, where an
-    // accept reserves its place before it starts, so that the shards together never exceed the limit.
+    // Connections served, over all shards: counted only with a MaxConnections, where an accepted connection takes
+    // its place before it is served, so that the shards together never serve more.
     private int _connections;
     private int _nextTarget;
     private Task? _stopTask;
@@ -263,9 +263,8 @@ public sealed class ShardServer : IAsyncDisposable
     /// <summary>A connection was closed for <see cref="ShardServerOptions.IdleTimeout"/>.</summary>
     internal void OnConnectionTimedOut() => Interlocked.Increment(ref _timedOut);
 
-    /// <summary>Takes a place for the next accept of <paramref name="acceptor"/>, or says the limits leave none. On the
-    /// acceptor's shard; a place taken is given back by <see cref="CancelReservation"/> when the accept fails, or
-    /// becomes the accepted connection's.</summary>
+    /// <summary>Takes a place for a connection <paramref name="acceptor"/> accepted, or says the limits leave none. On
+    /// the acceptor's shard; the place is the connection's until <see cref="OnConnectionEnded"/>.</summary>
     internal bool TryReserve(ServerShard acceptor)
     {
         if (!HasShardRoom(acceptor))
@@ -291,19 +290,6 @@ public sealed class ShardServer : IAsyncDisposable
         }
 
         return false;
-    }
-
-    /// <summary>An accept that had a place failed: the place is free again.</summary>
-    internal void CancelReservation()
-    {
-        if (_options.MaxConnections is not null)
-        {
-            Interlocked.Decrement(ref _connections);
-            foreach (ServerShard serverShard in _shards)
-            {
-                serverShard.WakeForRoom();
-            }
-        }
     }
 
     /// <summary>Whether <see cref="TryReserve"/> could take a place now. Any thread.</summary>

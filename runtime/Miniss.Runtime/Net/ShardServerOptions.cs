@@ -36,8 +36,10 @@ public sealed class ShardServerOptions
     /// pauses accepting too (see <see cref="AcceptRetryDelay"/>). Default: <see langword="null"/>, as .NET's and
     /// Kestrel's servers; set it below <c>RLIMIT_NOFILE</c> to keep descriptors for the handlers' own files and
     /// connections.</summary>
-    /// <remarks>A connection counts from its accept to the end of its handler. Connections that an io_uring multishot
-    /// accept took from the kernel just before the limit was reached wait, accepted and unserved, until there is room.</remarks>
+    /// <remarks>A connection counts from its accept to the end of its handler; the server never serves more at once.
+    /// A few connections may wait accepted and unserved until there is room: those an io_uring multishot accept took
+    /// from the kernel just before the limit was reached, and one per shard that accepted while another shard took the
+    /// last place.</remarks>
     public int? MaxConnections { get; init; }
 
     /// <summary>The most connections one shard serves at once. With <see cref="ConnectionDistribution.ReusePort"/> a

@@ -103,7 +103,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         var exhaustion = new AcceptBackoff(server.Options);
         while (!_stopping)
         {
-            if (!server.TryReserve(this))
+            if (!server.HasRoom(this))
             {
                 if (!await WaitForRoomAsync(listener).ConfigureAwait(true))
                 {
@@ -121,7 +121,6 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
             }
             catch (Exception) when (_stopping || listener.IsDisposed || shard.Runtime.IsStopping)
             {
-                server.CancelReservation();
                 break;
             }
             catch (SocketException e) when (e.Data["errno"] is Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM or Errno.ENETDOWN
@@ -129,19 +128,18 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
             {
                 // A connection that failed between the handshake and the accept (accept(2) lists these as the
                 // pending connection's own errors): the next one is unaffected.
-                server.CancelReservation();
                 continue;
             }
             catch (Exception e)
             {
-                server.CancelReservation();
                 // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), or something unexpected: accepting
                 // again at once would fail again. The kernel keeps the connections queued meanwhile (up to the
                 // backlog), and the connections already served go on. Only the unexpected is worth a report; the
                 // exhaustion is logged when it starts and when it ends, not per failure.
-                if (e is SocketException { Data: var data } && data["errno"] is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM)
+                bool exhausted = e is SocketException { Data: var data } && data["errno"] is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM;
+                if (exhausted)
                 {
-                    if (exhaustion.Failures == 0 && shard.Runtime.Logger is { } logger)
+                    if (exhaustion.Begin() && shard.Runtime.Logger is { } logger)
                     {
                         NetLog.AcceptExhausted(logger, shard.Id, listener.LocalEndPoint.ToString() ?? "?", e.Message,
                             (long)server.Options.AcceptRetryDelay.TotalMilliseconds, (long)server.Options.MaxAcceptRetryDelay.TotalMilliseconds, _running);
@@ -152,7 +150,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
                     shard.Runtime.ReportUnhandledException(shard, e);
                 }
 
-                if (!await PauseAsync(exhaustion.NextDelay()).ConfigureAwait(true))
+                if (!await PauseAsync(exhaustion.NextDelay(exhausted)).ConfigureAwait(true))
                 {
                     break;
                 }
@@ -162,12 +160,26 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
 
             if (exhaustion.Failures > 0)
             {
-                if (shard.Runtime.Logger is { } logger)
+                if (exhaustion.End() && shard.Runtime.Logger is { } logger)
                 {
                     NetLog.AcceptResumed(logger, shard.Id, listener.LocalEndPoint.ToString() ?? "?", exhaustion.Failures, exhaustion.Elapsed.TotalSeconds);
                 }
 
                 exhaustion.Reset();
+            }
+
+            // Another shard may have taken the last place since the check above (MaxConnections counts over all
+            // shards): this connection then waits, accepted, for the next place.
+            bool placed = true;
+            while (placed && !server.TryReserve(this))
+            {
+                placed = await WaitForRoomAsync(listener).ConfigureAwait(true);
+            }
+
+            if (!placed)
+            {
+                accepted.Dispose();
+                break;
             }
 
             server.Dispatch(this, listener, accepted, peer);
@@ -294,13 +306,21 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         e is SocketException or IOException or OperationCanceledException or ObjectDisposedException;
 
     /// <summary>The pauses of an accept loop that keeps failing for lack of descriptors or memory: doubling from
-    /// <see cref="ShardServerOptions.AcceptRetryDelay"/> up to <see cref="ShardServerOptions.MaxAcceptRetryDelay"/>.</summary>
+    /// <see cref="ShardServerOptions.AcceptRetryDelay"/> up to <see cref="ShardServerOptions.MaxAcceptRetryDelay"/>; and
+    /// whether an exhaustion is worth a log line. A server at its descriptor limit runs out again each time a freed
+    /// descriptor is taken by the next client: an exhaustion that starts within <see cref="QuietPeriod"/> of the end of
+    /// the last one logged is the same episode to its reader, and stays silent, start and end.</summary>
     private struct AcceptBackoff(ShardServerOptions options)
     {
+        private static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(30);
+
         private readonly TimeSpan _first = options.AcceptRetryDelay;
         private readonly TimeSpan _max = options.MaxAcceptRetryDelay;
         private TimeSpan _next;
         private long _since;
+        private long _lastLoggedEnd;
+        private bool _logged;
+        private bool _open;
 
         /// <summary>Failures in a row since the last accept that worked.</summary>
         public int Failures { get; private set; }
@@ -308,12 +328,44 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         /// <summary>How long the failures have lasted.</summary>
         public readonly TimeSpan Elapsed => Stopwatch.GetElapsedTime(_since);
 
-        public TimeSpan NextDelay()
+        /// <summary>An accept failed for lack of resources: whether this starts an exhaustion worth logging.</summary>
+        public bool Begin()
+        {
+            if (_open)
+            {
+                return false;
+            }
+
+            _open = true;
+            _logged = _lastLoggedEnd == 0 || Stopwatch.GetElapsedTime(_lastLoggedEnd) >= QuietPeriod;
+            return _logged;
+        }
+
+        /// <summary>An accept worked after an exhaustion: whether its end is worth logging (its start was).</summary>
+        public bool End()
+        {
+            bool log = _open && _logged;
+            if (log)
+            {
+                _lastLoggedEnd = Stopwatch.GetTimestamp();
+            }
+
+            _open = false;
+            return log;
+        }
+
+        /// <summary>The pause after a failure: growing for an exhaustion, the first delay for anything else.</summary>
+        public TimeSpan NextDelay(bool exhausted)
         {
             if (Failures++ == 0)
             {
                 _since = Stopwatch.GetTimestamp();
                 _next = _first;
+            }
+
+            if (!exhausted)
+            {
+                return _first;
             }
 
             TimeSpan delay = _next < _max ? _next : _max;
