@@ -368,6 +368,7 @@ public sealed class ShardServer : IAsyncDisposable
         {
             Backlog = options.Backlog,
             ReusePort = true,
+            ShareAcrossProcesses = options.ShareAcrossProcesses,
             ReuseAddress = options.ReuseAddress,
             DualMode = options.DualMode,
             NoDelay = options.NoDelay,
