@@ -448,6 +448,9 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>Where the runtime and its servers log (<see cref="RuntimeOptions.Logger"/>); null for none.</summary>
+    internal Microsoft.Extensions.Logging.ILogger? Logger => _options.Logger;
+
     internal void ReportPinningRefused(Shard shard, int errno)
     {
         if (Interlocked.Exchange(ref _pinningReported, 1) == 0)

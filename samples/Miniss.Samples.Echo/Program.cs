@@ -4,12 +4,15 @@ using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Miniss;
 using Miniss.Net;
+using Miniss.Samples.Echo;
 
 // An echo server: every shard listens on the port (SO_REUSEPORT), accepts its own connections and sends back what
 // each one receives, until the client closes. Try it with: nc localhost 5000
+// Options: --port N (default 5000). The backend follows MINISS_BACKEND (io_uring, epoll) or is probed. The runtime's
+// warnings (descriptors exhausted, fall-backs) go to stderr, one line each.
 int port = args is ["--port", var value] ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 5000;
 
-await using MinissRuntime runtime = MinissRuntime.Start();
+await using MinissRuntime runtime = MinissRuntime.Start(new RuntimeOptions { Logger = new StderrLogger() });
 await using ShardServer server = await ShardServer.StartAsync(runtime, new IPEndPoint(IPAddress.Any, port), async connection =>
 {
     // Runs on the shard that accepted the connection; every await resumes there.
@@ -21,7 +24,7 @@ await using ShardServer server = await ShardServer.StartAsync(runtime, new IPEnd
     }
 });
 
-Console.WriteLine($"echo server on {server.LocalEndPoint}, {runtime.ShardCount} shards; Ctrl-C stops it");
+Console.WriteLine($"echo server on {server.LocalEndPoint}, {runtime.ShardCount} shards ({runtime.Backend.Name}); Ctrl-C stops it");
 await ShutdownSignal();
 Console.WriteLine($"stopping after {server.AcceptedConnections} connections");
 

@@ -16,8 +16,11 @@ public sealed class ListenerOptions
     /// <summary>Whether this listener may share its TCP port with listeners of another process (<c>SO_REUSEPORT</c>
     /// across processes, so the kernel splits the clients between them). Default: false: binding a port that another
     /// process already listens on fails with <see cref="System.Net.Sockets.SocketError.AddressAlreadyInUse"/>, as a
-    /// server without <c>SO_REUSEPORT</c> would, even though the listeners of this process share it. Ignored for Unix
-    /// domain endpoints.</summary>
+    /// server without <c>SO_REUSEPORT</c> would, even though the listeners of this process share it. The check binds a
+    /// probe socket without <c>SO_REUSEPORT</c> before the first listener of this process takes a fixed port (port 0
+    /// needs none); any socket listening there, of this process or another, that is not a Miniss listener of this
+    /// process makes it fail. Ignored with <see cref="ReusePort"/> off (the bind itself then fails) and for Unix domain
+    /// endpoints.</summary>
     public bool ShareAcrossProcesses { get; init; }
 
     /// <summary>Whether the socket sets <c>SO_REUSEADDR</c>, so that a restarted server binds its port while

@@ -33,7 +33,11 @@ public sealed partial class ShardConnection
         }
 
         receiver = null!;
-        if (!Shard.CanMultishotReceive || Shard.ReceiveBufferRing() is not ProvidedBufferRing ring)
+        // Not on Unix domain sockets: there a multishot receive was seen (kernel 6.18, one echo in a few dozen, more
+        // often on a busy machine) to deliver the peer's last bytes and never its end of stream: the receive stayed
+        // armed, no completion came, and the handler waited for ever. Single-shot receives always hear it.
+        if (AddressFamily == System.Net.Sockets.AddressFamily.Unix
+            || !Shard.CanMultishotReceive || Shard.ReceiveBufferRing() is not ProvidedBufferRing ring)
         {
             return false;
         }

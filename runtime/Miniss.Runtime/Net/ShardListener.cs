@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
@@ -21,8 +22,10 @@ namespace Miniss.Net;
 /// <see cref="AcceptAsync"/> must be called on a shard: the accepted connection belongs to that shard.</para>
 /// <para><b>Accepting.</b> On the first shard that accepts, when its kernel supports it, one multishot accept
 /// (<c>IORING_OP_ACCEPT</c> with <c>IORING_ACCEPT_MULTISHOT</c>) stays armed and queues the connections it accepts (up
-/// to 128) until accepts take them; elsewhere, single-shot accepts (one <c>IORING_OP_ACCEPT</c> per connection).
-/// Several accepts may be pending at once, on one shard or several.</para>
+/// to 128) until accepts take them; accepts on other shards take their connections from it too (the connection
+/// crosses to the accepting shard), so an accept pending anywhere completes while a connection waits. Without
+/// multishot accepts, single-shot accepts (one <c>IORING_OP_ACCEPT</c> per connection) on every shard. Several
+/// accepts may be pending at once, on one shard or several.</para>
 /// <para><b>Closing.</b> Disposing the listener stops it: the kernel drops connections not yet accepted and accepts
 /// still pending complete with a <see cref="SocketException"/> of <see cref="SocketError.OperationAborted"/>; connections
 /// accepted by the multishot accept and not taken yet are closed. A Unix
@@ -30,10 +33,23 @@ namespace Miniss.Net;
 /// </remarks>
 public sealed class ShardListener : IDisposable, IAsyncDisposable
 {
+    // The TCP endpoints that listeners of this process bind with SO_REUSEPORT, and how many hold each: another listener
+    // of this process joins them without the probe. Also the lock that makes probe, bind and count one step.
+    private static readonly Dictionary<IPEndPoint, int> s_ownPorts = [];
+
     private readonly bool _noDelay;
     private readonly string? _unixPath;
+    private IPEndPoint? _ownPort;
     private MultishotAcceptor? _multishot;
     private int _disposed;
+
+    static ShardListener()
+    {
+        // An accept that fails for lack of descriptors builds its exception from errno names and messages that are
+        // loaded on first use, and loading them needs descriptors: a failure then broke every later error for good
+        // (the type's initializer failed). They are loaded here, before the first bind, while there are some.
+        _ = NativeSocket.Error(Errno.EMFILE, "accept");
+    }
 
     private ShardListener(FileDescriptorHandle handle, AddressFamily family, EndPoint localEndPoint, bool noDelay, string? unixPath)
     {
@@ -60,20 +76,51 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
     /// Creates a socket, applies <paramref name="options"/>, binds it to <paramref name="endPoint"/> and listens.
     /// Any thread (no operation goes through a ring).
     /// </summary>
+    /// <remarks>With <see cref="ListenerOptions.ReusePort"/>, listeners of this process share a TCP endpoint (one per
+    /// shard); a fixed port that none of them holds yet is first checked for listeners of other processes, which
+    /// <c>SO_REUSEPORT</c> would otherwise join silently, splitting the clients between the processes. Port 0 is not
+    /// checked (the kernel picks a free port).</remarks>
     /// <param name="endPoint">An <see cref="IPEndPoint"/> (port 0: the kernel chooses) or a
     /// <see cref="UnixDomainSocketEndPoint"/> (its file must not exist yet).</param>
     /// <param name="options">How to bind and listen; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentException">An endpoint of another kind.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ListenerOptions.Backlog"/> is negative.</exception>
-    /// <exception cref="SocketException">The kernel refused: <see cref="SocketError.AddressAlreadyInUse"/> when another
-    /// socket holds the address (one without <c>SO_REUSEPORT</c>, or of another user),
-    /// <see cref="SocketError.AccessDenied"/> for a privileged port...</exception>
+    /// <exception cref="SocketException">The address is taken or the kernel refused: <see cref="SocketError.AddressAlreadyInUse"/>
+    /// when a socket that is not one of this process's Miniss listeners listens on the TCP port (another process, or a
+    /// plain socket; set <see cref="ListenerOptions.ShareAcrossProcesses"/> to share it with them anyway), or when
+    /// another socket holds the address without <c>SO_REUSEPORT</c>; <see cref="SocketError.AccessDenied"/> for a
+    /// privileged port...</exception>
     public static ShardListener Bind(EndPoint endPoint, ListenerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         options ??= new ListenerOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.Backlog, nameof(options));
         AddressFamily family = SocketAddressCodec.FamilyOf(endPoint);
+        bool ip = family != AddressFamily.Unix;
+        bool shared = ip && options.ReusePort;
+        lock (s_ownPorts)
+        {
+            // SO_REUSEPORT would let this bind join another process's listeners silently: unless asked to, a fixed
+            // port that no listener of this process holds is probed first (port 0 is always a fresh port).
+            if (shared && !options.ShareAcrossProcesses && endPoint is IPEndPoint { Port: not 0 } fixedPort
+                && !s_ownPorts.ContainsKey(fixedPort) && NativeSocket.IsAddressTaken(fixedPort, options.DualMode))
+            {
+                throw PortTaken(fixedPort);
+            }
+
+            ShardListener listener = BindCore(endPoint, family, options);
+            if (shared && listener.LocalEndPoint is IPEndPoint local)
+            {
+                listener._ownPort = local;
+                s_ownPorts[local] = s_ownPorts.GetValueOrDefault(local) + 1;
+            }
+
+            return listener;
+        }
+    }
+
+    private static ShardListener BindCore(EndPoint endPoint, AddressFamily family, ListenerOptions options)
+    {
         // Non-blocking whatever the backend: a readiness backend tries accept before it knows the socket is ready, and
         // io_uring polls a listening socket either way.
         FileDescriptorHandle handle = NativeSocket.Create(family, nonBlocking: true);
@@ -214,6 +261,21 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
         // down makes it fail at once.
         NativeSocket.TryShutdown(Handle, Sockets.SHUT_RDWR);
         Handle.Dispose();
+        if (_ownPort is { } own)
+        {
+            lock (s_ownPorts)
+            {
+                if (s_ownPorts[own] == 1)
+                {
+                    s_ownPorts.Remove(own);
+                }
+                else
+                {
+                    s_ownPorts[own]--;
+                }
+            }
+        }
+
         Volatile.Read(ref _multishot)?.Close();
         if (_unixPath is not null)
         {
@@ -246,7 +308,8 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
     public int QueuedConnections => Volatile.Read(ref _multishot)?.QueuedCount ?? 0;
 
     /// <summary>The multishot accept to use on <paramref name="shard"/>: the listener's, set up by the first shard that
-    /// accepts when it can; null on other shards and when multishot accepts are off or refused (single-shot then).</summary>
+    /// accepts when it can, and shared by the accepts of every shard (the connections it takes go to whichever accept
+    /// waits first, wherever it runs); null when multishot accepts are off or refused (single-shot then).</summary>
     private MultishotAcceptor? MultishotAcceptorFor(Shard shard)
     {
         MultishotAcceptor? acceptor = Volatile.Read(ref _multishot);
@@ -260,11 +323,27 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
             }
         }
 
-        return acceptor is { Unsupported: false } && acceptor.Shard == shard ? acceptor : null;
+        return acceptor is { Unsupported: false } ? acceptor : null;
     }
+
+    /// <summary>The server stops accepting on this listener for a while (a connection limit): a multishot accept
+    /// nobody waits on is cancelled, so that the kernel's backlog, not the listener's queue, holds new clients. On the
+    /// shard that accepts.</summary>
+    internal void PauseAccepting() => Volatile.Read(ref _multishot)?.CancelIfIdle();
 
     /// <inheritdoc/>
     public override string ToString() => $"{(IsDisposed ? "closed listener" : "listener")} {LocalEndPoint}";
+
+    private static SocketException PortTaken(IPEndPoint endPoint)
+    {
+        var error = new SocketException((int)SocketError.AddressAlreadyInUse,
+            $"bind {endPoint} failed: another process (or a socket that is not a Miniss listener of this process) already listens on port {endPoint.Port}. " +
+            "Stop it or choose another port; to share the port with it on purpose (the kernel then splits the clients between the two), set ListenerOptions.ShareAcrossProcesses");
+        error.Data["errno"] = Errno.EADDRINUSE;
+        error.Data["errno.name"] = "EADDRINUSE";
+        error.Data["operation"] = "bind";
+        return error;
+    }
 
     internal static SocketException Aborted()
     {

@@ -34,8 +34,16 @@ namespace Miniss.Net;
 /// <para><b>Failures.</b> A connection's failure ends its handler only: the server keeps accepting and serving the
 /// others. A handler that throws a network error (<see cref="SocketException"/>, <see cref="System.IO.IOException"/>,
 /// <see cref="OperationCanceledException"/>) is counted in <see cref="FaultedConnections"/>; any other exception is also
-/// raised as <see cref="MinissRuntime.UnhandledException"/>. An accept that fails for lack of descriptors or memory
-/// pauses the accept loop for <see cref="ShardServerOptions.AcceptRetryDelay"/>.</para>
+/// raised as <see cref="MinissRuntime.UnhandledException"/>.</para>
+/// <para><b>Limits.</b> An accept that fails for lack of descriptors or memory (<c>EMFILE</c>, <c>ENFILE</c>,
+/// <c>ENOBUFS</c>, <c>ENOMEM</c>) pauses that shard's accept loop, for a growing interval
+/// (<see cref="ShardServerOptions.AcceptRetryDelay"/> doubling up to <see cref="ShardServerOptions.MaxAcceptRetryDelay"/>),
+/// until an accept works again: the connections already served go on, new clients wait in the listen backlog, and
+/// the runtime's logger hears of the exhaustion once when it starts (Warning) and once when it ends (Information).
+/// Nothing accepts and closes clients to drain the backlog: they are served once descriptors return, or time out
+/// on their side. <see cref="ShardServerOptions.MaxConnections"/> and
+/// <see cref="ShardServerOptions.MaxConnectionsPerShard"/> pause accepting the same way until a connection ends;
+/// <see cref="ShardServerOptions.IdleTimeout"/> closes connections that receive nothing.</para>
 /// <para><b>Stopping.</b> <see cref="StopAsync"/> closes the listeners, then the connections still open (their pending
 /// operations complete with <see cref="SocketError.OperationAborted"/>), and waits for every handler to return. Do
 /// not await it from a handler of the same server, which it would wait for. Stopping the runtime also ends the
@@ -51,6 +59,11 @@ public sealed class ShardServer : IAsyncDisposable
     private readonly Lock _stopGate = new();
     private long _accepted;
     private long _faulted;
+    private long _timedOut;
+
+    // Connections served, over all shards: counted only with a MaxConnections, where an accepted connection takes
+    // its place before it is served, so that the shards together never serve more.
+    private int _connections;
     private int _nextTarget;
     private Task? _stopTask;
 
@@ -80,6 +93,10 @@ public sealed class ShardServer : IAsyncDisposable
 
     /// <summary>Connections whose handler ended with an exception. Any thread.</summary>
     public long FaultedConnections => Interlocked.Read(ref _faulted);
+
+    /// <summary>Connections the server closed because they received nothing for
+    /// <see cref="ShardServerOptions.IdleTimeout"/>. Any thread.</summary>
+    public long TimedOutConnections => Interlocked.Read(ref _timedOut);
 
     /// <summary>Connections being served now (handed over and not finished), over all shards. Any thread.</summary>
     public int ActiveConnections
@@ -119,9 +136,12 @@ public sealed class ShardServer : IAsyncDisposable
     /// <param name="handler">Serves one connection, on its shard; the server disposes the connection when the
     /// returned task completes.</param>
     /// <param name="options">How to listen and distribute; <see langword="null"/> takes the defaults.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="ShardServerOptions.AcceptorShard"/> names no shard.</exception>
-    /// <exception cref="SocketException">A listener could not bind (<see cref="SocketError.AddressAlreadyInUse"/>...);
-    /// the listeners already bound are closed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ShardServerOptions.AcceptorShard"/> names no shard, or
+    /// a limit or delay of <paramref name="options"/> is not positive.</exception>
+    /// <exception cref="SocketException">A listener could not bind; the listeners already bound are closed.
+    /// <see cref="SocketError.AddressAlreadyInUse"/> when another process (or a socket that is not a Miniss listener of
+    /// this process) listens on the TCP port, unless <see cref="ListenerOptions.ShareAcrossProcesses"/> is set (see
+    /// <see cref="ShardListener.Bind"/>).</exception>
     /// <exception cref="ObjectDisposedException">The runtime is stopping.</exception>
     public static async ValueTask<ShardServer> StartAsync(MinissRuntime runtime, EndPoint endPoint, Func<ShardConnection, ValueTask> handler, ShardServerOptions? options = null)
     {
@@ -131,6 +151,11 @@ public sealed class ShardServer : IAsyncDisposable
         options ??= new ShardServerOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.AcceptorShard, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(options.AcceptorShard, runtime.ShardCount, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.AcceptRetryDelay, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAcceptRetryDelay, options.AcceptRetryDelay, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections ?? 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnectionsPerShard ?? 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.IdleTimeout ?? TimeSpan.MaxValue, TimeSpan.Zero, nameof(options));
         _ = SocketAddressCodec.FamilyOf(endPoint);
 
         var server = new ShardServer(runtime, handler, options);
@@ -213,11 +238,94 @@ public sealed class ShardServer : IAsyncDisposable
         }
     }
 
-    /// <summary>A connection of shard <paramref name="shard"/> ended.</summary>
-    internal void OnConnectionEnded(int shard) => Interlocked.Decrement(ref _active[shard]);
+    /// <summary>A connection of shard <paramref name="shard"/> ended: an accept loop paused by a limit looks again.
+    /// Any thread.</summary>
+    internal void OnConnectionEnded(int shard)
+    {
+        Interlocked.Decrement(ref _active[shard]);
+        if (_options.MaxConnections is not null)
+        {
+            Interlocked.Decrement(ref _connections);
+        }
+
+        if (_options.MaxConnections is not null || _options.MaxConnectionsPerShard is not null)
+        {
+            foreach (ServerShard serverShard in _shards)
+            {
+                serverShard.WakeForRoom();
+            }
+        }
+    }
 
     /// <summary>A connection's handler threw.</summary>
     internal void OnConnectionFaulted() => Interlocked.Increment(ref _faulted);
+
+    /// <summary>A connection was closed for <see cref="ShardServerOptions.IdleTimeout"/>.</summary>
+    internal void OnConnectionTimedOut() => Interlocked.Increment(ref _timedOut);
+
+    /// <summary>Takes a place for a connection <paramref name="acceptor"/> accepted, or says the limits leave none. On
+    /// the acceptor's shard; the place is the connection's until <see cref="OnConnectionEnded"/>.</summary>
+    internal bool TryReserve(ServerShard acceptor)
+    {
+        if (!HasShardRoom(acceptor))
+        {
+            return false;
+        }
+
+        if (_options.MaxConnections is not int max)
+        {
+            return true;
+        }
+
+        int current = Volatile.Read(ref _connections);
+        while (current < max)
+        {
+            int seen = Interlocked.CompareExchange(ref _connections, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <see cref="TryReserve"/> could take a place now. Any thread.</summary>
+    internal bool HasRoom(ServerShard acceptor) =>
+        HasShardRoom(acceptor) && (_options.MaxConnections is not int max || Volatile.Read(ref _connections) < max);
+
+    /// <summary>The limit that stops <paramref name="acceptor"/> now, and its value (for the log).</summary>
+    internal (string Limit, int Value) LimitReached(ServerShard acceptor) => HasShardRoom(acceptor)
+        ? (nameof(ShardServerOptions.MaxConnections), _options.MaxConnections ?? 0)
+        : (nameof(ShardServerOptions.MaxConnectionsPerShard), _options.MaxConnectionsPerShard ?? 0);
+
+    /// <summary>With <see cref="ConnectionDistribution.ReusePort"/>, whether the acceptor serves fewer connections than
+    /// <see cref="ShardServerOptions.MaxConnectionsPerShard"/>; with <see cref="ConnectionDistribution.LeastLoaded"/>,
+    /// whether any shard does (the least loaded gets the connection).</summary>
+    private bool HasShardRoom(ServerShard acceptor)
+    {
+        if (_options.MaxConnectionsPerShard is not int perShard)
+        {
+            return true;
+        }
+
+        if (Distribution == ConnectionDistribution.ReusePort)
+        {
+            return Volatile.Read(ref _active[acceptor.Shard.Id]) < perShard;
+        }
+
+        for (int i = 0; i < _active.Length; i++)
+        {
+            if (Volatile.Read(ref _active[i]) < perShard)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private async Task HandOffAsync(int target, ShardListener listener, FileDescriptorHandle accepted, EndPoint? peer)
     {
@@ -260,6 +368,7 @@ public sealed class ShardServer : IAsyncDisposable
         {
             Backlog = options.Backlog,
             ReusePort = true,
+            ShareAcrossProcesses = options.ShareAcrossProcesses,
             ReuseAddress = options.ReuseAddress,
             DualMode = options.DualMode,
             NoDelay = options.NoDelay,

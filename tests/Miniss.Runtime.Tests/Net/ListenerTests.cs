@@ -61,6 +61,72 @@ public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backen
         Assert.That(OpenDescriptorCount(), Is.EqualTo(descriptorsBefore));
     }
 
+    [Test]
+    public void Binding_a_port_another_socket_listens_on_with_SO_REUSEPORT_throws_AddressAlreadyInUse_naming_the_option()
+    {
+        using Socket other = ListenWithReusePort();
+
+        var error = Assert.Throws<SocketException>(() => ShardListener.Bind(other.LocalEndPoint!));
+        Assert.That(error!.SocketErrorCode, Is.EqualTo(SocketError.AddressAlreadyInUse));
+        Assert.That(error.Message, Does.Contain(other.LocalEndPoint!.ToString()).And.Contain(nameof(ListenerOptions.ShareAcrossProcesses)));
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task A_server_on_a_port_another_socket_listens_on_with_SO_REUSEPORT_fails_to_start_and_leaves_nothing_open(CancellationToken token)
+    {
+        using Socket other = ListenWithReusePort();
+        await using var scope = NetRuntime.Start();
+        int descriptorsBefore = OpenDescriptorCount();
+
+        var error = Assert.ThrowsAsync<SocketException>(async () => await ShardServer.StartAsync(scope.Runtime, other.LocalEndPoint!, Echo).Within(token));
+        Assert.That(error!.SocketErrorCode, Is.EqualTo(SocketError.AddressAlreadyInUse));
+        Assert.That(error.Message, Does.Contain(nameof(ListenerOptions.ShareAcrossProcesses)));
+        Assert.That(OpenDescriptorCount(), Is.EqualTo(descriptorsBefore));
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task With_ShareAcrossProcesses_a_listener_and_a_server_join_a_port_another_socket_listens_on(CancellationToken token)
+    {
+        using Socket other = ListenWithReusePort();
+        var sharing = new ListenerOptions { ShareAcrossProcesses = true };
+        await using var scope = NetRuntime.Start();
+
+        using (ShardListener listener = ShardListener.Bind(other.LocalEndPoint!, sharing))
+        {
+            Assert.That(listener.LocalEndPoint, Is.EqualTo(other.LocalEndPoint));
+        }
+
+        await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, other.LocalEndPoint!, Echo, new ShardServerOptions { Listener = sharing }).Within(token);
+        Assert.That(server.LocalEndPoint, Is.EqualTo(other.LocalEndPoint));
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task A_restarted_server_binds_its_port_while_connections_of_the_previous_one_linger_in_TIME_WAIT(CancellationToken token)
+    {
+        IPEndPoint endPoint = UnusedLoopbackEndPoint();
+        await using var scope = NetRuntime.Start();
+        for (int run = 0; run < 2; run++)
+        {
+            // The server closes first, so its side of each connection lingers in TIME_WAIT.
+            await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, endPoint, static connection => connection.SendAsync("bye"u8.ToArray())).Within(token);
+            for (int i = 0; i < 3; i++)
+            {
+                using Socket client = await ConnectDotNetAsync(endPoint, token);
+                byte[] buffer = new byte[8];
+                int total = 0;
+                int received;
+                while ((received = await client.ReceiveAsync(buffer.AsMemory(total), SocketFlags.None, token)) > 0)
+                {
+                    total += received;
+                }
+
+                Assert.That(buffer.AsSpan(0, total).ToArray(), Is.EqualTo("bye"u8.ToArray()));
+            }
+
+            await server.StopAsync().Within(token);
+        }
+    }
+
     [Test, CancelAfter(20_000)]
     public async Task Accepted_connections_know_both_endpoints_and_start_with_NoDelay(CancellationToken token)
     {
@@ -137,5 +203,26 @@ public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backen
             }
         });
         Assert.That(error!.SocketErrorCode, Is.EqualTo(SocketError.ConnectionReset));
+    }
+
+    /// <summary>A plain .NET socket listening on a loopback port with <c>SO_REUSEPORT</c>, as another process's
+    /// server would (or a second Miniss server of another process).</summary>
+    private static Socket ListenWithReusePort()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            const int SOL_SOCKET = 1;
+            const int SO_REUSEPORT = 15;
+            socket.SetRawSocketOption(SOL_SOCKET, SO_REUSEPORT, BitConverter.GetBytes(1));
+            socket.Bind(AnyLoopbackPort);
+            socket.Listen();
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 }

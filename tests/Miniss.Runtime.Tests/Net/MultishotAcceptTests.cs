@@ -70,6 +70,56 @@ public sealed class MultishotAcceptTests
         }
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task A_connection_queued_by_one_shards_multishot_accept_is_taken_by_an_accept_on_another_shard(CancellationToken token)
+    {
+        await using var scope = NetRuntime.Start();
+        using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
+
+        // Shard 0 accepts once, which arms its multishot accept; the next connection waits in its queue.
+        Task<ShardConnection> first = scope.Runtime.SubmitTo(0, () => listener.AcceptAsync()).AsTask();
+        using Socket firstClient = await ConnectDotNetAsync(listener.LocalEndPoint, token);
+        using ShardConnection firstAccepted = await first.WaitAsync(token);
+        using Socket secondClient = await ConnectDotNetAsync(listener.LocalEndPoint, token);
+        await Eventually(() => listener.QueuedConnections == 1, TimeSpan.FromSeconds(30), "the second connection is queued on shard 0", token);
+
+        using ShardConnection second = await scope.Runtime.SubmitTo(1, () => listener.AcceptAsync()).Within(token);
+
+        Assert.That(second.Shard.Id, Is.EqualTo(1), "the connection belongs to the shard that accepted it");
+        Assert.That(second.RemoteEndPoint, Is.EqualTo(secondClient.LocalEndPoint));
+        Assert.That(listener.QueuedConnections, Is.Zero);
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task An_accept_pending_on_another_shard_completes_with_the_next_connection_of_the_multishot_accept(CancellationToken token)
+    {
+        await using var scope = NetRuntime.Start();
+        using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
+        Task<ShardConnection> first = scope.Runtime.SubmitTo(0, () => listener.AcceptAsync()).AsTask();
+        using Socket firstClient = await ConnectDotNetAsync(listener.LocalEndPoint, token);
+        using ShardConnection firstAccepted = await first.WaitAsync(token);
+        Assert.That(listener.AcceptsMultishot, Is.True);
+
+        // Shard 1 waits first; then several connections come: every one reaches an accept, none stays queued.
+        var clients = new List<Socket>();
+        var accepted = new List<ShardConnection>();
+        try
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                Task<ShardConnection> pending = scope.Runtime.SubmitTo(1, () => listener.AcceptAsync()).AsTask();
+                clients.Add(await ConnectDotNetAsync(listener.LocalEndPoint, token));
+                accepted.Add(await pending.WaitAsync(token));
+                Assert.That(accepted[i].Shard.Id, Is.EqualTo(1));
+            }
+        }
+        finally
+        {
+            accepted.ForEach(connection => connection.Dispose());
+            clients.ForEach(client => client.Dispose());
+        }
+    }
+
     [Test, CancelAfter(20_000)]
     public async Task Disposing_a_listener_closes_the_connections_it_accepted_and_nobody_took(CancellationToken token)
     {

@@ -150,4 +150,133 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
             Assert.That(await client.ReceiveAsync(new byte[1], SocketFlags.None, token), Is.Zero);
         }
     }
+
+    [Test, CancelAfter(60_000)]
+    public async Task MaxConnections_stops_accepting_until_a_connection_closes(CancellationToken token)
+    {
+        var served = new ServedCounter();
+        await using var scope = NetRuntime.Start();
+        await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, served.EchoAsync,
+            new ShardServerOptions { MaxConnections = 3 }).Within(token);
+
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                clients.Add(await ConnectDotNetAsync(server.LocalEndPoint, token));
+                await EchoesOneByteAsync(clients[i], token);
+            }
+
+            // The kernel completes the fourth handshake, but no shard accepts it while three are served.
+            using Socket waiting = await ConnectDotNetAsync(server.LocalEndPoint, token);
+            await waiting.SendAsync(new byte[] { 4 }, SocketFlags.None, token);
+            Task<int> reply = waiting.ReceiveAsync(new byte[1], SocketFlags.None, token).AsTask();
+            await Task.Delay(500, token);
+            Assert.That(reply.IsCompleted, Is.False, "a fourth connection was served beside three");
+            Assert.That(server.AcceptedConnections, Is.EqualTo(3));
+
+            clients[0].Dispose();
+            Assert.That(await reply.WaitAsync(token), Is.EqualTo(1), "served once one of the three closed");
+            Assert.That(served.Most, Is.EqualTo(3));
+        }
+        finally
+        {
+            clients.ForEach(client => client.Dispose());
+        }
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task MaxConnectionsPerShard_stops_the_acceptor_when_every_shard_is_full_and_resumes_when_one_closes(CancellationToken token)
+    {
+        var served = new ServedCounter();
+        await using var scope = NetRuntime.Start();
+        await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, served.EchoAsync,
+            new ShardServerOptions { Distribution = ConnectionDistribution.LeastLoaded, MaxConnectionsPerShard = 2 }).Within(token);
+
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                clients.Add(await ConnectDotNetAsync(server.LocalEndPoint, token));
+                await EchoesOneByteAsync(clients[i], token);
+            }
+
+            Assert.That(server.ActiveConnectionsOn(0), Is.EqualTo(2));
+            Assert.That(server.ActiveConnectionsOn(1), Is.EqualTo(2));
+            using Socket waiting = await ConnectDotNetAsync(server.LocalEndPoint, token);
+            await waiting.SendAsync(new byte[] { 5 }, SocketFlags.None, token);
+            Task<int> reply = waiting.ReceiveAsync(new byte[1], SocketFlags.None, token).AsTask();
+            await Task.Delay(500, token);
+            Assert.That(reply.IsCompleted, Is.False, "a third connection was served on a shard that had two");
+            Assert.That(server.AcceptedConnections, Is.EqualTo(4));
+
+            clients[1].Dispose();
+            Assert.That(await reply.WaitAsync(token), Is.EqualTo(1), "served once one of the four closed");
+            Assert.That(served.Most, Is.EqualTo(4));
+        }
+        finally
+        {
+            clients.ForEach(client => client.Dispose());
+        }
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task IdleTimeout_closes_a_connection_that_receives_nothing_and_spares_one_that_does(CancellationToken token)
+    {
+        await using var scope = NetRuntime.Start();
+        await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo,
+            new ShardServerOptions { IdleTimeout = TimeSpan.FromSeconds(3) }).Within(token);
+
+        using Socket busy = await ConnectDotNetAsync(server.LocalEndPoint, token);
+        using Socket idle = await ConnectDotNetAsync(server.LocalEndPoint, token);
+        Task<int> end = idle.ReceiveAsync(new byte[1], SocketFlags.None, token).AsTask();
+        while (!end.IsCompleted)
+        {
+            // A byte every 50 ms keeps this one alive.
+            await EchoesOneByteAsync(busy, token);
+            await Task.WhenAny(end, Task.Delay(50, token));
+        }
+
+        Assert.That(await end, Is.Zero, "the idle connection was closed by the server");
+        Assert.That(server.TimedOutConnections, Is.EqualTo(1));
+        await EchoesOneByteAsync(busy, token);
+        await Eventually(() => server.ActiveConnections == 1, TimeSpan.FromSeconds(30), "the idle connection's handler ended", token);
+    }
+
+    private static async Task EchoesOneByteAsync(Socket client, CancellationToken token)
+    {
+        await client.SendAsync(new byte[] { 42 }, SocketFlags.None, token);
+        byte[] back = new byte[1];
+        Assert.That(await client.ReceiveAsync(back, SocketFlags.None, token), Is.EqualTo(1));
+        Assert.That(back[0], Is.EqualTo(42));
+    }
+
+    /// <summary>An echo handler that counts the connections it serves at once, and the most it ever served.</summary>
+    private sealed class ServedCounter
+    {
+        private int _serving;
+        private int _most;
+
+        public int Most => Volatile.Read(ref _most);
+
+        public async ValueTask EchoAsync(ShardConnection connection)
+        {
+            int now = Interlocked.Increment(ref _serving);
+            int most;
+            while (now > (most = Volatile.Read(ref _most)) && Interlocked.CompareExchange(ref _most, now, most) != most)
+            {
+            }
+
+            try
+            {
+                await Echo(connection);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _serving);
+            }
+        }
+    }
 }

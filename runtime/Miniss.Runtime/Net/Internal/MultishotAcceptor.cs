@@ -10,9 +10,13 @@ namespace Miniss.Net.Internal;
 
 /// <summary>
 /// A listener's multishot accept on one shard: one <c>IORING_OP_ACCEPT</c> with <c>IORING_ACCEPT_MULTISHOT</c> stays
-/// armed and completes once per connection; accepted descriptors queue here until an accept takes them.
+/// armed and completes once per connection; accepted descriptors queue here until an accept takes them. Accepts of
+/// every shard wait here: a descriptor goes to the first waiter, whatever its shard (its continuation resumes on its
+/// own shard), so no accept waits while a connection is queued.
 /// </summary>
 /// <remarks>
+/// The queue and the waiters are shared with other shards' accepts, under <c>_gate</c>; the SQE's state
+/// (<c>_armed</c>, <c>_cancelling</c>...) belongs to <see cref="Shard"/>, which an accept on another shard asks to arm.
 /// The queue is bounded (<see cref="MaxQueued"/>): when it is full, the multishot accept is cancelled and armed again
 /// by the accept that finds the queue empty, so connections nobody accepts wait in the kernel's backlog, as they would
 /// with single-shot accepts. The listener's dispose (any thread) closes what is queued; a descriptor that arrives after it
@@ -29,16 +33,21 @@ internal sealed class MultishotAcceptor : IMultishotOperation
 
     private static readonly Action<object?> s_cancelWaiter = static state => ((Waiter)state!).Owner.OnWaiterCancelled((Waiter)state!);
 
+    private static readonly Action<object?> s_armForWaiters = static state => ((MultishotAcceptor)state!).ArmForWaiters();
+
     private readonly ShardListener _listener;
     private readonly Lock _gate = new();
+    // Under _gate: shared with accepts of other shards and with the listener's dispose.
     private readonly Queue<int> _accepted = new();
     private readonly List<Waiter> _waiters = [];
+    private int _pendingErrno;
+    private bool _closed;
+
+    // The SQE's state: on Shard only.
     private bool _armed;
     private bool _holdsHandle;
     private ulong _userData;
     private bool _cancelling;
-    private int _pendingErrno;
-    private bool _closed;
 
     public MultishotAcceptor(ShardListener listener, Shard shard)
     {
@@ -65,10 +74,13 @@ internal sealed class MultishotAcceptor : IMultishotOperation
     }
 
     /// <summary>The next accepted descriptor (owned by the caller), or -1 when the kernel refused multishot accepts
-    /// (the caller then accepts single-shot). On <see cref="Shard"/>.</summary>
+    /// (the caller then accepts single-shot). On any shard: on another than <see cref="Shard"/>, the descriptor crosses
+    /// from it.</summary>
     public async ValueTask<int> AcceptAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Waiter? waiter = null;
+        int errno;
         lock (_gate)
         {
             if (_closed)
@@ -80,31 +92,65 @@ internal sealed class MultishotAcceptor : IMultishotOperation
             {
                 return ready;
             }
+
+            errno = _pendingErrno;
+            _pendingErrno = 0;
+            if (errno == 0 && !Unsupported)
+            {
+                waiter = new Waiter(this);
+                _waiters.Add(waiter);
+            }
         }
 
-        if (_pendingErrno != 0)
+        if (errno != 0)
         {
-            int errno = _pendingErrno;
-            _pendingErrno = 0;
             throw IoErrors.Create(errno, "accept", IoDomain.Socket, null);
         }
 
-        var waiter = new Waiter(this);
-        _waiters.Add(waiter);
-        if (!_armed && !TryArm())
+        if (waiter is null)
         {
-            _waiters.Remove(waiter);
             return -1;
         }
 
-        using (cancellationToken.UnsafeRegister(static state =>
+        if (Shard.Current == Shard)
         {
-            var w = (Waiter)state!;
-            w.Owner.Shard.Post(new Scheduling.WorkItem(s_cancelWaiter, w));
-        }, waiter))
+            if (!_armed && !TryArm())
+            {
+                // Every waiter, this one too, accepts single-shot.
+                ReleaseWaiters();
+            }
+        }
+        else
+        {
+            // The SQE belongs to the acceptor's shard: it arms it if nothing is armed.
+            Shard.Post(new Scheduling.WorkItem(s_armForWaiters, this));
+        }
+
+        using (cancellationToken.UnsafeRegister(s_cancelWaiter, waiter))
         {
             return await waiter.Completion.Task.ConfigureAwait(true);
         }
+    }
+
+    /// <summary>The server stops accepting for a while: a multishot accept that nobody waits on is cancelled (the
+    /// next accept arms it again). On <see cref="Shard"/>.</summary>
+    public void CancelIfIdle()
+    {
+        if (!_armed || _cancelling || Shard.Current != Shard)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_waiters.Count > 0)
+            {
+                return;
+            }
+        }
+
+        _cancelling = true;
+        Shard.CancelMultishot(_userData);
     }
 
     /// <summary>The listener was disposed (any thread): queued descriptors are closed; the multishot accept ends by
@@ -163,7 +209,7 @@ internal sealed class MultishotAcceptor : IMultishotOperation
             _listener.Handle.DangerousRelease();
         }
 
-        if (_listener.IsDisposed || _closed)
+        if (_listener.IsDisposed || Closed)
         {
             FailAll(ShardListener.Aborted());
         }
@@ -176,12 +222,7 @@ internal sealed class MultishotAcceptor : IMultishotOperation
             // The kernel does not know multishot accepts: the waiters accept single-shot, and so does the shard.
             Shard.MultishotAcceptUnsupported = true;
             Unsupported = true;
-            foreach (Waiter waiter in _waiters)
-            {
-                waiter.Completion.TrySetResult(-1);
-            }
-
-            _waiters.Clear();
+            ReleaseWaiters();
         }
         else
         {
@@ -190,16 +231,63 @@ internal sealed class MultishotAcceptor : IMultishotOperation
                 Fail(-result);
             }
 
-            // Cancelled because the queue was full, or ended by a failure: armed again while someone waits.
-            if (_waiters.Count > 0)
+            // Cancelled because the queue was full or the server paused, or ended by a failure (EMFILE...): armed
+            // again while someone waits.
+            ArmForWaiters();
+        }
+    }
+
+    private bool Closed
+    {
+        get
+        {
+            lock (_gate)
             {
-                TryArm();
+                return _closed;
             }
+        }
+    }
+
+    /// <summary>Arms the multishot accept when accepts wait and nothing is armed; when it cannot be armed, the waiters
+    /// accept single-shot. On <see cref="Shard"/>.</summary>
+    private void ArmForWaiters()
+    {
+        if (_armed)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_waiters.Count == 0)
+            {
+                return;
+            }
+        }
+
+        if (!TryArm())
+        {
+            ReleaseWaiters();
+        }
+    }
+
+    /// <summary>Tells every waiter to accept single-shot (-1).</summary>
+    private void ReleaseWaiters()
+    {
+        lock (_gate)
+        {
+            foreach (Waiter waiter in _waiters)
+            {
+                waiter.Completion.TrySetResult(-1);
+            }
+
+            _waiters.Clear();
         }
     }
 
     private void Deliver(int fd)
     {
+        bool full;
         lock (_gate)
         {
             if (_closed)
@@ -207,21 +295,19 @@ internal sealed class MultishotAcceptor : IMultishotOperation
                 _ = Libc.close(fd);
                 return;
             }
-        }
 
-        while (_waiters.Count > 0)
-        {
-            Waiter waiter = _waiters[0];
-            _waiters.RemoveAt(0);
-            if (waiter.Completion.TrySetResult(fd))
+            // A waiter completes without running its continuation here (it resumes on its own shard), so the lock
+            // holds no user code.
+            while (_waiters.Count > 0)
             {
-                return;
+                Waiter waiter = _waiters[0];
+                _waiters.RemoveAt(0);
+                if (waiter.Completion.TrySetResult(fd))
+                {
+                    return;
+                }
             }
-        }
 
-        bool full;
-        lock (_gate)
-        {
             _accepted.Enqueue(fd);
             full = _accepted.Count >= MaxQueued;
         }
@@ -235,33 +321,49 @@ internal sealed class MultishotAcceptor : IMultishotOperation
 
     private void Fail(int errno)
     {
-        if (_waiters.Count > 0)
+        lock (_gate)
         {
-            Waiter waiter = _waiters[0];
-            _waiters.RemoveAt(0);
-            waiter.Completion.TrySetException(IoErrors.Create(errno, "accept", IoDomain.Socket, null));
-        }
-        else
-        {
-            _pendingErrno = errno;
+            if (_waiters.Count > 0)
+            {
+                Waiter waiter = _waiters[0];
+                _waiters.RemoveAt(0);
+                waiter.Completion.TrySetException(IoErrors.Create(errno, "accept", IoDomain.Socket, null));
+            }
+            else
+            {
+                _pendingErrno = errno;
+            }
         }
     }
 
     private void FailAll(Exception error)
     {
-        foreach (Waiter waiter in _waiters)
+        lock (_gate)
         {
-            waiter.Completion.TrySetException(error);
-        }
+            foreach (Waiter waiter in _waiters)
+            {
+                waiter.Completion.TrySetException(error);
+            }
 
-        _waiters.Clear();
+            _waiters.Clear();
+        }
     }
 
+    /// <summary>A waiter's token was cancelled (any thread): unless a descriptor or a failure reached it first, it
+    /// leaves the queue of waiters.</summary>
     private void OnWaiterCancelled(Waiter waiter)
     {
-        if (_waiters.Remove(waiter))
+        if (RemoveWaiter(waiter))
         {
             waiter.Completion.TrySetCanceled();
+        }
+    }
+
+    private bool RemoveWaiter(Waiter waiter)
+    {
+        lock (_gate)
+        {
+            return _waiters.Remove(waiter);
         }
     }
 

@@ -15,6 +15,12 @@ namespace Miniss.Net.Internal;
 /// </summary>
 internal static unsafe class NativeSocket
 {
+    // <netinet/tcp.h>: the TCP_INFO option and where struct tcp_info keeps tcpi_last_data_recv (__u32, ms). The
+    // buffer is larger than today's struct, which the kernel truncates to the length given.
+    private const int TCP_INFO = 11;
+    private const int TcpInfoLastDataReceived = 52;
+    private const int TcpInfoSize = 256;
+
     /// <summary>A new stream socket of <paramref name="family"/>, close-on-exec; blocking unless <paramref name="nonBlocking"/>.
     /// io_uring polls blocking sockets itself (and hands <c>EINPROGRESS</c> back for a connect on a non-blocking one);
     /// readiness backends need non-blocking sockets, whose operations they try and retry on each edge.</summary>
@@ -142,6 +148,77 @@ internal static unsafe class NativeSocket
         }
 
         return result == 0 ? SocketAddressCodec.Read(address, (int)length) : null;
+    }
+
+    /// <summary>How long ago a TCP socket last received data, in milliseconds, as the kernel measures it
+    /// (<c>TCP_INFO</c>'s <c>tcpi_last_data_recv</c>: since the handshake when nothing arrived yet); false when the
+    /// socket is not TCP or is closed.</summary>
+    public static bool TryGetTimeSinceLastReceive(SafeHandle socket, out uint milliseconds)
+    {
+        byte* info = stackalloc byte[TcpInfoSize];
+        uint length = TcpInfoSize;
+        milliseconds = 0;
+        int result;
+        bool added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            result = Libc.getsockopt((int)socket.DangerousGetHandle(), Sockets.IPPROTO_TCP, TCP_INFO, info, &length);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+
+        if (result != 0 || length < TcpInfoLastDataReceived + sizeof(uint))
+        {
+            return false;
+        }
+
+        milliseconds = *(uint*)(info + TcpInfoLastDataReceived);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether a listener of another process (or a socket this process's Miniss listeners do not own) holds
+    /// <paramref name="endPoint"/>: a probe socket binds it with <c>SO_REUSEADDR</c> and without <c>SO_REUSEPORT</c>,
+    /// which the kernel refuses (<c>EADDRINUSE</c>) while any socket listens there, whatever its own options, and
+    /// allows over connections in TIME_WAIT. Other failures are left to the real bind to report.
+    /// </summary>
+    public static bool IsAddressTaken(EndPoint endPoint, bool? dualMode)
+    {
+        AddressFamily family = SocketAddressCodec.FamilyOf(endPoint);
+        int fd = Libc.socket(SocketAddressCodec.NativeFamily(family), Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC, Sockets.IPPROTO_TCP);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            int on = 1;
+            _ = Libc.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR, &on, sizeof(int));
+            if (family == AddressFamily.InterNetworkV6 && dualMode is bool dual)
+            {
+                int v6Only = dual ? 0 : 1;
+                _ = Libc.setsockopt(fd, Sockets.IPPROTO_IPV6, Sockets.IPV6_V6ONLY, &v6Only, sizeof(int));
+            }
+
+            byte* address = stackalloc byte[SocketAddressCodec.MaxSize];
+            int addressLength = SocketAddressCodec.Write(endPoint, address);
+            return Libc.bind(fd, (sockaddr*)address, (uint)addressLength) != 0 && Marshal.GetLastPInvokeError() == Errno.EADDRINUSE;
+        }
+        finally
+        {
+            _ = Libc.close(fd);
+        }
     }
 
     /// <summary><c>shutdown</c>, ignoring failures (a socket already reset or never connected): used to wake the
