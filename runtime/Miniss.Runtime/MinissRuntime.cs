@@ -126,7 +126,23 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         IReadOnlyList<int> cpus = options.Cpus is { Count: > 0 } chosen ? chosen : ThreadAffinity.AllowedCpus();
         int count = options.ShardCount ?? cpus.Count;
         var runtime = new MinissRuntime(options, backend, cpus, count);
-        runtime.StartThreads();
+        try
+        {
+            runtime.StartThreads();
+        }
+        catch (IO.Uring.IoUringUnavailableException e) when (backend.FallBackAfter(e) is not null)
+        {
+            // Probed, not forced: a shard's ring did not fit after all, so start on the readiness backend instead.
+            backend = backend.FallBackAfter(e)!;
+            if (options.Logger is { } fallBackLogger)
+            {
+                Log.BackendChosen(fallBackLogger, backend.ToString());
+            }
+
+            runtime = new MinissRuntime(options, backend, cpus, count);
+            runtime.StartThreads();
+        }
+
         return runtime;
     }
 
