@@ -118,10 +118,10 @@ public sealed class BackendSelectionTests
     {
         // Locked memory counts per user: a first server's one ring leaves room for the probe's ring and the sum the
         // probe computes, but not for the second server's two rings at once.
-        using Cli.MinissProcess first = Cli.MinissProcess.Start(["serve", "echo", "--port", "0", "--shards", "1"], Cli.Wrappers.Memlock(64 * 1024));
-        first.WaitForOutput("; Ctrl-C stops it");
-        Assume.That(first.StandardOutput, Does.Contain("backend io_uring"), "the first server holds an io_uring ring");
         long ring = RingBytes();
+        using Cli.MinissProcess first = Cli.MinissProcess.Start(["serve", "echo", "--port", "0", "--shards", "1"], Cli.Wrappers.Memlock((int)(2 * ring)));
+        first.WaitForOutput("; Ctrl-C stops it");
+        Assert.That(first.StandardOutput, Does.Contain("backend io_uring"), $"the first server holds an io_uring ring\n{first.Transcript}");
 
         using Cli.MinissProcess second = Cli.MinissProcess.Start(["serve", "echo", "--port", "0", "--shards", "2"], Cli.Wrappers.Memlock((int)(2 * ring)));
         second.WaitForOutput("; Ctrl-C stops it");
@@ -132,6 +132,20 @@ public sealed class BackendSelectionTests
         Assert.That(first.WaitForExit(Cli.MinissProcess.Patience), Is.Zero, first.Transcript);
         Assert.That(second.StandardOutput, Does.Contain("backend epoll"), second.Transcript);
         Assert.That(second.StandardError, Does.Contain("Miniss I/O backend: epoll (probed; io_uring rejected: a shard's ring could not be set up at start: io_uring_setup failed with ENOMEM"), second.Transcript);
+    }
+
+    [Test]
+    public void With_room_for_exactly_the_shards_rings_io_uring_is_kept()
+    {
+        // The probe's own ring, closed just before, is released by the kernel a little late: starting must not take
+        // that moment for a lack of room.
+        long ring = RingBytes();
+        using Cli.MinissProcess server = Cli.MinissProcess.Start(["serve", "echo", "--port", "0", "--shards", "1"], Cli.Wrappers.Memlock((int)ring));
+        server.WaitForOutput("; Ctrl-C stops it");
+        server.Terminate();
+
+        Assert.That(server.WaitForExit(Cli.MinissProcess.Patience), Is.Zero, server.Transcript);
+        Assert.That(server.StandardOutput, Does.Contain("backend io_uring"), server.Transcript);
     }
 
     /// <summary>The locked memory of one ring with the default entries and flags.</summary>
