@@ -63,6 +63,23 @@ internal static class BenchCommand
                 $"'--connections {options.Connections}' needs about {needed} descriptors (two per connection, the client's and the server's, plus {needed - (2L * options.Connections)} for the runtime) but RLIMIT_NOFILE allows {descriptorLimit} even raised to its hard limit: raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit) or use --connections {fitting} or fewer"));
         }
 
+        // A forced backend that cannot run here fails now, not after the temporary file is written.
+        foreach (IoBackendKind backend in options.Backends)
+        {
+            try
+            {
+                _ = IoBackendSelection.Select(new RuntimeOptions { Backend = backend, ShardCount = options.Shards });
+            }
+            catch (Miniss.IO.Uring.IoUringUnavailableException e)
+            {
+                throw new CommandFailedException(FailureText.Describe(e), e);
+            }
+            catch (Exception e) when (e is PlatformNotSupportedException or ArgumentException)
+            {
+                throw new UsageException(FailureText.Describe(e));
+            }
+        }
+
         string folder = Path.GetTempPath();
         if (!Directory.Exists(folder))
         {
@@ -90,17 +107,7 @@ internal static class BenchCommand
     public static async Task<int> RunAsync(BenchOptions options, Microsoft.Extensions.Logging.ILogger logger)
     {
         using var interrupt = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            interrupt.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            interrupt.Cancel();
-        });
+        using var signals = new StopSignals(interrupt.Cancel);
 
         if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 120)
         {
@@ -158,7 +165,6 @@ internal static class BenchCommand
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
             await Cleanup(runtime, path, logger).ConfigureAwait(false);
         }
 

@@ -31,7 +31,9 @@ internal static class FailureText
             UnauthorizedAccessException => $"permission denied: {e.Message}",
             SocketException socket => $"{socket.Message} ({socket.SocketErrorCode})",
             OutOfMemoryException => "out of memory (or of a resource the runtime allocates like memory: descriptors, threads)",
-            _ => $"{e.Message} ({e.GetType().Name})",
+            ArgumentException argument => WithoutParameterNames(argument.Message),
+            _ when e.Message.Length == 0 => e.GetType().Name,
+            _ => e.Message,
         };
         return OneLine(text);
     }
@@ -83,6 +85,13 @@ internal static class FailureText
         }
 
         return null;
+    }
+
+    /// <summary>An <see cref="ArgumentException"/>'s message without the " (Parameter 'name')" .NET appends, once per wrapping.</summary>
+    private static string WithoutParameterNames(string message)
+    {
+        int at = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return at < 0 ? message : message[..at];
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim().TrimEnd('.');

@@ -56,17 +56,7 @@ internal static class ServeCommand
     {
         Func<ShardConnection, ValueTask> handler = options.Kind == "http" ? EchoHandlers.HttpAsync : EchoHandlers.EchoAsync;
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            stop.TrySetResult();
-        };
-        Console.CancelKeyPress += onCancel;
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            stop.TrySetResult();
-        });
+        using var signals = new StopSignals(() => stop.TrySetResult());
         MinissRuntime? runtime = null;
         ShardServer? server = null;
         try
@@ -90,7 +80,6 @@ internal static class ServeCommand
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
             await StopAsync(server, runtime, logger).ConfigureAwait(false);
         }
 
