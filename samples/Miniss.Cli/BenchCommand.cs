@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Win32.SafeHandles;
 using Miniss.IO;
 using Spectre.Console;
 
@@ -117,6 +118,7 @@ internal static class BenchCommand
 
         var context = new BenchContext(options, s_stopTimeout, interrupt.Token);
         string path = Path.Combine(Path.GetTempPath(), $"miniss-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.dat");
+        SafeFileHandle? file = null;
         long fileSize = (long)options.FileSizeMiB << 20;
         var results = new List<BenchResult>();
         MinissRuntime? runtime = null;
@@ -125,7 +127,8 @@ internal static class BenchCommand
         int shards = 0;
         try
         {
-            await Step("creating the file", _ => CreateFileAsync(path, fileSize, interrupt.Token)).ConfigureAwait(false);
+            file = await Step("creating the file", _ => CreateFileAsync(path, fileSize, interrupt.Token)).ConfigureAwait(false);
+            string readPath = ReadPath(file, path);
             interrupt.Token.ThrowIfCancellationRequested();
             foreach (IoBackendKind backend in options.Backends)
             {
@@ -140,7 +143,7 @@ internal static class BenchCommand
                 // With several backends, each row names its own.
                 string label = options.Backends.Count > 1 ? $"{Workloads.MinissName} {backendName}" : Workloads.MinissName;
                 MinissRuntime miniss = runtime;
-                results.Add(await Step($"{Workloads.FileRead}, {label}", update => Workloads.MinissFileReadAsync(context, miniss, path, fileSize, ReadsInFlight, update)).ConfigureAwait(false) with { Runtime = label });
+                results.Add(await Step($"{Workloads.FileRead}, {label}", update => Workloads.MinissFileReadAsync(context, miniss, readPath, fileSize, ReadsInFlight, update)).ConfigureAwait(false) with { Runtime = label });
                 results.Add(await Step($"{Workloads.Echo}, {label}", update => Workloads.MinissEchoAsync(context, miniss, options.Connections, update)).ConfigureAwait(false) with { Runtime = label });
                 results.Add(await Step($"{Workloads.PingPong}, {label}", update => Workloads.MinissPingPongAsync(context, miniss, update)).ConfigureAwait(false) with { Runtime = label });
                 MinissRuntime stopping = runtime;
@@ -155,7 +158,7 @@ internal static class BenchCommand
                 }
             }
 
-            results.Add(await Step($"{Workloads.FileRead}, .NET", update => Workloads.DotNetFileReadAsync(context, shards, path, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
+            results.Add(await Step($"{Workloads.FileRead}, .NET", update => Workloads.DotNetFileReadAsync(context, shards, readPath, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
             results.Add(await Step($"{Workloads.Echo}, .NET", update => Workloads.DotNetEchoAsync(context, options.Connections, update)).ConfigureAwait(false));
             results.Add(await Step($"{Workloads.PingPong}, .NET", update => Workloads.DotNetPingPongAsync(context, shards, update)).ConfigureAwait(false));
         }
@@ -165,6 +168,7 @@ internal static class BenchCommand
         }
         finally
         {
+            file?.Dispose();
             await Cleanup(runtime, path, logger).ConfigureAwait(false);
         }
 
@@ -251,31 +255,56 @@ internal static class BenchCommand
         }
     }
 
-    private static async Task<bool> CreateFileAsync(string path, long size, CancellationToken cancellation)
+    /// <summary>
+    /// Creates the temporary file at <paramref name="path"/> and fills it with <paramref name="size"/> random bytes. On
+    /// Linux its name is removed at once and the file lives on through the returned handle, so nothing is left behind
+    /// however the process ends, SIGKILL included.
+    /// </summary>
+    /// <exception cref="CommandFailedException">The file could not be written (a full disk, a folder the user may not write).</exception>
+    private static async Task<SafeFileHandle> CreateFileAsync(string path, long size, CancellationToken cancellation)
     {
         var random = new Random(42);
         byte[] chunk = new byte[1 << 20];
+        SafeFileHandle? file = null;
         try
         {
-            await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 20, FileOptions.Asynchronous);
+            file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.Asynchronous);
+            if (OperatingSystem.IsLinux())
+            {
+                File.Delete(path);
+            }
+
             for (long written = 0; written < size; written += chunk.Length)
             {
                 random.NextBytes(chunk);
-                await stream.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, size - written)), cancellation).ConfigureAwait(false);
+                await RandomAccess.WriteAsync(file, chunk.AsMemory(0, (int)Math.Min(chunk.Length, size - written)), written, cancellation).ConfigureAwait(false);
             }
-        }
-        catch (IOException e) when (FailureText.IsDiskFull(e))
-        {
-            throw new CommandFailedException(string.Create(CultureInfo.InvariantCulture,
-                $"the temporary file '{path}' could not be written: no space left on its device after less than {size >> 20} MiB: use a smaller --file-size, or set TMPDIR to a folder with room"), e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CommandFailedException($"the temporary file '{path}' could not be written: {FailureText.Describe(e)}: set TMPDIR to a folder this user may write", e);
-        }
 
-        return true;
+            return file;
+        }
+        catch (Exception e)
+        {
+            file?.Dispose();
+            File.Delete(path);
+            if (e is IOException full && FailureText.IsDiskFull(full))
+            {
+                throw new CommandFailedException(string.Create(CultureInfo.InvariantCulture,
+                    $"the temporary file '{path}' could not be written: no space left on its device after less than {size >> 20} MiB: use a smaller --file-size, or set TMPDIR to a folder with room"), e);
+            }
+
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CommandFailedException($"the temporary file '{path}' could not be written: {FailureText.Describe(e)}: set TMPDIR to a folder this user may write", e);
+            }
+
+            throw;
+        }
     }
+
+    /// <summary>The path the workloads open the file by: on Linux the open descriptor's /proc/self/fd entry (the name is
+    /// gone), elsewhere the name.</summary>
+    private static string ReadPath(SafeFileHandle file, string path) =>
+        OperatingSystem.IsLinux() ? $"/proc/self/fd/{file.DangerousGetHandle()}" : path;
 
     private static Table Table(List<BenchResult> results, string title)
     {
