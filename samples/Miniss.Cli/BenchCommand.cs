@@ -52,16 +52,17 @@ internal static class BenchCommand
     /// for the temporary file in TMPDIR.
     /// </summary>
     /// <exception cref="UsageException">The run cannot fit; the message says which limit, which value and what to change.</exception>
-    public static void Validate(BenchOptions options, long descriptorLimit)
+    public static void Validate(BenchOptions options, long descriptorLimit, Microsoft.Extensions.Logging.ILogger logger)
     {
         int shards = options.Shards ?? Environment.ProcessorCount;
         int open = ProcessLimits.OpenDescriptors();
         long needed = open + (2L * options.Connections) + (DescriptorsPerShard * (long)shards) + DescriptorReserve;
+        CliLog.Descriptors(logger, descriptorLimit, open, needed);
         if (needed > descriptorLimit)
         {
             long fitting = Math.Max(0, (descriptorLimit - open - (DescriptorsPerShard * (long)shards) - DescriptorReserve) / 2);
             throw new UsageException(string.Create(CultureInfo.InvariantCulture,
-                $"'--connections {options.Connections}' needs about {needed} descriptors (two per connection, the client's and the server's, plus {needed - (2L * options.Connections)} for the runtime) but RLIMIT_NOFILE allows {descriptorLimit} even raised to its hard limit: raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit) or use --connections {fitting} or fewer"));
+                $"'--connections {options.Connections}' needs about {needed} descriptors (two per connection, the client's and the server's, plus {needed - (2L * options.Connections)} for the runtime) but RLIMIT_NOFILE allows {descriptorLimit} even raised to its hard limit: raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit){(fitting > 0 ? $" or use --connections {fitting} or fewer" : "")}"));
         }
 
         // A forced backend that cannot run here fails now, not after the temporary file is written.

@@ -98,9 +98,10 @@ public static class Program
                 case "bench":
                 {
                     BenchOptions options = ParseBench(args.AsSpan(first));
-                    BenchCommand.Validate(options, descriptors);
                     logging = ConsoleLogging.Create(level);
-                    return await BenchCommand.RunAsync(options, logging.CreateLogger("Miniss")).ConfigureAwait(false);
+                    ILogger logger = logging.CreateLogger("Miniss");
+                    BenchCommand.Validate(options, descriptors, logger);
+                    return await BenchCommand.RunAsync(options, logger).ConfigureAwait(false);
                 }
 
                 case "serve":
@@ -322,6 +323,12 @@ public static class Program
             {
                 output.WriteLine($"Locked-memory limit (RLIMIT_MEMLOCK): {Describe(limit.rlim_cur)}");
             }
+
+            if (Libc.getrlimit(Files.RLIMIT_NOFILE, &limit) == 0)
+            {
+                // miniss raised the soft limit to the hard one at start.
+                output.WriteLine($"Descriptor limit (RLIMIT_NOFILE): {(limit.rlim_cur == Files.RLIM_INFINITY ? "unlimited" : limit.rlim_cur.ToString(CultureInfo.InvariantCulture))}, the hard limit (miniss raises the soft limit to it)");
+            }
         }
 
         var defaults = new RuntimeOptions();
@@ -348,7 +355,9 @@ public static class Program
             return;
         }
 
-        output.WriteLine($"io_uring: available; highest operation code {io.LastOperation}");
+        output.WriteLine(backend.Kind == IoBackendKind.IoUring
+            ? $"io_uring: available; highest operation code {io.LastOperation}"
+            : $"io_uring: a ring can be set up, but the runtime does not use it here (see Backend above); highest operation code {io.LastOperation}");
         output.WriteLine($"  features ({io.FeatureNames.Count}): {string.Join(' ', io.FeatureNames)}");
         output.WriteLine($"  optional setup flags accepted: {string.Join(' ', io.AcceptedSetupFlags)}");
         output.WriteLine($"  supported operations ({io.SupportedOperations.Count}):");
