@@ -53,6 +53,9 @@ public static class Program
         "            130 bench interrupted by Ctrl-C or SIGTERM (its temporary file is deleted)\n" +
         "every failure is one line on stderr: 'miniss: <what failed, the value, what to change>'";
 
+    /// <summary>Runs the command <paramref name="args"/> names (<c>bench</c> when none).</summary>
+    /// <returns>0 when done; <see cref="RuntimeFailure"/> or <see cref="UsageFailure"/> after one line on stderr;
+    /// 130 when Ctrl-C or SIGTERM interrupted <c>bench</c>. Never throws: every failure ends in one of these.</returns>
     public static async Task<int> Main(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
