@@ -106,10 +106,17 @@ internal static class BenchCommand
         }
     }
 
-    public static async Task<int> RunAsync(BenchOptions options, Microsoft.Extensions.Logging.ILogger logger)
+    /// <summary>Runs the benchmark: the file, then each backend's workloads, then .NET's; prints the table.</summary>
+    /// <returns>0, or 130 when Ctrl-C or SIGTERM interrupted the run.</returns>
+    /// <exception cref="CommandFailedException">A step failed; the message is the sentence to print.</exception>
+    public static async Task<int> RunAsync(BenchOptions options, Microsoft.Extensions.Logging.ILogger logger, ExitWatchdog watchdog)
     {
+        // However a workload or the runtime stops making progress, the run ends: with generous room for each step.
+        double plan = PlannedSeconds(options);
+        watchdog.Arm(TimeSpan.FromSeconds(plan), string.Create(CultureInfo.InvariantCulture,
+            $"the run is still going {plan:0} s after it began, far beyond its plan: a workload or the runtime stopped making progress (see the log above); exiting"), Program.RuntimeFailure);
         using var interrupt = new CancellationTokenSource();
-        using var signals = new StopSignals(interrupt.Cancel);
+        using var signals = new StopSignals(interrupt.Cancel, watchdog, Interrupted);
 
         if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 120)
         {
@@ -204,6 +211,16 @@ internal static class BenchCommand
         }
 
         return 0;
+    }
+
+    /// <summary>A bound on a whole run, in seconds: twice what each step may take at worst (the file at 10 MiB/s, each
+    /// workload's warm-up, measurement and stop, each runtime's start and stop), plus a minute.</summary>
+    private static double PlannedSeconds(BenchOptions options)
+    {
+        double file = options.FileSizeMiB / 10.0;
+        double workload = 0.5 + options.DurationSeconds + s_stopTimeout.TotalSeconds + 10;   // warm-up, measure, stop, connect
+        double runtimes = options.Backends.Count * 2 * s_stopTimeout.TotalSeconds;
+        return (2 * (file + (3 * (options.Backends.Count + 1) * workload) + runtimes)) + 60;
     }
 
     /// <summary>Runs one step with a live status line (when the console is interactive), then prints its outcome.</summary>

@@ -39,7 +39,8 @@ public static class Program
         "            --connections N     echo connections (default 64); each takes two descriptors, checked against RLIMIT_NOFILE\n" +
         "            --shards N          shards (and .NET workers per core) to use (default: every CPU)\n" +
         "            --json PATH         also write the figures as JSON (checked to be writable before the run)\n" +
-        "  serve   an echo or HTTP server on every shard until Ctrl-C or SIGTERM (then exit 0)\n" +
+        "  serve   an echo or HTTP server on every shard until Ctrl-C or SIGTERM (then exit 0; a stop that takes over 15 s,\n" +
+        "          or a second signal, ends it at once with exit code 1)\n" +
         "            --address ADDR      IPv4 or IPv6 address to listen on (default 127.0.0.1, this machine only;\n" +
         "                                0.0.0.0 or :: listens on every interface)\n" +
         "            --port N            TCP port (default 5000 for echo, 8080 for http; 0 picks a free one)\n" +
@@ -104,7 +105,8 @@ public static class Program
                     logging = ConsoleLogging.Create(level);
                     ILogger logger = logging.CreateLogger("Miniss");
                     BenchCommand.Validate(options, descriptors, logger);
-                    return await BenchCommand.RunAsync(options, logger).ConfigureAwait(false);
+                    using var watchdog = new ExitWatchdog();
+                    return await BenchCommand.RunAsync(options, logger, watchdog).ConfigureAwait(false);
                 }
 
                 case "serve":
@@ -112,7 +114,8 @@ public static class Program
                     Expect(args.Length > 1 && args[1] is "echo" or "http", "'serve' needs 'echo' or 'http'");
                     ServeOptions options = ParseServe(args[1], args.AsSpan(2));
                     logging = ConsoleLogging.Create(level);
-                    return await ServeCommand.RunAsync(options, logging.CreateLogger("Miniss")).ConfigureAwait(false);
+                    using var watchdog = new ExitWatchdog();
+                    return await ServeCommand.RunAsync(options, logging.CreateLogger("Miniss"), watchdog).ConfigureAwait(false);
                 }
 
                 default:

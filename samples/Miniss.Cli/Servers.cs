@@ -52,11 +52,11 @@ internal static class ServeCommand
     /// <summary>How long stopping may take after Ctrl-C or SIGTERM before the process exits regardless.</summary>
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<int> RunAsync(ServeOptions options, ILogger logger)
+    public static async Task<int> RunAsync(ServeOptions options, ILogger logger, ExitWatchdog watchdog)
     {
         Func<ShardConnection, ValueTask> handler = options.Kind == "http" ? EchoHandlers.HttpAsync : EchoHandlers.EchoAsync;
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var signals = new StopSignals(() => stop.TrySetResult());
+        using var signals = new StopSignals(() => stop.TrySetResult(), watchdog, Program.RuntimeFailure);
         MinissRuntime? runtime = null;
         ShardServer? server = null;
         try
