@@ -154,6 +154,46 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         IReadOnlyList<int> cpus = options.Cpus is { Count: > 0 } chosen ? chosen : ThreadAffinity.AllowedCpus();
         int count = options.ShardCount ?? cpus.Count;
         var runtime = new MinissRuntime(options, backend, cpus, count);
+        try
+        {
+            runtime.StartThreads();
+        }
+        catch (IO.Uring.IoUringUnavailableException e) when (backend.FallBackAfter(e) is not null)
+        {
+            runtime = StartAfterRingRefused(options, backend, e, cpus, count);
+        }
+
+        return runtime;
+    }
+
+    /// <summary>Auto chose io_uring but a shard's ring was refused at start: tries again for up to half a second (the
+    /// kernel releases the locked memory of the probe's closed ring some milliseconds late), then starts on the
+    /// readiness backend, logging why.</summary>
+    private static MinissRuntime StartAfterRingRefused(RuntimeOptions options, IoBackendSelection backend, IO.Uring.IoUringUnavailableException failure,
+        IReadOnlyList<int> cpus, int count)
+    {
+        for (int attempt = 0; attempt < 5 && failure.Errno == Bindings.Linux.Errno.ENOMEM; attempt++)
+        {
+            Thread.Sleep(100);
+            var retry = new MinissRuntime(options, backend, cpus, count);
+            try
+            {
+                retry.StartThreads();
+                return retry;
+            }
+            catch (IO.Uring.IoUringUnavailableException again) when (backend.FallBackAfter(again) is not null)
+            {
+                failure = again;
+            }
+        }
+
+        backend = backend.FallBackAfter(failure)!;
+        if (options.Logger is { } logger)
+        {
+            Log.BackendChosen(logger, backend.ToString());
+        }
+
+        var runtime = new MinissRuntime(options, backend, cpus, count);
         runtime.StartThreads();
         return runtime;
     }

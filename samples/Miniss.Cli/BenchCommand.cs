@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Win32.SafeHandles;
 using Miniss.IO;
 using Spectre.Console;
 
@@ -37,20 +38,85 @@ internal static class BenchCommand
     /// <summary>The exit code of a run stopped by Ctrl-C or SIGTERM.</summary>
     private const int Interrupted = 130;
 
-    public static async Task<int> RunAsync(BenchOptions options)
+    /// <summary>Descriptors a run may open besides the echo connections: per shard (its ring or epoll instance, eventfd,
+    /// listener, file), and for the process (the .NET runtime, the console, the file, assemblies loaded late).</summary>
+    private const int DescriptorsPerShard = 8;
+    private const int DescriptorReserve = 64;
+
+    /// <summary>How long a runtime may take to stop before the run gives up waiting for it.</summary>
+    private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Checks, before any work, what the run will need from this machine: a descriptor for each end of every echo
+    /// connection within RLIMIT_NOFILE (<paramref name="descriptorLimit"/>, already raised to the hard limit), and room
+    /// for the temporary file in TMPDIR.
+    /// </summary>
+    /// <exception cref="UsageException">The run cannot fit; the message says which limit, which value and what to change.</exception>
+    public static void Validate(BenchOptions options, long descriptorLimit, Microsoft.Extensions.Logging.ILogger logger)
     {
+        int shards = options.Shards ?? Environment.ProcessorCount;
+        int open = ProcessLimits.OpenDescriptors();
+        long needed = open + (2L * options.Connections) + (DescriptorsPerShard * (long)shards) + DescriptorReserve;
+        CliLog.Descriptors(logger, descriptorLimit, open, needed);
+        if (needed > descriptorLimit)
+        {
+            long fitting = Math.Max(0, (descriptorLimit - open - (DescriptorsPerShard * (long)shards) - DescriptorReserve) / 2);
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"'--connections {options.Connections}' needs about {needed} descriptors (two per connection, the client's and the server's, plus {needed - (2L * options.Connections)} for the runtime) but RLIMIT_NOFILE allows {descriptorLimit} even raised to its hard limit: raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit){(fitting > 0 ? $" or use --connections {fitting} or fewer" : "")}"));
+        }
+
+        // A forced backend that cannot run here fails now, not after the temporary file is written.
+        foreach (IoBackendKind backend in options.Backends)
+        {
+            try
+            {
+                _ = IoBackendSelection.Select(new RuntimeOptions { Backend = backend, ShardCount = options.Shards });
+            }
+            catch (Miniss.IO.Uring.IoUringUnavailableException e)
+            {
+                throw new CommandFailedException(FailureText.Describe(e), e);
+            }
+            catch (Exception e) when (e is PlatformNotSupportedException or ArgumentException)
+            {
+                throw new UsageException(FailureText.Describe(e));
+            }
+        }
+
+        string folder = Path.GetTempPath();
+        if (!Directory.Exists(folder))
+        {
+            throw new UsageException($"the temporary folder '{folder}' does not exist: set TMPDIR to an existing folder");
+        }
+
+        long fileSize = (long)options.FileSizeMiB << 20;
+        long free;
+        try
+        {
+            free = new DriveInfo(folder).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return;   // Unknown: writing the file will say.
+        }
+
+        if (free < fileSize)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"'--file-size {options.FileSizeMiB}' needs {options.FileSizeMiB} MiB in the temporary folder '{folder}' but it has {free >> 20} MiB free: use --file-size {Math.Max(1, free >> 20)} or less, or set TMPDIR to a folder with room"));
+        }
+    }
+
+    /// <summary>Runs the benchmark: the file, then each backend's workloads, then .NET's; prints the table.</summary>
+    /// <returns>0, or 130 when Ctrl-C or SIGTERM interrupted the run.</returns>
+    /// <exception cref="CommandFailedException">A step failed; the message is the sentence to print.</exception>
+    public static async Task<int> RunAsync(BenchOptions options, Microsoft.Extensions.Logging.ILogger logger, ExitWatchdog watchdog)
+    {
+        // However a workload or the runtime stops making progress, the run ends: with generous room for each step.
+        double plan = PlannedSeconds(options);
+        watchdog.Arm(TimeSpan.FromSeconds(plan), string.Create(CultureInfo.InvariantCulture,
+            $"the run is still going {plan:0} s after it began, far beyond its plan: a workload or the runtime stopped making progress (see the log above); exiting"), Program.RuntimeFailure);
         using var interrupt = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            interrupt.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            interrupt.Cancel();
-        });
+        using var signals = new StopSignals(interrupt.Cancel, watchdog, Interrupted);
 
         if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 120)
         {
@@ -58,8 +124,9 @@ internal static class BenchCommand
             AnsiConsole.Profile.Width = 120;
         }
 
-        var context = new BenchContext(options, interrupt.Token);
+        var context = new BenchContext(options, s_stopTimeout, interrupt.Token);
         string path = Path.Combine(Path.GetTempPath(), $"miniss-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.dat");
+        SafeFileHandle? file = null;
         long fileSize = (long)options.FileSizeMiB << 20;
         var results = new List<BenchResult>();
         MinissRuntime? runtime = null;
@@ -68,10 +135,13 @@ internal static class BenchCommand
         int shards = 0;
         try
         {
-            await Step("creating the file", _ => CreateFileAsync(path, fileSize, interrupt.Token)).ConfigureAwait(false);
+            file = await Step("creating the file", _ => CreateFileAsync(path, fileSize, interrupt.Token)).ConfigureAwait(false);
+            string readPath = ReadPath(file, path);
+            interrupt.Token.ThrowIfCancellationRequested();
             foreach (IoBackendKind backend in options.Backends)
             {
-                runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, Backend = backend });
+                interrupt.Token.ThrowIfCancellationRequested();
+                runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, Backend = backend, Logger = logger });
                 shards = runtime.ShardCount;
                 string backendName = runtime.Backend.Name;
                 backendNames.Add(backendName);
@@ -81,14 +151,22 @@ internal static class BenchCommand
                 // With several backends, each row names its own.
                 string label = options.Backends.Count > 1 ? $"{Workloads.MinissName} {backendName}" : Workloads.MinissName;
                 MinissRuntime miniss = runtime;
-                results.Add(await Step($"{Workloads.FileRead}, {label}", update => Workloads.MinissFileReadAsync(context, miniss, path, fileSize, ReadsInFlight, update)).ConfigureAwait(false) with { Runtime = label });
+                results.Add(await Step($"{Workloads.FileRead}, {label}", update => Workloads.MinissFileReadAsync(context, miniss, readPath, fileSize, ReadsInFlight, update)).ConfigureAwait(false) with { Runtime = label });
                 results.Add(await Step($"{Workloads.Echo}, {label}", update => Workloads.MinissEchoAsync(context, miniss, options.Connections, update)).ConfigureAwait(false) with { Runtime = label });
                 results.Add(await Step($"{Workloads.PingPong}, {label}", update => Workloads.MinissPingPongAsync(context, miniss, update)).ConfigureAwait(false) with { Runtime = label });
-                await runtime.StopAsync().ConfigureAwait(false);
+                MinissRuntime stopping = runtime;
                 runtime = null;
+                try
+                {
+                    await stopping.StopAsync().AsTask().WaitAsync(s_stopTimeout).ConfigureAwait(false);
+                }
+                catch (TimeoutException e)
+                {
+                    throw new CommandFailedException($"the runtime on {backendName} did not stop within {s_stopTimeout.TotalSeconds} s after its workloads", e);
+                }
             }
 
-            results.Add(await Step($"{Workloads.FileRead}, .NET", update => Workloads.DotNetFileReadAsync(context, shards, path, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
+            results.Add(await Step($"{Workloads.FileRead}, .NET", update => Workloads.DotNetFileReadAsync(context, shards, readPath, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
             results.Add(await Step($"{Workloads.Echo}, .NET", update => Workloads.DotNetEchoAsync(context, options.Connections, update)).ConfigureAwait(false));
             results.Add(await Step($"{Workloads.PingPong}, .NET", update => Workloads.DotNetPingPongAsync(context, shards, update)).ConfigureAwait(false));
         }
@@ -98,8 +176,8 @@ internal static class BenchCommand
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
-            await Cleanup(runtime, path).ConfigureAwait(false);
+            file?.Dispose();
+            await Cleanup(runtime, path, logger).ConfigureAwait(false);
         }
 
         if (interrupted)
@@ -120,54 +198,131 @@ internal static class BenchCommand
         AnsiConsole.Write(Table(results, $"miniss bench: Miniss on {string.Join(" and ", backendNames)} with {shards} shards beside .NET"));
         if (options.JsonPath is { } json)
         {
-            WriteJson(json, options, results);
+            try
+            {
+                WriteJson(json, options, results);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CommandFailedException($"the figures could not be written to '{json}': {FailureText.Describe(e)}", e);
+            }
+
             AnsiConsole.MarkupLine(Markup.Escape($"figures written to {json}"));
         }
 
         return 0;
     }
 
+    /// <summary>A bound on a whole run, in seconds: twice what each step may take at worst (the file at 10 MiB/s, each
+    /// workload's warm-up, measurement and stop, each runtime's start and stop), plus a minute.</summary>
+    private static double PlannedSeconds(BenchOptions options)
+    {
+        double file = options.FileSizeMiB / 10.0;
+        double workload = 0.5 + options.DurationSeconds + s_stopTimeout.TotalSeconds + 10;   // warm-up, measure, stop, connect
+        double runtimes = options.Backends.Count * 2 * s_stopTimeout.TotalSeconds;
+        return (2 * (file + (3 * (options.Backends.Count + 1) * workload) + runtimes)) + 60;
+    }
+
     /// <summary>Runs one step with a live status line (when the console is interactive), then prints its outcome.</summary>
     private static async Task<T> Step<T>(string title, Func<Action<string>, Task<T>> step)
     {
-        T result = await AnsiConsole.Status().StartAsync(Markup.Escape(title), status =>
-            step(text => status.Status(Markup.Escape(text)))).ConfigureAwait(false);
+        T result;
+        try
+        {
+            result = await AnsiConsole.Status().StartAsync(Markup.Escape(title), status =>
+                step(text => status.Status(Markup.Escape(text)))).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or CommandFailedException))
+        {
+            throw new CommandFailedException($"{title} failed: {FailureText.Describe(e)}", e);
+        }
+
         AnsiConsole.MarkupLine(Markup.Escape(result is BenchResult r
             ? string.Create(CultureInfo.InvariantCulture, $"  {title}: {r.OperationsPerSecond:N0} ops/s, p50 {r.P50Microseconds:F1} µs, p99 {r.P99Microseconds:F1} µs, {r.AllocatedBytesPerOperation:F1} B/op")
             : $"  {title}: done"));
         return result;
     }
 
-    private static async Task Cleanup(MinissRuntime? runtime, string path)
+    /// <summary>Stops the runtime (waiting at most <see cref="s_stopTimeout"/>) and deletes the temporary file; logs,
+    /// never throws, so the reason the run ended is the one reported.</summary>
+    private static async Task Cleanup(MinissRuntime? runtime, string path, Microsoft.Extensions.Logging.ILogger logger)
     {
-        if (runtime is not null)
-        {
-            await runtime.StopAsync().ConfigureAwait(false);
-        }
-
         try
         {
             File.Delete(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"miniss bench: could not delete {path}: {e.Message}");
+            CliLog.TemporaryFileKept(logger, path, FailureText.Describe(e));
+        }
+
+        if (runtime is not null)
+        {
+            try
+            {
+                await runtime.StopAsync().AsTask().WaitAsync(s_stopTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                CliLog.StopTimedOut(logger, "the runtime", s_stopTimeout.TotalSeconds);
+            }
+            catch (Exception e)
+            {
+                CliLog.StopFailed(logger, "the runtime", FailureText.Describe(e));
+            }
         }
     }
 
-    private static async Task<bool> CreateFileAsync(string path, long size, CancellationToken cancellation)
+    /// <summary>
+    /// Creates the temporary file at <paramref name="path"/> and fills it with <paramref name="size"/> random bytes. On
+    /// Linux its name is removed at once and the file lives on through the returned handle, so nothing is left behind
+    /// however the process ends, SIGKILL included.
+    /// </summary>
+    /// <exception cref="CommandFailedException">The file could not be written (a full disk, a folder the user may not write).</exception>
+    private static async Task<SafeFileHandle> CreateFileAsync(string path, long size, CancellationToken cancellation)
     {
         var random = new Random(42);
         byte[] chunk = new byte[1 << 20];
-        await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 20, FileOptions.Asynchronous);
-        for (long written = 0; written < size; written += chunk.Length)
+        SafeFileHandle? file = null;
+        try
         {
-            random.NextBytes(chunk);
-            await stream.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, size - written)), cancellation).ConfigureAwait(false);
-        }
+            file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.Asynchronous);
+            if (OperatingSystem.IsLinux())
+            {
+                File.Delete(path);
+            }
 
-        return true;
+            for (long written = 0; written < size; written += chunk.Length)
+            {
+                random.NextBytes(chunk);
+                await RandomAccess.WriteAsync(file, chunk.AsMemory(0, (int)Math.Min(chunk.Length, size - written)), written, cancellation).ConfigureAwait(false);
+            }
+
+            return file;
+        }
+        catch (Exception e)
+        {
+            file?.Dispose();
+            File.Delete(path);
+            if (e is IOException full && FailureText.IsDiskFull(full))
+            {
+                throw new CommandFailedException(string.Create(CultureInfo.InvariantCulture,
+                    $"the temporary file '{path}' could not be written: no space left on its device after less than {size >> 20} MiB: use a smaller --file-size, or set TMPDIR to a folder with room"), e);
+            }
+
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CommandFailedException($"the temporary file '{path}' could not be written: {FailureText.Describe(e)}: set TMPDIR to a folder this user may write", e);
+            }
+
+            throw;
+        }
     }
+
+    /// <summary>The path the workloads open the file by: on Linux the open descriptor's /proc/self/fd entry (the name is
+    /// gone), elsewhere the name.</summary>
+    private static string ReadPath(SafeFileHandle file, string path) =>
+        OperatingSystem.IsLinux() ? $"/proc/self/fd/{file.DangerousGetHandle()}" : path;
 
     private static Table Table(List<BenchResult> results, string title)
     {

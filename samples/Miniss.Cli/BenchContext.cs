@@ -9,7 +9,7 @@ namespace Miniss.Cli;
 
 /// <summary>What every workload of one <c>miniss bench</c> shares: the options, the cancellation of Ctrl-C, and the
 /// measurement loop (warm-up, measured window with live progress, stop).</summary>
-internal sealed class BenchContext(BenchOptions options, CancellationToken cancellation)
+internal sealed class BenchContext(BenchOptions options, TimeSpan stopTimeout, CancellationToken cancellation)
 {
     public BenchOptions Options { get; } = options;
 
@@ -17,13 +17,18 @@ internal sealed class BenchContext(BenchOptions options, CancellationToken cance
 
     public TimeSpan Duration => TimeSpan.FromSeconds(Options.DurationSeconds);
 
+    /// <summary>How long the workers may take to return once told to stop.</summary>
+    public TimeSpan StopTimeout { get; } = stopTimeout;
+
     public TimeSpan Warmup => TimeSpan.FromSeconds(Math.Min(0.5, Options.DurationSeconds / 4));
 
     /// <summary>
     /// Lets the started workers warm up, measures them for the duration (reporting progress through
     /// <paramref name="progress"/>), stops them and waits until every one has returned. On Ctrl-C the workers are
-    /// stopped and awaited too, then <see cref="OperationCanceledException"/> is thrown.
+    /// stopped and awaited too, then <see cref="OperationCanceledException"/> is thrown. Workers that do not return
+    /// within <see cref="StopTimeout"/> are left behind: a connection stuck for want of descriptors must not hang the run.
     /// </summary>
+    /// <exception cref="CommandFailedException">The workers did not stop in time.</exception>
     public async Task<BenchResult> MeasureAsync(string workload, string runtime, RunPhase phase, IReadOnlyList<WorkerStats> stats,
         Task workers, Action<string> progress)
     {
@@ -72,7 +77,20 @@ internal sealed class BenchContext(BenchOptions options, CancellationToken cance
         }
 
         progress($"{workload}, {runtime}: stopping the workers");
-        await workers.ConfigureAwait(false);   // a worker's failure surfaces here
+        try
+        {
+            await workers.WaitAsync(StopTimeout).ConfigureAwait(false);   // a worker's failure surfaces here
+        }
+        catch (Exception) when (cancelled)
+        {
+            // Interrupted: whatever the workers did on the way out, the run ends as interrupted.
+        }
+        catch (TimeoutException e)
+        {
+            throw new CommandFailedException(string.Create(CultureInfo.InvariantCulture,
+                $"{workload} on {runtime}: {WorkerStats.Total(stats):N0} operations done, but the workers did not stop within {StopTimeout.TotalSeconds:0} s (a connection or read that never completes; see the log above)"), e);
+        }
+
         if (cancelled)
         {
             throw new OperationCanceledException(Cancellation);

@@ -208,9 +208,85 @@ public sealed class IoBackendSelection
             {
                 return new RejectedBackend("io_uring", $"the kernel's io_uring lacks {string.Join(", ", missing)} (Linux 5.11 or later is needed)", Errno.ENOSYS);
             }
+
+            // One ring fitting says little: every shard sets up its own, and without CAP_IPC_LOCK the kernel charges
+            // each one's pages to RLIMIT_MEMLOCK.
+            if (MemlockShortfall(options, ring.LockedBytes) is { } shortfall)
+            {
+                return shortfall;
+            }
         }
 
         return null;
+    }
+
+    /// <summary>Why the rings of every shard a runtime started with <paramref name="options"/> would not fit in
+    /// RLIMIT_MEMLOCK, or <see langword="null"/> when they fit (or the limit does not apply to this process).</summary>
+    /// <param name="options">The runtime's options: how many shards, and so how many rings.</param>
+    /// <param name="bytesPerRing">What one ring with the runtime's entries and flags charges, in bytes.</param>
+    internal static RejectedBackend? MemlockShortfall(RuntimeOptions options, long bytesPerRing)
+    {
+        ulong limit = Buffers.MemlockLimit.Current();
+        if (limit == Files.RLIM_INFINITY || HasIpcLock())
+        {
+            return null;
+        }
+
+        int shards = options.ShardCount ?? (options.Cpus is { Count: > 0 } cpus ? cpus.Count : Internal.Linux.ThreadAffinity.AllowedCpus().Count);
+        long needed = bytesPerRing * shards;
+        if ((ulong)needed <= limit)
+        {
+            return null;
+        }
+
+        long kib = (needed + 1023) / 1024;
+        return new RejectedBackend("io_uring",
+            $"the rings of {shards} shards need {kib} KiB of locked memory ({shards} x {bytesPerRing / 1024} KiB for {options.RingEntries} entries each) " +
+            $"but RLIMIT_MEMLOCK allows {limit / 1024} KiB and the process lacks CAP_IPC_LOCK: raise the limit (ulimit -l {kib}, " +
+            "LimitMEMLOCK= in a systemd unit, --ulimit memlock= for docker run), or start fewer shards or smaller rings (RuntimeOptions.RingEntries)",
+            Errno.ENOMEM);
+    }
+
+    /// <summary>Whether this process holds CAP_IPC_LOCK (locked memory unlimited by RLIMIT_MEMLOCK): bit 14 of
+    /// <c>CapEff</c> in <c>/proc/self/status</c>; <see langword="false"/> when that cannot be read.</summary>
+    private static bool HasIpcLock()
+    {
+        const int capIpcLock = 14;
+        try
+        {
+            foreach (string line in System.IO.File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("CapEff:", StringComparison.Ordinal))
+                {
+                    return ulong.TryParse(line.AsSpan(7).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out ulong mask)
+                        && (mask & (1UL << capIpcLock)) != 0;
+                }
+            }
+        }
+        catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
+        {
+            // No procfs: assume the limit applies, the cautious answer.
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The readiness backend to start on instead, when this selection probed io_uring and a shard's ring could not be
+    /// set up after all (memory other processes of the same user already lock counts against RLIMIT_MEMLOCK too, and
+    /// the kernel frees a closed ring's memory a little later); <see langword="null"/> when the backend was forced or
+    /// the failure is not one a readiness backend avoids (ENOMEM, EPERM, ENOSYS).
+    /// </summary>
+    internal IoBackendSelection? FallBackAfter(IoUringUnavailableException failure)
+    {
+        if (Kind != IoBackendKind.IoUring || Source != "probed" || failure.Errno is not (Errno.ENOMEM or Errno.EPERM or Errno.ENOSYS)
+            || !(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD()))
+        {
+            return null;
+        }
+
+        var rejected = new List<RejectedBackend>(Rejected) { new("io_uring", $"a shard's ring could not be set up at start: {failure.Message}", failure.Errno) };
+        return new IoBackendSelection(OperatingSystem.IsLinux() ? IoBackendKind.Epoll : IoBackendKind.Kqueue, "probed", rejected);
     }
 
     /// <summary>Creates a shard's engine for this backend, on the shard's thread.</summary>

@@ -58,6 +58,17 @@ internal sealed unsafe class IoUringRing : IoEngine
     private uint _sqInspectedTail;
     private int _fd;
 
+    /// <summary>The bytes of this ring's shared memory (SQ and CQ rings, SQE array) in whole pages: what the kernel
+    /// charges to RLIMIT_MEMLOCK for a process without CAP_IPC_LOCK.</summary>
+    internal long LockedBytes
+    {
+        get
+        {
+            long page = Environment.SystemPageSize;
+            return (((long)_ringSize + page - 1) / page * page) + (((long)_cqSize + page - 1) / page * page) + (((long)_sqesSize + page - 1) / page * page);
+        }
+    }
+
     private IoUringRing(int fd, in io_uring_params p, uint flags)
     {
         _fd = fd;
