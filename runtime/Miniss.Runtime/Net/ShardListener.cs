@@ -43,14 +43,6 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
     private MultishotAcceptor? _multishot;
     private int _disposed;
 
-    static ShardListener()
-    {
-        // An accept that fails for lack of descriptors builds its exception from errno names and messages that are
-        // loaded on first use, and loading them needs descriptors: a failure then broke every later error for good
-        // (the type's initializer failed). They are loaded here, before the first bind, while there are some.
-        _ = NativeSocket.Error(Errno.EMFILE, "accept");
-    }
-
     private ShardListener(FileDescriptorHandle handle, AddressFamily family, EndPoint localEndPoint, bool noDelay, string? unixPath)
     {
         Handle = handle;

@@ -54,6 +54,9 @@ public sealed class ShardServer : IAsyncDisposable
     private readonly MinissRuntime _runtime;
     private readonly Func<ShardConnection, ValueTask> _handler;
     private readonly ShardServerOptions _options;
+
+    // The connection limit in force: the options' MaxConnections, or the process's descriptor budget.
+    private readonly int? _maxConnections;
     private readonly ServerShard[] _shards;
     private readonly int[] _active;
     private readonly Lock _stopGate = new();
@@ -72,6 +75,7 @@ public sealed class ShardServer : IAsyncDisposable
         _runtime = runtime;
         _handler = handler;
         _options = options;
+        _maxConnections = options.MaxConnections ?? DescriptorBudget.DefaultMaxConnections();
         _shards = new ServerShard[runtime.ShardCount];
         for (int i = 0; i < _shards.Length; i++)
         {
@@ -116,6 +120,10 @@ public sealed class ShardServer : IAsyncDisposable
     internal Func<ShardConnection, ValueTask> Handler => _handler;
 
     internal ShardServerOptions Options => _options;
+
+    /// <summary>The most connections this server serves at once: <see cref="ShardServerOptions.MaxConnections"/>, or
+    /// the process's descriptor budget when the options set none; <see langword="null"/>: no limit.</summary>
+    public int? ConnectionLimit => _maxConnections;
 
     /// <summary>Connections being served now by shard <paramref name="shard"/>. Any thread.</summary>
     /// <exception cref="ArgumentOutOfRangeException">No such shard.</exception>
@@ -243,12 +251,12 @@ public sealed class ShardServer : IAsyncDisposable
     internal void OnConnectionEnded(int shard)
     {
         Interlocked.Decrement(ref _active[shard]);
-        if (_options.MaxConnections is not null)
+        if (_maxConnections is not null)
         {
             Interlocked.Decrement(ref _connections);
         }
 
-        if (_options.MaxConnections is not null || _options.MaxConnectionsPerShard is not null)
+        if (_maxConnections is not null || _options.MaxConnectionsPerShard is not null)
         {
             foreach (ServerShard serverShard in _shards)
             {
@@ -272,7 +280,7 @@ public sealed class ShardServer : IAsyncDisposable
             return false;
         }
 
-        if (_options.MaxConnections is not int max)
+        if (_maxConnections is not int max)
         {
             return true;
         }
@@ -294,11 +302,11 @@ public sealed class ShardServer : IAsyncDisposable
 
     /// <summary>Whether <see cref="TryReserve"/> could take a place now. Any thread.</summary>
     internal bool HasRoom(ServerShard acceptor) =>
-        HasShardRoom(acceptor) && (_options.MaxConnections is not int max || Volatile.Read(ref _connections) < max);
+        HasShardRoom(acceptor) && (_maxConnections is not int max || Volatile.Read(ref _connections) < max);
 
     /// <summary>The limit that stops <paramref name="acceptor"/> now, and its value (for the log).</summary>
     internal (string Limit, int Value) LimitReached(ServerShard acceptor) => HasShardRoom(acceptor)
-        ? (nameof(ShardServerOptions.MaxConnections), _options.MaxConnections ?? 0)
+        ? (nameof(ShardServerOptions.MaxConnections), _maxConnections ?? 0)
         : (nameof(ShardServerOptions.MaxConnectionsPerShard), _options.MaxConnectionsPerShard ?? 0);
 
     /// <summary>With <see cref="ConnectionDistribution.ReusePort"/>, whether the acceptor serves fewer connections than

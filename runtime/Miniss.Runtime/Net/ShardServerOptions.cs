@@ -32,10 +32,12 @@ public sealed class ShardServerOptions
 
     /// <summary>The most connections the server serves at once, over all shards. When it is reached, the shards stop
     /// accepting (new clients wait in the kernel's listen backlog, then are refused by the kernel) until a connection
-    /// closes. <see langword="null"/>: no limit but the process's descriptors (<c>RLIMIT_NOFILE</c>), whose exhaustion
-    /// pauses accepting too (see <see cref="AcceptRetryDelay"/>). Default: <see langword="null"/>, as .NET's and
-    /// Kestrel's servers; set it below <c>RLIMIT_NOFILE</c> to keep descriptors for the handlers' own files and
-    /// connections.</summary>
+    /// closes. Default: <see langword="null"/>, which means the process's descriptor budget: <c>RLIMIT_NOFILE</c>
+    /// less the descriptors open when the server starts, less a headroom of a sixteenth of the limit (at least 24)
+    /// that the process keeps for its own files and for the threads the .NET runtime starts (each takes descriptors;
+    /// a process that has none left for them aborts). No limit when <c>RLIMIT_NOFILE</c> is unlimited. The limit in
+    /// force is <see cref="ShardServer.ConnectionLimit"/>. Set it lower to keep descriptors for the handlers' own
+    /// files and outgoing connections.</summary>
     /// <remarks>A connection counts from its accept to the end of its handler; the server never serves more at once.
     /// A few connections may wait accepted and unserved until there is room: those an io_uring multishot accept took
     /// from the kernel just before the limit was reached, and one per shard that accepted while another shard took the

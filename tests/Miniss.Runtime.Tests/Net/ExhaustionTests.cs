@@ -30,7 +30,8 @@ public sealed class ExhaustionTests(IoBackendKind backend) : BackendFixture(back
     {
         int port = UnusedLoopbackEndPoint().Port;
         var endPoint = new IPEndPoint(IPAddress.Loopback, port);
-        await using EchoProcess server = await EchoProcess.StartAsync(Backend, port, DescriptorLimit, token);
+        // A connection limit far above the descriptors, so that accepting really runs into EMFILE.
+        await using EchoProcess server = await EchoProcess.StartAsync(Backend, port, DescriptorLimit, token, maxConnections: 100_000);
         var established = new List<Socket>();
         var extra = new List<Socket>();
         try
@@ -85,6 +86,64 @@ public sealed class ExhaustionTests(IoBackendKind backend) : BackendFixture(back
         Assert.That(await server.StopAsync(), Is.Zero, $"exit code after SIGTERM; output:\n{server.Output}");
     }
 
+    [Test, CancelAfter(180_000)]
+    public async Task A_flood_after_a_quiet_spell_leaves_miniss_serve_alive_within_its_descriptor_budget(CancellationToken token)
+    {
+        int port = UnusedLoopbackEndPoint().Port;
+        var endPoint = new IPEndPoint(IPAddress.Loopback, port);
+        await using EchoProcess server = await EchoProcess.StartAsync(Backend, port, DescriptorLimit, token, cli: true);
+        var established = new List<Socket>();
+        var extra = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < Established; i++)
+            {
+                established.Add(await ConnectDotNetAsync(endPoint, token));
+                await EchoesAsync(established[i], i, token);
+            }
+
+            // .NET ends its tiered-compilation thread after four idle seconds and starts it again, on a shard, when a
+            // method turns hot; starting a thread takes descriptors. The flood comes after that quiet spell, so the
+            // server would abort ("Out of memory.") if accepting were allowed to take the process's last descriptor.
+            await Task.Delay(TimeSpan.FromSeconds(6), token);
+            for (int i = 0; i < Extra; i++)
+            {
+                Socket client = await ConnectDotNetAsync(endPoint, token);
+                extra.Add(client);
+                await client.SendAsync(RandomBytes(64, 500 + i), SocketFlags.None, token);
+            }
+
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = 0; i < established.Count; i++)
+                {
+                    await EchoesAsync(established[i], 100 + (round * Established) + i, token);
+                }
+            }
+
+            Assert.That(server.HasExited, Is.False, $"the server died under the flood:\n{server.Output}");
+            foreach (Socket client in extra)
+            {
+                client.Dispose();
+            }
+
+            extra.Clear();
+            using (Socket late = await ConnectDotNetAsync(endPoint, token))
+            {
+                await EchoesAsync(late, 1000, token);
+            }
+
+            Assert.That(server.HasExited, Is.False, server.Output);
+        }
+        finally
+        {
+            established.ForEach(client => client.Dispose());
+            extra.ForEach(client => client.Dispose());
+        }
+
+        Assert.That(await server.StopAsync(), Is.Zero, $"exit code after SIGTERM; output:\n{server.Output}");
+    }
+
     /// <summary>One small round trip, bounded: the payload comes back unchanged.</summary>
     private static async Task EchoesAsync(Socket client, int seed, CancellationToken token)
     {
@@ -126,12 +185,22 @@ public sealed class ExhaustionTests(IoBackendKind backend) : BackendFixture(back
             }
         }
 
-        public static async Task<EchoProcess> StartAsync(IoBackendKind backend, int port, int descriptors, CancellationToken token)
+        public static async Task<EchoProcess> StartAsync(IoBackendKind backend, int port, int descriptors, CancellationToken token, int? maxConnections = null, bool cli = false)
         {
             var start = new ProcessStartInfo("prlimit") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string argument in new[] { $"--nofile={descriptors}:{descriptors}", s_echo, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            string[] command = cli
+                ? [Cli.MinissProcess.Binary, "serve", "echo", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+                : [s_echo, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            start.ArgumentList.Add($"--nofile={descriptors}:{descriptors}");
+            foreach (string argument in command)
             {
                 start.ArgumentList.Add(argument);
+            }
+
+            if (maxConnections is int max)
+            {
+                start.ArgumentList.Add("--max-connections");
+                start.ArgumentList.Add(max.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
 
             start.Environment[IoBackendSelection.EnvironmentVariable] = IoBackendSelection.NameOf(backend);
