@@ -465,6 +465,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
 
     /// <summary>Stops the runtime and waits for it (see <see cref="StopAsync"/>). Must not be called on a shard.</summary>
     /// <exception cref="InvalidOperationException">Called on one of this runtime's shards, which could never finish.</exception>
+    /// <exception cref="ShardFaultedException">A shard's loop had failed; thrown once the runtime has stopped.</exception>
     public void Dispose()
     {
         if (Shard.Current?.Runtime == this)
