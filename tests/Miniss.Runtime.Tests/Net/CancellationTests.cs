@@ -250,10 +250,13 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
         {
             await using ShardConnection client = await ShardConnection.ConnectAsync(listener.LocalEndPoint!);
             client.SendBufferSize = 64 * 1024;
-            connected.SetResult(client);
             try
             {
-                await client.SendAsync(new byte[64 << 20]);
+                // Started before the test thread hears of the connection: the dispose below always meets a send in
+                // flight (64 MiB cannot complete while the peer reads nothing), however late this shard runs.
+                ValueTask sent = client.SendAsync(new byte[64 << 20]);
+                connected.SetResult(client);
+                await sent;
                 return null;
             }
             catch (Exception e)
@@ -264,7 +267,6 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
 
         using Socket peer = await accepting;
         ShardConnection connection = await connected.Task.WaitAsync(token);
-        await Task.Delay(50, token);
         connection.Dispose();
 
         Exception? error = await sending;
