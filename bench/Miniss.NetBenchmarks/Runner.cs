@@ -224,23 +224,8 @@ internal static partial class Runner
     }
 
     /// <summary>Puts <paramref name="section"/> in place of the one between the markers, or at the end of the page.</summary>
-    internal static string ReplaceSection(string page, string section)
-    {
-        int begin = page.IndexOf(BeginMarker, StringComparison.Ordinal);
-        int end = page.IndexOf(EndMarker, StringComparison.Ordinal);
-        if (begin >= 0 && end > begin)
-        {
-            int after = end + EndMarker.Length;
-            if (after < page.Length && page[after] == '\n')
-            {
-                after++;
-            }
-
-            return page[..begin] + section + page[after..];
-        }
-
-        return page.Length == 0 ? section : page.TrimEnd('\n') + "\n\n" + section;
-    }
+    internal static string ReplaceSection(string page, string section) =>
+        Benchmarking.DocumentSection.Replace(page, section, BeginMarker, EndMarker);
 
     private static double WrkLatency(string output, string percentile, string server)
     {

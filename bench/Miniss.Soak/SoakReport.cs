@@ -28,23 +28,8 @@ internal static class SoakReport
     private const int MaxRows = 30;
 
     /// <summary>Puts <paramref name="section"/> in place of the one between the markers, or at the end of the page.</summary>
-    public static string ReplaceSection(string page, string section)
-    {
-        int begin = page.IndexOf(BeginMarker, StringComparison.Ordinal);
-        int end = page.IndexOf(EndMarker, StringComparison.Ordinal);
-        if (begin >= 0 && end > begin)
-        {
-            int after = end + EndMarker.Length;
-            if (after < page.Length && page[after] == '\n')
-            {
-                after++;
-            }
-
-            return page[..begin] + section + page[after..];
-        }
-
-        return page.Length == 0 ? section : page.TrimEnd('\n') + "\n\n" + section;
-    }
+    public static string ReplaceSection(string page, string section) =>
+        Benchmarking.DocumentSection.Replace(page, section, BeginMarker, EndMarker);
 
     /// <summary>The section, markers included. <paramref name="root"/> (the repository's folder) is removed from any
     /// text that might hold it, so no path of the machine reaches the page.</summary>
