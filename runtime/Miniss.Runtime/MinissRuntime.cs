@@ -43,6 +43,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     private MinissRuntime(RuntimeOptions options, IoBackendSelection backend, IReadOnlyList<int> cpus, int shardCount)
     {
         _options = options;
+        Logs = new LogCategories(options.LoggerFactory);
         Backend = backend;
         if (backend.IsReadiness)
         {
@@ -111,11 +112,11 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     /// <summary>How many shards run.</summary>
     public int ShardCount => _shards.Length;
 
-    /// <summary>Whether <see cref="StopAsync"/> has begun.</summary>
+    /// <summary>Whether <see cref="StopAsync()"/> has begun.</summary>
     public bool IsStopping => _stopping;
 
     /// <summary>The first shard failure (<see cref="ShardFaulted"/>), or <see langword="null"/> while every shard's loop
-    /// runs. Once set it stays set; <see cref="StopAsync"/> then completes by throwing it.</summary>
+    /// runs. Once set it stays set; <see cref="StopAsync()"/> then completes by throwing it.</summary>
     public ShardFaultedException? Fault => Volatile.Read(ref _fault);
 
     /// <summary>Whether a shard's loop has failed (<see cref="Fault"/> is set).</summary>
@@ -141,16 +142,11 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public static MinissRuntime Start(RuntimeOptions? options = null)
     {
-        options ??= new RuntimeOptions();
+        options = (options ?? new RuntimeOptions()).Snapshot();
         options.Validate();
         IoErrors.Prepare();
         DescriptorReserve.Acquire();
         IoBackendSelection backend = IoBackendSelection.Select(options);
-        if (options.Logger is { } logger)
-        {
-            Log.BackendChosen(logger, backend.ToString());
-        }
-
         IReadOnlyList<int> cpus = options.Cpus is { Count: > 0 } chosen ? chosen : ThreadAffinity.AllowedCpus();
         int count = options.ShardCount ?? cpus.Count;
         var runtime = new MinissRuntime(options, backend, cpus, count);
@@ -188,10 +184,6 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
 
         backend = backend.FallBackAfter(failure)!;
-        if (options.Logger is { } logger)
-        {
-            Log.BackendChosen(logger, backend.ToString());
-        }
 
         var runtime = new MinissRuntime(options, backend, cpus, count);
         runtime.StartThreads();
@@ -239,6 +231,11 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
 
         ready.Wait();
+        if (Array.TrueForAll(failures, static failure => failure is null))
+        {
+            Log.BackendChosen(Logs.IO, Backend.ToString());
+        }
+
         foreach (Exception? failure in failures)
         {
             if (failure is not null)
@@ -448,7 +445,51 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>The end of <see cref="StopAsync"/>: every shard thread has ended; the helper pool goes, and a shard
+    /// <summary>
+    /// Stops the runtime as <see cref="StopAsync()"/> does, waiting at most until <paramref name="cancellationToken"/> is
+    /// cancelled (a host's shutdown timeout). When it is cancelled first, the runtime logs (Warning, category
+    /// <c>Miniss.Runtime</c>, event 10) what each shard still had in flight, its threads are left to finish on their own
+    /// (they are background threads: they do not keep the process alive), and the await throws
+    /// <see cref="OperationCanceledException"/> carrying <paramref name="cancellationToken"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled before every shard stopped.</exception>
+    /// <exception cref="ShardFaultedException">A shard's loop had failed; thrown once the runtime has stopped.</exception>
+    public async ValueTask StopAsync(CancellationToken cancellationToken)
+    {
+        Task stopped = StopAsync().AsTask();
+        if (!cancellationToken.CanBeCanceled || stopped.IsCompleted)
+        {
+            await stopped.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await stopped.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !stopped.IsCompleted)
+        {
+            Log.StopTimedOut(Logs.Runtime, DescribePending());
+            throw new OperationCanceledException("The runtime did not stop before the token was cancelled; " + DescribePending(), null, cancellationToken);
+        }
+    }
+
+    /// <summary>What every shard that has not drained still holds, in words (see <see cref="StopAsync(CancellationToken)"/>).</summary>
+    internal string DescribePending()
+    {
+        var pending = new List<string>(_shards.Length);
+        foreach (Shard shard in _shards)
+        {
+            if (shard.DescribePending() is { } text)
+            {
+                pending.Add(text);
+            }
+        }
+
+        return pending.Count == 0 ? "every shard has drained; the threads are ending" : string.Join("; ", pending);
+    }
+
+    /// <summary>The end of <see cref="StopAsync()"/>: every shard thread has ended; the helper pool goes, and a shard
     /// failure is reported to whoever awaits the stop.</summary>
     private async Task WhenStopped(Task[] exited)
     {
@@ -460,10 +501,10 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <inheritdoc cref="StopAsync"/>
+    /// <inheritdoc cref="StopAsync()"/>
     public ValueTask DisposeAsync() => StopAsync();
 
-    /// <summary>Stops the runtime and waits for it (see <see cref="StopAsync"/>). Must not be called on a shard.</summary>
+    /// <summary>Stops the runtime and waits for it (see <see cref="StopAsync()"/>). Must not be called on a shard.</summary>
     /// <exception cref="InvalidOperationException">Called on one of this runtime's shards, which could never finish.</exception>
     /// <exception cref="ShardFaultedException">A shard's loop had failed; thrown once the runtime has stopped.</exception>
     public void Dispose()
@@ -489,43 +530,30 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Where the runtime and its servers log (<see cref="RuntimeOptions.Logger"/>); null for none.</summary>
-    internal Microsoft.Extensions.Logging.ILogger? Logger => _options.Logger;
+    /// <summary>Where the runtime and its servers log, by category (<see cref="RuntimeOptions.LoggerFactory"/>).</summary>
+    internal LogCategories Logs { get; }
 
     internal void ReportPinningRefused(Shard shard, int errno)
     {
         if (Interlocked.Exchange(ref _pinningReported, 1) == 0)
         {
-            if (_options.Logger is { } logger)
-            {
-                Log.PinningRefused(logger, shard.Id, shard.Cpu, ErrnoNames.Describe(errno));
-            }
+            Log.PinningRefused(Logs.Runtime, shard.Id, shard.Cpu, ErrnoNames.Describe(errno));
         }
     }
 
     internal void ReportBufferRegistrationRefused(Shard shard, string reason)
     {
-        if (Interlocked.Exchange(ref _registrationReported, 1) == 0 && _options.Logger is { } logger)
+        if (Interlocked.Exchange(ref _registrationReported, 1) == 0)
         {
-            Log.BufferRegistrationRefused(logger, shard.Id, reason);
+            Log.BufferRegistrationRefused(Logs.Buffers, shard.Id, reason);
         }
     }
 
-    internal void ReportDirectIoRefused(string path)
-    {
-        if (_options.Logger is { } logger)
-        {
-            Log.DirectIoRefused(logger, path);
-        }
-    }
+    internal void ReportDirectIoRefused(string path) => Log.DirectIoRefused(Logs.IO, path);
 
     internal void ReportUnhandledException(Shard shard, Exception error)
     {
-        if (_options.Logger is { } logger)
-        {
-            Log.UnhandledException(logger, error, shard.Id);
-        }
-
+        Log.UnhandledException(Logs.Runtime, error, shard.Id);
         Raise(UnhandledException, new ShardExceptionEventArgs(shard.Id, error));
     }
 
@@ -533,24 +561,14 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     {
         var fault = new ShardFaultedException(shard.Id, error);
         Interlocked.CompareExchange(ref _fault, fault, null);
-        if (_options.Logger is { } logger)
-        {
-            Log.LoopFailed(logger, error, shard.Id);
-        }
-
+        Log.LoopFailed(Logs.Runtime, error, shard.Id);
         var args = new ShardExceptionEventArgs(shard.Id, error);
         Raise(UnhandledException, args);
         Raise(ShardFaulted, args);
         _faulted.TrySetResult(Fault!);
     }
 
-    internal void ReportShardAbandoned(Shard shard, int inFlight)
-    {
-        if (_options.Logger is { } logger)
-        {
-            Log.ShardAbandoned(logger, shard.Id, inFlight);
-        }
-    }
+    internal void ReportShardAbandoned(Shard shard, int inFlight) => Log.ShardAbandoned(Logs.Runtime, shard.Id, inFlight);
 
     /// <summary>Raises an event on a shard: a handler that throws is not allowed to take the shard's loop with it.</summary>
     private void Raise(EventHandler<ShardExceptionEventArgs>? handler, ShardExceptionEventArgs args)
@@ -561,10 +579,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
         catch (Exception e)
         {
-            if (_options.Logger is { } logger)
-            {
-                Log.HandlerFailed(logger, e, args.ShardId);
-            }
+            Log.HandlerFailed(Logs.Runtime, e, args.ShardId);
         }
     }
 

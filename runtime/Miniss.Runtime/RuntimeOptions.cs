@@ -11,79 +11,100 @@ namespace Miniss;
 public sealed class RuntimeOptions
 {
     /// <summary>The CPUs to run shards on. Default: every CPU this process may run on (its affinity mask).</summary>
-    public IReadOnlyList<int>? Cpus { get; init; }
+    public IReadOnlyList<int>? Cpus { get; set; }
 
     /// <summary>How many shards to start. Default: one per CPU in <see cref="Cpus"/>. More shards than CPUs share
     /// CPUs round-robin.</summary>
-    public int? ShardCount { get; init; }
+    public int? ShardCount { get; set; }
 
     /// <summary>Whether each shard's thread is pinned to its CPU. Default: true. When the kernel refuses, the shard
     /// runs unpinned and the runtime says so once.</summary>
-    public bool PinThreads { get; init; } = true;
+    public bool PinThreads { get; set; } = true;
 
     /// <summary>How long an idle shard keeps polling before it sleeps in the kernel. Default: 20 µs. Zero sleeps at
     /// once; longer spins trade CPU for wake-up latency.</summary>
-    public TimeSpan SpinBeforeSleep { get; init; } = TimeSpan.FromMicroseconds(20);
+    public TimeSpan SpinBeforeSleep { get; set; } = TimeSpan.FromMicroseconds(20);
 
     /// <summary>How long a shard runs ready tasks before it looks at I/O, messages and timers again. Default: 500 µs.</summary>
-    public TimeSpan TaskQuota { get; init; } = TimeSpan.FromMicroseconds(500);
+    public TimeSpan TaskQuota { get; set; } = TimeSpan.FromMicroseconds(500);
 
     /// <summary>Capacity of each shard-to-shard message ring (a power of two). Default: 1024. A full ring never drops a
     /// message: the sender keeps it until there is room.</summary>
-    public int CrossShardQueueCapacity { get; init; } = 1024;
+    public int CrossShardQueueCapacity { get; set; } = 1024;
 
     /// <summary>The I/O backend. Default: <see cref="IoBackendKind.Auto"/>: the environment variable
     /// <c>MINISS_BACKEND</c> when set, else io_uring when this process can use it, else the platform's readiness backend
     /// (epoll on Linux, kqueue on macOS). A forced backend that cannot run here fails <see cref="MinissRuntime.Start"/>
     /// with the reason. <see cref="MinissRuntime.Backend"/> says what was chosen and why.</summary>
-    public IoBackendKind Backend { get; init; } = IoBackendKind.Auto;
+    public IoBackendKind Backend { get; set; } = IoBackendKind.Auto;
 
     /// <summary>The most threads a readiness backend (epoll, kqueue) uses for file operations, which block: shared by
     /// the runtime's shards, started when needed. Default: 4. io_uring needs none.</summary>
-    public int BlockingIoThreads { get; init; } = 4;
+    public int BlockingIoThreads { get; set; } = 4;
 
     /// <summary>Submission queue entries of each shard's io_uring ring (and events per wait on epoll/kqueue). Default: 256.</summary>
-    public int RingEntries { get; init; } = 256;
+    public int RingEntries { get; set; } = 256;
 
     /// <summary>Completion queue entries of each shard's ring. Default: four times <see cref="RingEntries"/>.</summary>
-    public int? CompletionEntries { get; init; }
+    public int? CompletionEntries { get; set; }
 
     /// <summary>Each shard's buffer pool (see <see cref="Shard.Buffers"/>). Default: the standard size classes
     /// (4 KiB to 1 MiB) with 16 MiB per shard.</summary>
-    public BufferPoolConfig BufferPool { get; init; } = new() { MaxMemory = 16L << 20 };
+    public BufferPoolConfig BufferPool { get; set; } = new() { MaxMemory = 16L << 20 };
 
     /// <summary>Whether each shard registers its buffer pool with its ring as fixed buffers, so reads and writes of pool
     /// buffers skip pinning pages per operation. Registration pins the whole pool in memory and needs RLIMIT_MEMLOCK
     /// room (or CAP_IPC_LOCK); when refused, the runtime says why once and uses ordinary reads and writes. Default: true.</summary>
-    public bool RegisterBuffers { get; init; } = true;
+    public bool RegisterBuffers { get; set; } = true;
 
     /// <summary>How many buffers each shard's provided-buffer ring holds for multishot receives (a power of two, at most
     /// 32768), mapped apart from <see cref="BufferPool"/> the first time a connection of the shard receives. Connections
     /// then receive with one multishot receive each, which stays armed in the kernel and fills the ring's buffers as
     /// data arrives; a receive copies out of them. 0 turns multishot receives off (every receive is a single-shot
     /// receive into the caller's memory, as on kernels before 6.0). Default: 256.</summary>
-    public int ReceiveBufferCount { get; init; } = 256;
+    public int ReceiveBufferCount { get; set; } = 256;
 
     /// <summary>The size of each buffer of the provided-buffer ring, in bytes (see <see cref="ReceiveBufferCount"/>);
     /// one completion carries at most this much. Default: 8 KiB.</summary>
-    public int ReceiveBufferSize { get; init; } = 8 * 1024;
+    public int ReceiveBufferSize { get; set; } = 8 * 1024;
 
     /// <summary>Whether shards may use multishot receives and accepts when the kernel supports them; false forces
     /// the single-shot path everywhere (for tests of that path).</summary>
-    internal bool Multishot { get; init; } = true;
+    internal bool Multishot { get; set; } = true;
 
     /// <summary>Faults to inject into every shard's engine (errors, short transfers, a full submission queue, a
     /// completion-queue overflow, refused <c>io_uring_enter</c> calls, failed eventfd writes), for tests of how the
     /// runtime survives them. Default: <see cref="IO.FaultInjection.FaultSchedule.Ambient"/>, which is none outside tests.</summary>
-    internal IO.FaultInjection.FaultSchedule? Faults { get; init; } = IO.FaultInjection.FaultSchedule.Ambient;
+    internal IO.FaultInjection.FaultSchedule? Faults { get; set; } = IO.FaultInjection.FaultSchedule.Ambient;
 
     /// <summary>A task that keeps its shard busy this long is reported (once) as a stall. Default: 25 ms.
     /// <see cref="TimeSpan.Zero"/> turns the stall detector off.</summary>
-    public TimeSpan StallThreshold { get; init; } = TimeSpan.FromMilliseconds(25);
+    public TimeSpan StallThreshold { get; set; } = TimeSpan.FromMilliseconds(25);
 
-    /// <summary>Where the runtime reports its choices and problems (pinning refused, stalls, exceptions escaping work
-    /// on a shard). Default: none.</summary>
-    public ILogger? Logger { get; init; }
+    /// <summary>Where the runtime reports its choices and problems (the backend chosen, pinning refused, stalls,
+    /// exceptions escaping work on a shard, accept back-off). The runtime logs under the categories
+    /// <c>Miniss.Runtime</c>, <c>Miniss.IO</c>, <c>Miniss.Net</c> and <c>Miniss.Buffers</c>; docs/observability.md lists
+    /// every event id. Default: none (nothing is logged).</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Where the runtime creates its <see cref="System.Diagnostics.Metrics.Meter"/> named <c>Miniss</c>. Default:
+    /// none: the meter is created directly, and listeners (dotnet-counters, OpenTelemetry) find it by name all the same.
+    /// A host passes its <see cref="System.Diagnostics.Metrics.IMeterFactory"/>.</summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>Whether <see cref="MinissRuntime.SubmitTo{T}(int, Func{T})"/>, <see cref="MinissRuntime.InvokeOnAll(Func{System.Threading.Tasks.ValueTask})"/>
+    /// and <see cref="Sharded{T}"/> carry the caller's <see cref="System.Threading.ExecutionContext"/> to the shard, so
+    /// <see cref="System.Diagnostics.Activity.Current"/>, <see cref="System.Threading.AsyncLocal{T}"/> values and logging
+    /// scopes arrive with the work. Default: false (see docs/observability.md for its measured cost).</summary>
+    public bool FlowExecutionContext { get; set; }
+
+    /// <summary>A copy taken when the runtime starts, so later changes to these options change nothing.</summary>
+    internal RuntimeOptions Snapshot()
+    {
+        var copy = (RuntimeOptions)MemberwiseClone();
+        copy.BufferPool = BufferPool.Clone();
+        return copy;
+    }
 
     internal void Validate()
     {

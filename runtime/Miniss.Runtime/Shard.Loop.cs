@@ -487,6 +487,42 @@ public sealed partial class Shard
         }
     }
 
+    /// <summary>What keeps this shard from having drained, in words, for a stop that ran out of time (read from another
+    /// thread: the counts may be a moment old); <see langword="null"/> once it has drained.</summary>
+    internal string? DescribePending()
+    {
+        if (Volatile.Read(ref _drained))
+        {
+            return null;
+        }
+
+        var parts = new System.Collections.Generic.List<string>(5);
+        long started = TaskStartedAt;
+        if (started != 0)
+        {
+            parts.Add($"one task running for {Clock.ToTimeSpan(Clock.Now - started).TotalMilliseconds:F0} ms");
+        }
+
+        AddCount(parts, Volatile.Read(ref _inFlight), "I/O operation");
+        AddCount(parts, Volatile.Read(ref _outstandingCalls), "cross-shard call awaiting its reply", "cross-shard calls awaiting their replies");
+        AddCount(parts, _runQueue.Count, "queued task");
+        AddCount(parts, Volatile.Read(ref _armedTimers), "timer");
+        if (parts.Count == 0)
+        {
+            parts.Add(_rejecting ? "messages still to deliver" : "the stop request not yet handled");
+        }
+
+        return $"shard {Id}: {string.Join(", ", parts)}";
+
+        static void AddCount(System.Collections.Generic.List<string> parts, int count, string one, string? many = null)
+        {
+            if (count > 0)
+            {
+                parts.Add(count == 1 ? $"1 {one}" : $"{count} {many ?? one + "s"}");
+            }
+        }
+    }
+
     internal void OnReplyReceived() => _outstandingCalls--;
 
     internal void OnCallSent() => _outstandingCalls++;
@@ -552,9 +588,6 @@ public sealed partial class Shard
     internal void ReportStall(TimeSpan duration)
     {
         Interlocked.Increment(ref _stats.Stalls);
-        if (_options.Logger is { } logger)
-        {
-            Log.Stall(logger, Id, duration.TotalMilliseconds);
-        }
+        Log.Stall(Runtime.Logs.Runtime, Id, duration.TotalMilliseconds);
     }
 }

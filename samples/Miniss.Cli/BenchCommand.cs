@@ -109,8 +109,9 @@ internal static class BenchCommand
     /// <summary>Runs the benchmark: the file, then each backend's workloads, then .NET's; prints the table.</summary>
     /// <returns>0, or 130 when Ctrl-C or SIGTERM interrupted the run.</returns>
     /// <exception cref="CommandFailedException">A step failed; the message is the sentence to print.</exception>
-    public static async Task<int> RunAsync(BenchOptions options, Microsoft.Extensions.Logging.ILogger logger, ExitWatchdog watchdog)
+    public static async Task<int> RunAsync(BenchOptions options, Microsoft.Extensions.Logging.ILoggerFactory logging, ExitWatchdog watchdog)
     {
+        Microsoft.Extensions.Logging.ILogger logger = logging.CreateLogger("Miniss");
         // However a workload or the runtime stops making progress, the run ends: with generous room for each step.
         double plan = PlannedSeconds(options);
         watchdog.Arm(TimeSpan.FromSeconds(plan), string.Create(CultureInfo.InvariantCulture,
@@ -141,7 +142,7 @@ internal static class BenchCommand
             foreach (IoBackendKind backend in options.Backends)
             {
                 interrupt.Token.ThrowIfCancellationRequested();
-                runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, Backend = backend, Logger = logger });
+                runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, Backend = backend, LoggerFactory = logging });
                 shards = runtime.ShardCount;
                 string backendName = runtime.Backend.Name;
                 backendNames.Add(backendName);

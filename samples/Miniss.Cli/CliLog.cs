@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Miniss.Cli;
 
-/// <summary>The messages <c>miniss</c> logs itself (the runtime's own come through RuntimeOptions.Logger).</summary>
+/// <summary>The messages <c>miniss</c> logs itself (the runtime's own come through RuntimeOptions.LoggerFactory).</summary>
 internal static partial class CliLog
 {
     [LoggerMessage(101, LogLevel.Warning, "{What} did not stop within {Seconds} s; exiting without waiting for it")]

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Console;
 namespace Miniss.Cli;
 
 /// <summary>The log of <c>miniss</c>: Microsoft.Extensions.Logging's console logger, one line per message, every level
-/// on stderr (stdout carries the command's own output); the runtime logs through it (RuntimeOptions.Logger).</summary>
+/// on stderr (stdout carries the command's own output); the runtime logs through it (RuntimeOptions.LoggerFactory).</summary>
 internal static class ConsoleLogging
 {
     /// <summary>The logger factory for <paramref name="minimum"/> and above: Information by default, Debug with

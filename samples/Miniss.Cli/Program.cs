@@ -106,7 +106,7 @@ public static class Program
                     ILogger logger = logging.CreateLogger("Miniss");
                     BenchCommand.Validate(options, descriptors, logger);
                     using var watchdog = new ExitWatchdog();
-                    return await BenchCommand.RunAsync(options, logger, watchdog).ConfigureAwait(false);
+                    return await BenchCommand.RunAsync(options, logging, watchdog).ConfigureAwait(false);
                 }
 
                 case "serve":
@@ -115,7 +115,7 @@ public static class Program
                     ServeOptions options = ParseServe(args[1], args.AsSpan(2));
                     logging = ConsoleLogging.Create(level);
                     using var watchdog = new ExitWatchdog();
-                    return await ServeCommand.RunAsync(options, logging.CreateLogger("Miniss"), watchdog).ConfigureAwait(false);
+                    return await ServeCommand.RunAsync(options, logging, watchdog).ConfigureAwait(false);
                 }
 
                 default:

@@ -52,8 +52,9 @@ internal static class ServeCommand
     /// <summary>How long stopping may take after Ctrl-C or SIGTERM before the process exits regardless.</summary>
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<int> RunAsync(ServeOptions options, ILogger logger, ExitWatchdog watchdog)
+    public static async Task<int> RunAsync(ServeOptions options, ILoggerFactory logging, ExitWatchdog watchdog)
     {
+        ILogger logger = logging.CreateLogger("Miniss");
         Func<ShardConnection, ValueTask> handler = options.Kind == "http" ? EchoHandlers.HttpAsync : EchoHandlers.EchoAsync;
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var signals = new StopSignals(() => stop.TrySetResult(), watchdog, Program.RuntimeFailure);
@@ -61,7 +62,7 @@ internal static class ServeCommand
         ShardServer? server = null;
         try
         {
-            runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, Logger = logger });
+            runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, LoggerFactory = logging });
             var endPoint = new IPEndPoint(options.Address, options.Port);
             var serverOptions = new ShardServerOptions { Listener = new ListenerOptions { ShareAcrossProcesses = options.ReusePort } };
             try

@@ -24,7 +24,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
     }
 }
 
-await using MinissRuntime runtime = MinissRuntime.Start(new RuntimeOptions { Logger = new StderrLogger() });
+await using MinissRuntime runtime = MinissRuntime.Start(new RuntimeOptions { LoggerFactory = new StderrLoggerFactory() });
 await using ShardServer server = await ShardServer.StartAsync(runtime, new IPEndPoint(IPAddress.Any, port), async connection =>
 {
     // Runs on the shard that accepted the connection; every await resumes there.

@@ -30,3 +30,17 @@ internal sealed class StderrLogger : ILogger
         Console.Error.WriteLine(exception is null ? $"{level}: {message}" : $"{level}: {message}: {exception.Message}");
     }
 }
+
+/// <summary>Hands out <see cref="StderrLogger"/> for every category.</summary>
+internal sealed class StderrLoggerFactory : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new StderrLogger();
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}

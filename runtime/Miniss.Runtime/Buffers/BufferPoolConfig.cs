@@ -27,20 +27,28 @@ public sealed class BufferPoolConfig
     /// strictly ascending, at most 1 GiB. A request gets the smallest class that holds it. Default: 4, 8, 16, 32,
     /// 64, 128, 256 and 512 KiB and 1 MiB.
     /// </summary>
-    public IReadOnlyList<int> SizeClasses { get; init; } = s_defaultSizeClasses;
+    public IReadOnlyList<int> SizeClasses { get; set; } = s_defaultSizeClasses;
 
     /// <summary>How many buffers of every class the pool carves and touches when it is created, so the first
     /// allocations neither carve nor fault pages in. Default: 0 (carve on demand).</summary>
-    public int PreallocCount { get; init; }
+    public int PreallocCount { get; set; }
 
     /// <summary>The alignment of every buffer, in bytes: a power of two, at least 512 (a sector, what
     /// <c>O_DIRECT</c> needs). Default: 4096 (a page). Buffers are in fact aligned to their own capacity, which is
     /// a multiple of this.</summary>
-    public int Alignment { get; init; } = 4096;
+    public int Alignment { get; set; } = 4096;
 
     /// <summary>The most memory the pool may use, in bytes: the size of the one region it reserves and carves every
     /// buffer from. A multiple of <see cref="Alignment"/>, at least the largest size class. Default: 64 MiB.</summary>
-    public long MaxMemory { get; init; } = 64L * Mebibyte;
+    public long MaxMemory { get; set; } = 64L * Mebibyte;
+
+    /// <summary>A copy of this configuration (the size-class list is copied too).</summary>
+    internal BufferPoolConfig Clone()
+    {
+        var copy = (BufferPoolConfig)MemberwiseClone();
+        copy.SizeClasses = SizeClasses is null ? null! : Array.AsReadOnly(System.Linq.Enumerable.ToArray(SizeClasses));
+        return copy;
+    }
 
     /// <summary>Checks every rule above.</summary>
     /// <exception cref="ArgumentException">A property breaks its rule; the message says which and why.</exception>

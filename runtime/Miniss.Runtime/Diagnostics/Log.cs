@@ -30,6 +30,9 @@ internal static partial class Log
     [LoggerMessage(8, LogLevel.Critical, "Miniss shard {Shard}: its loop keeps failing; {InFlight} operations in flight are given up and the shard only refuses work until the runtime stops")]
     public static partial void ShardAbandoned(ILogger logger, int shard, int inFlight);
 
+    [LoggerMessage(10, LogLevel.Warning, "Miniss: the stop ran out of time before every shard drained; the shard threads are left to finish on their own. Still in flight: {Pending}")]
+    public static partial void StopTimedOut(ILogger logger, string pending);
+
     [LoggerMessage(9, LogLevel.Error, "Miniss shard {Shard}: a handler of UnhandledException or ShardFaulted threw; the shard goes on")]
     public static partial void HandlerFailed(ILogger logger, Exception error, int shard);
 }

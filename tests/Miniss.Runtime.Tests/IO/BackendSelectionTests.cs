@@ -159,7 +159,7 @@ public sealed class BackendSelectionTests
     public async Task A_backend_forced_by_the_options_is_used_and_logged_once()
     {
         var logger = new CollectingLogger();
-        await using MinissRuntime runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = 2, Backend = IoBackendKind.Epoll, Logger = logger });
+        await using MinissRuntime runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = 2, Backend = IoBackendKind.Epoll, LoggerFactory = new Support.OneLoggerFactory(logger) });
 
         Assert.That(runtime.Backend.Kind, Is.EqualTo(IoBackendKind.Epoll));
         Assert.That(runtime.Backend.Source, Is.EqualTo("RuntimeOptions.Backend"));

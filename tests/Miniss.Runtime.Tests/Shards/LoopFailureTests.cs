@@ -38,7 +38,7 @@ public sealed class LoopFailureTests(IoBackendKind backend) : BackendFixture(bac
     }
 
     private static RuntimeOptions Options(ILogger? logger = null) =>
-        new() { Backend = Backends.Current, ShardCount = 2, Logger = logger };
+        new() { Backend = Backends.Current, ShardCount = 2, LoggerFactory = logger is null ? null : new Support.OneLoggerFactory(logger) };
 
     [Test, CancelAfter(60000)]
     public async Task A_loop_failure_is_logged_raised_and_faults_the_runtime(CancellationToken token)

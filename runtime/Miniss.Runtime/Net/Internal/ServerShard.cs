@@ -141,7 +141,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
                 bool exhausted = e is SocketException { Data: var data } && data["errno"] is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM;
                 if (exhausted)
                 {
-                    if (exhaustion.Begin() && shard.Runtime.Logger is { } logger)
+                    if (exhaustion.Begin() && shard.Runtime.Logs.Net is { } logger)
                     {
                         NetLog.AcceptExhausted(logger, shard.Id, listener.LocalEndPoint.ToString() ?? "?", e.Message,
                             (long)server.Options.AcceptRetryDelay.TotalMilliseconds, (long)server.Options.MaxAcceptRetryDelay.TotalMilliseconds, _running);
@@ -162,7 +162,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
 
             if (exhaustion.Failures > 0)
             {
-                if (exhaustion.End() && shard.Runtime.Logger is { } logger)
+                if (exhaustion.End() && shard.Runtime.Logs.Net is { } logger)
                 {
                     NetLog.AcceptResumed(logger, shard.Id, listener.LocalEndPoint.ToString() ?? "?", exhaustion.Failures, exhaustion.Elapsed.TotalSeconds);
                 }
@@ -205,7 +205,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
             }
 
             listener.PauseAccepting();
-            if (shard.Runtime.Logger is { } logger)
+            if (shard.Runtime.Logs.Net is { } logger && logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
             {
                 (string limit, int value) = server.LimitReached(this);
                 NetLog.ConnectionLimitReached(logger, shard.Id, limit, value, listener.LocalEndPoint.ToString() ?? "?");
@@ -291,7 +291,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
             foreach (ShardConnection connection in idle)
             {
                 server.OnConnectionTimedOut();
-                if (shard.Runtime.Logger is { } logger)
+                if (shard.Runtime.Logs.Net is { } logger)
                 {
                     NetLog.IdleConnectionClosed(logger, shard.Id, connection.RemoteEndPoint?.ToString() ?? "?", limit);
                 }
