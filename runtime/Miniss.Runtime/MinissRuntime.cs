@@ -263,27 +263,46 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     /// caller's shard when called from a shard (allocation-free once warm), asynchronously on the caller's context
     /// or the thread pool otherwise. Exceptions thrown by the work are rethrown by the await. A full queue delays the
     /// message, never drops it; a shard may submit to itself.
+    /// <para>With <see cref="RuntimeOptions.FlowExecutionContext"/> on, the work runs in the caller's
+    /// <see cref="ExecutionContext"/> (its <see cref="System.Diagnostics.Activity.Current"/>, AsyncLocal values and logging
+    /// scopes). While a listener samples <see cref="Diagnostics.MinissTracing.Source"/>, the work runs in a
+    /// <c>miniss.submit</c> activity, child of the caller's.</para>
     /// </summary>
+    /// <param name="shard">The shard to run on.</param>
+    /// <param name="work">The work.</param>
+    /// <param name="cancellationToken">Cancels the work until it starts on the shard (as <see cref="Task.Run(Action, CancellationToken)"/>
+    /// does): the await then throws <see cref="OperationCanceledException"/> carrying this token. Work that has
+    /// started is not interrupted; pass the token into it to stop it.</param>
     /// <exception cref="ObjectDisposedException">The runtime is stopping (thrown by the await).</exception>
-    public ValueTask<T> SubmitTo<T>(int shard, Func<T> work)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the work
+    /// started (thrown by the await).</exception>
+    public ValueTask<T> SubmitTo<T>(int shard, Func<T> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Submit(shard, work, null);
+        return Submit(shard, work, null, cancellationToken);
     }
 
-    /// <summary>Runs asynchronous <paramref name="work"/> on shard <paramref name="shard"/>; see <see cref="SubmitTo{T}(int, Func{T})"/>.
+    /// <summary>Runs asynchronous <paramref name="work"/> on shard <paramref name="shard"/>; see <see cref="SubmitTo{T}(int, Func{T}, CancellationToken)"/>.
     /// The work's awaits resume on that shard.</summary>
-    public ValueTask<T> SubmitTo<T>(int shard, Func<ValueTask<T>> work)
+    public ValueTask<T> SubmitTo<T>(int shard, Func<ValueTask<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Submit(shard, null, work);
+        return Submit(shard, null, work, cancellationToken);
     }
 
     /// <summary>Sends synchronous or asynchronous work (one of the two) to a shard: pooled and answered by message from
     /// a shard, allocated and completed on the caller's context from anywhere else.</summary>
-    private ValueTask<T> Submit<T>(int shard, Func<T>? sync, Func<ValueTask<T>>? async)
+    private ValueTask<T> Submit<T>(int shard, Func<T>? sync, Func<ValueTask<T>>? async, CancellationToken cancellationToken)
     {
         Shard target = this[shard];
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        ExecutionContext? context = _options.FlowExecutionContext ? ExecutionContext.Capture() : null;
+        bool trace = Diagnostics.MinissTracing.Source.HasListeners();
+        System.Diagnostics.ActivityContext parent = trace ? System.Diagnostics.Activity.Current?.Context ?? default : default;
         if (Shard.Current is { } current && current.Runtime == this)
         {
             if (current.IsRejecting)
@@ -292,7 +311,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             }
 
             ShardCall<T> call = ShardCall<T>.Rent(current);
-            call.Set(sync, async);
+            call.Set(sync, async, context, trace, parent, current.Id, cancellationToken);
             ValueTask<T> result = call.AsValueTask();
             current.OnCallSent();
             current.Send(target, call);
@@ -305,7 +324,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
 
         var external = new ExternalCall<T>();
-        external.Set(sync, async);
+        external.Set(sync, async, context, trace, parent, -1, cancellationToken);
         ValueTask<T> outcome = external.AsValueTask();
         target.PostMessage(external);
         return outcome;
@@ -315,40 +334,44 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     /// Runs an I/O operation on shard <paramref name="shard"/>, the shard that owns the resource, and brings its result
     /// back by message (the specification's <c>CrossCpuMessage.SubmitIo</c>): no I/O state is shared between shards.
     /// </summary>
-    public ValueTask<T> SubmitIo<T>(int shard, Func<ValueTask<T>> operation) => SubmitTo(shard, operation);
+    public ValueTask<T> SubmitIo<T>(int shard, Func<ValueTask<T>> operation, CancellationToken cancellationToken = default) =>
+        SubmitTo(shard, operation, cancellationToken);
 
-    /// <summary>Runs asynchronous <paramref name="work"/> without a result on shard <paramref name="shard"/>.</summary>
-    public async ValueTask SubmitTo(int shard, Func<ValueTask> work)
+    /// <summary>Runs asynchronous <paramref name="work"/> without a result on shard <paramref name="shard"/>; see
+    /// <see cref="SubmitTo{T}(int, Func{T}, CancellationToken)"/>.</summary>
+    public async ValueTask SubmitTo(int shard, Func<ValueTask> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
         await SubmitTo(shard, async () =>
         {
             await work().ConfigureAwait(true);
             return true;
-        }).ConfigureAwait(true);
+        }, cancellationToken).ConfigureAwait(true);
     }
 
-    /// <summary>Runs <paramref name="work"/> without a result on shard <paramref name="shard"/>.</summary>
-    public async ValueTask SubmitTo(int shard, Action work)
+    /// <summary>Runs <paramref name="work"/> without a result on shard <paramref name="shard"/>; see
+    /// <see cref="SubmitTo{T}(int, Func{T}, CancellationToken)"/>.</summary>
+    public async ValueTask SubmitTo(int shard, Action work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
         await SubmitTo(shard, () =>
         {
             work();
             return true;
-        }).ConfigureAwait(true);
+        }, cancellationToken).ConfigureAwait(true);
     }
 
     /// <summary>Runs <paramref name="work"/> on every shard at once and waits for all; exceptions are collected
-    /// into an <see cref="AggregateException"/> once every shard has finished.</summary>
-    public async ValueTask InvokeOnAll(Func<ValueTask> work)
+    /// into an <see cref="AggregateException"/> once every shard has finished. <paramref name="cancellationToken"/>
+    /// cancels the work on the shards where it has not started yet (see <see cref="SubmitTo{T}(int, Func{T}, CancellationToken)"/>).</summary>
+    public async ValueTask InvokeOnAll(Func<ValueTask> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
         var pending = new ValueTask[_shards.Length];
         for (int i = 0; i < _shards.Length; i++)
         {
 #pragma warning disable CA2012 // Each ValueTask is stored once and awaited exactly once below, after all are started.
-            pending[i] = SubmitTo(i, work);
+            pending[i] = SubmitTo(i, work, cancellationToken);
 #pragma warning restore CA2012
         }
 
@@ -371,27 +394,29 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> on every shard and returns the results by shard id.</summary>
-    public ValueTask<T[]> InvokeOnAll<T>(Func<T> work)
+    /// <summary>Runs <paramref name="work"/> on every shard and returns the results by shard id; see
+    /// <see cref="InvokeOnAll(Func{ValueTask}, CancellationToken)"/>.</summary>
+    public ValueTask<T[]> InvokeOnAll<T>(Func<T> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Gather(work, null);
+        return Gather(work, null, cancellationToken);
     }
 
-    /// <summary>Runs asynchronous <paramref name="work"/> on every shard and returns the results by shard id.</summary>
-    public ValueTask<T[]> InvokeOnAll<T>(Func<ValueTask<T>> work)
+    /// <summary>Runs asynchronous <paramref name="work"/> on every shard and returns the results by shard id; see
+    /// <see cref="InvokeOnAll(Func{ValueTask}, CancellationToken)"/>.</summary>
+    public ValueTask<T[]> InvokeOnAll<T>(Func<ValueTask<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Gather(null, work);
+        return Gather(null, work, cancellationToken);
     }
 
-    private async ValueTask<T[]> Gather<T>(Func<T>? sync, Func<ValueTask<T>>? async)
+    private async ValueTask<T[]> Gather<T>(Func<T>? sync, Func<ValueTask<T>>? async, CancellationToken cancellationToken)
     {
         var pending = new ValueTask<T>[_shards.Length];
         for (int i = 0; i < _shards.Length; i++)
         {
 #pragma warning disable CA2012 // Each ValueTask is stored once and awaited exactly once below, after all are started.
-            pending[i] = Submit(i, sync, async);
+            pending[i] = Submit(i, sync, async, cancellationToken);
 #pragma warning restore CA2012
         }
 

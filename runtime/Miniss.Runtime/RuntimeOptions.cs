@@ -92,7 +92,7 @@ public sealed class RuntimeOptions
     /// A host passes its <see cref="System.Diagnostics.Metrics.IMeterFactory"/>.</summary>
     public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
 
-    /// <summary>Whether <see cref="MinissRuntime.SubmitTo{T}(int, Func{T})"/>, <see cref="MinissRuntime.InvokeOnAll(Func{System.Threading.Tasks.ValueTask})"/>
+    /// <summary>Whether <see cref="MinissRuntime.SubmitTo{T}(int, Func{T}, System.Threading.CancellationToken)"/>, <see cref="MinissRuntime.InvokeOnAll(Func{System.Threading.Tasks.ValueTask}, System.Threading.CancellationToken)"/>
     /// and <see cref="Sharded{T}"/> carry the caller's <see cref="System.Threading.ExecutionContext"/> to the shard, so
     /// <see cref="System.Diagnostics.Activity.Current"/>, <see cref="System.Threading.AsyncLocal{T}"/> values and logging
     /// scopes arrive with the work. Default: false (see docs/observability.md for its measured cost).</summary>

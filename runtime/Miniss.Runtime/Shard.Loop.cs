@@ -47,6 +47,7 @@ public sealed partial class Shard
     internal void Run(Action<Exception?> started)
     {
         t_current = this;
+        Diagnostics.MinissTracing.CaptureClean();
         System.Threading.SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
         try
         {

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Miniss;
@@ -9,6 +10,9 @@ namespace Miniss;
 /// </summary>
 /// <typeparam name="T">The service. If it implements <see cref="IAsyncDisposable"/> or <see cref="IDisposable"/>,
 /// <see cref="StopAsync"/> disposes each instance on its shard.</typeparam>
+/// <remarks>Every method sends its work as <see cref="MinissRuntime.SubmitTo{T}(int, Func{T}, CancellationToken)"/> does:
+/// the token cancels work that has not started on its shard yet, and <see cref="RuntimeOptions.FlowExecutionContext"/>
+/// carries the caller's context to it.</remarks>
 public sealed class Sharded<T> : IAsyncDisposable where T : class
 {
     private readonly MinissRuntime _runtime;
@@ -23,11 +27,11 @@ public sealed class Sharded<T> : IAsyncDisposable where T : class
 
     /// <summary>Creates one instance per shard, each by <paramref name="factory"/> running on that shard.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1000", Justification = "Sharded<T>.StartAsync reads as Seastar's sharded<T>::start; T cannot be inferred from a non-generic factory class any better.")]
-    public static async ValueTask<Sharded<T>> StartAsync(MinissRuntime runtime, Func<Shard, T> factory)
+    public static async ValueTask<Sharded<T>> StartAsync(MinissRuntime runtime, Func<Shard, T> factory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(factory);
-        T[] instances = await runtime.InvokeOnAll(() => factory(Shard.Current!)).ConfigureAwait(true);
+        T[] instances = await runtime.InvokeOnAll(() => factory(Shard.Current!), cancellationToken).ConfigureAwait(true);
         return new Sharded<T>(runtime, instances);
     }
 
@@ -38,41 +42,42 @@ public sealed class Sharded<T> : IAsyncDisposable where T : class
         : throw new InvalidOperationException("Sharded<T>.Local is only available on the runtime's shards; use InvokeOn from elsewhere.");
 
     /// <summary>Runs <paramref name="work"/> with the instance of shard <paramref name="shard"/>, on that shard.</summary>
-    public ValueTask<TResult> InvokeOn<TResult>(int shard, Func<T, TResult> work)
+    public ValueTask<TResult> InvokeOn<TResult>(int shard, Func<T, TResult> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
         ObjectDisposedException.ThrowIf(_stopped, this);
         T instance = _instances[_runtime[shard].Id];
-        return _runtime.SubmitTo(shard, () => work(instance));
+        return _runtime.SubmitTo(shard, () => work(instance), cancellationToken);
     }
 
     /// <summary>Runs asynchronous <paramref name="work"/> with the instance of shard <paramref name="shard"/>, on that shard.</summary>
-    public ValueTask<TResult> InvokeOn<TResult>(int shard, Func<T, ValueTask<TResult>> work)
+    public ValueTask<TResult> InvokeOn<TResult>(int shard, Func<T, ValueTask<TResult>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
         ObjectDisposedException.ThrowIf(_stopped, this);
         T instance = _instances[_runtime[shard].Id];
-        return _runtime.SubmitTo(shard, () => work(instance));
+        return _runtime.SubmitTo(shard, () => work(instance), cancellationToken);
     }
 
     /// <summary>Runs <paramref name="work"/> on every shard with its instance and waits for all.</summary>
-    public ValueTask InvokeOnAll(Func<T, ValueTask> work)
+    public ValueTask InvokeOnAll(Func<T, ValueTask> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
         ObjectDisposedException.ThrowIf(_stopped, this);
-        return _runtime.InvokeOnAll(() => work(Local));
+        return _runtime.InvokeOnAll(() => work(Local), cancellationToken);
     }
 
     /// <summary>
     /// Maps every instance on its own shard, then folds the results in shard order on the caller:
     /// <c>reduce(...reduce(reduce(seed, map(shard 0)), map(shard 1))...)</c>.
     /// </summary>
-    public async ValueTask<TResult> MapReduce<TMapped, TResult>(Func<T, TMapped> map, TResult seed, Func<TResult, TMapped, TResult> reduce)
+    public async ValueTask<TResult> MapReduce<TMapped, TResult>(Func<T, TMapped> map, TResult seed, Func<TResult, TMapped, TResult> reduce,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(reduce);
         ObjectDisposedException.ThrowIf(_stopped, this);
-        TMapped[] mapped = await _runtime.InvokeOnAll(() => map(Local)).ConfigureAwait(true);
+        TMapped[] mapped = await _runtime.InvokeOnAll(() => map(Local), cancellationToken).ConfigureAwait(true);
         TResult result = seed;
         foreach (TMapped value in mapped)
         {

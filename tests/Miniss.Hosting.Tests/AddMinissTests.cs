@@ -23,9 +23,9 @@ public sealed class AddMinissTests
         MinissRuntime runtime = host.Services.GetRequiredService<MinissRuntime>();
         Assert.That(runtime.ShardCount, Is.EqualTo(2));
         Assert.That(runtime.Backend.Kind, Is.EqualTo(IO.IoBackendKind.Epoll));
-        Assert.That(await runtime.SubmitTo(1, () => Shard.Current!.Id), Is.EqualTo(1));
+        Assert.That(await runtime.SubmitTo(1, () => Shard.Current!.Id, token), Is.EqualTo(1));
         await host.StopAsync(token);
         Assert.That(runtime.IsStopping, Is.True);
-        Assert.ThrowsAsync<ObjectDisposedException>(async () => await runtime.SubmitTo(0, () => 1));
+        Assert.ThrowsAsync<ObjectDisposedException>(async () => await runtime.SubmitTo(0, () => 1, CancellationToken.None));
     }
 }

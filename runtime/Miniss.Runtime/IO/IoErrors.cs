@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Net.Sockets;
+using System.Threading;
 using Miniss.Bindings.Linux;
 using Miniss.Internal;
 using Miniss.IO.Catalog;
@@ -34,6 +35,19 @@ internal static class IoErrors
         catch (SocketException)
         {
         }
+    }
+
+    /// <summary>An <see cref="OperationCanceledException"/> like <paramref name="cancelled"/> (its message and data) that
+    /// carries <paramref name="token"/>, the token that cancelled the operation.</summary>
+    public static OperationCanceledException Canceled(Exception cancelled, CancellationToken token)
+    {
+        var error = new OperationCanceledException(cancelled.Message, token) { HResult = cancelled.HResult };
+        foreach (System.Collections.DictionaryEntry entry in cancelled.Data)
+        {
+            error.Data[entry.Key] = entry.Value;
+        }
+
+        return error;
     }
 
     public static Exception Create(int errno, string operation, IoDomain domain, string? path)

@@ -5,6 +5,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
+using Miniss.Bindings.Linux;
 using Miniss.IO.Catalog;
 using Miniss.Scheduling;
 
@@ -42,6 +43,7 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     private SafeHandle? _handle;
     private unsafe byte* _native;
     private CancellationTokenRegistration _registration;
+    private CancellationToken _token;
 
     public IoPromise(Shard owner, int slot)
     {
@@ -104,8 +106,11 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     }
 
     /// <summary>Watches <paramref name="token"/>: its cancellation asks the kernel to cancel the operation.</summary>
-    public void WatchToken(CancellationToken token) =>
+    public void WatchToken(CancellationToken token)
+    {
+        _token = token;
         _registration = token.UnsafeRegister(s_onTokenCancelled, new CancelRequest(this, _launch));
+    }
 
     /// <summary>The kernel's completion: releases what the kernel held, then completes the await with the result
     /// (non-negative) or the exception for <c>-errno</c>.</summary>
@@ -119,13 +124,23 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
         }
         else
         {
-            _core.SetException(_owner, IoErrors.Create(-result, _operation, _domain, _path));
+            Exception error = IoErrors.Create(-result, _operation, _domain, _path);
+            if (result == -Errno.ECANCELED && _token.IsCancellationRequested)
+            {
+                // Cancelled by the caller's token (not by a stop): the exception carries it, as .NET's own do.
+                error = IoErrors.Canceled(error, _token);
+            }
+
+            _core.SetException(_owner, error);
         }
+
+        _token = default;
     }
 
     /// <summary>The operation never reached the kernel (it failed while being prepared): release and fail it.</summary>
     public void Abandon(Exception error)
     {
+        _token = default;
         InFlight = false;
         ReleaseResources();
         _core.SetException(_owner, error);

@@ -12,7 +12,7 @@ namespace Miniss.Net;
 /// </summary>
 /// <remarks>
 /// <para>A read or write that arrives from another thread is carried to the connection's shard by message (see
-/// <see cref="MinissRuntime.SubmitTo{T}(int, Func{ValueTask{T}})"/>) and its result carried back: library code that
+/// <see cref="MinissRuntime.SubmitTo{T}(int, Func{ValueTask{T}}, CancellationToken)"/>) and its result carried back: library code that
 /// awaits other work with <c>ConfigureAwait(false)</c> (<see cref="System.Net.Security.SslStream"/> does, during its
 /// handshake) resumes on the thread pool and calls the stream from there. On the shard, a call costs nothing more
 /// than the connection's own operation.</para>
@@ -68,7 +68,7 @@ public sealed class ConnectionStream : Stream
         }
 
         ShardConnection connection = Connection;
-        return connection.Shard.Runtime.SubmitTo(connection.Shard.Id, () => connection.ReceiveAsync(buffer, cancellationToken));
+        return connection.Shard.Runtime.SubmitTo(connection.Shard.Id, () => connection.ReceiveAsync(buffer, cancellationToken), cancellationToken);
     }
 
     /// <inheritdoc cref="ReadAsync(Memory{byte}, CancellationToken)"/>
@@ -87,7 +87,7 @@ public sealed class ConnectionStream : Stream
         }
 
         ShardConnection connection = Connection;
-        return connection.Shard.Runtime.SubmitTo(connection.Shard.Id, () => connection.SendAsync(buffer, cancellationToken));
+        return connection.Shard.Runtime.SubmitTo(connection.Shard.Id, () => connection.SendAsync(buffer, cancellationToken), cancellationToken);
     }
 
     /// <inheritdoc cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>

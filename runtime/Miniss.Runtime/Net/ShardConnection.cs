@@ -18,7 +18,7 @@ namespace Miniss.Net;
 /// owning <see cref="Shard"/> and are awaited there (their continuations run on that shard); anything else throws
 /// <see cref="InvalidOperationException"/>. <see cref="Dispose"/>, the options, the endpoints and the
 /// <see cref="ConnectionStream"/> may be used from any thread. To move work onto the owner, use
-/// <see cref="MinissRuntime.SubmitTo{T}(int, Func{ValueTask{T}})"/>.</para>
+/// <see cref="MinissRuntime.SubmitTo{T}(int, Func{ValueTask{T}}, CancellationToken)"/>.</para>
 /// <para><b>Memory.</b> A buffer passed to a receive or send belongs to the kernel until the await completes, also
 /// when the operation is cancelled or the connection closed; it may be reused or freed right after.</para>
 /// <para><b>Concurrency and allocation.</b> One receive and one send may be in flight at the same time (full duplex);

@@ -44,7 +44,7 @@ namespace Miniss.Net;
 /// on their side. <see cref="ShardServerOptions.MaxConnections"/> and
 /// <see cref="ShardServerOptions.MaxConnectionsPerShard"/> pause accepting the same way until a connection ends;
 /// <see cref="ShardServerOptions.IdleTimeout"/> closes connections that receive nothing.</para>
-/// <para><b>Stopping.</b> <see cref="StopAsync"/> closes the listeners, then the connections still open (their pending
+/// <para><b>Stopping.</b> <see cref="StopAsync()"/> closes the listeners, then the connections still open (their pending
 /// operations complete with <see cref="SocketError.OperationAborted"/>), and waits for every handler to return. Do
 /// not await it from a handler of the same server, which it would wait for. Stopping the runtime also ends the
 /// server's loops and handlers (their operations are cancelled).</para>
@@ -144,6 +144,8 @@ public sealed class ShardServer : IAsyncDisposable
     /// <param name="handler">Serves one connection, on its shard; the server disposes the connection when the
     /// returned task completes.</param>
     /// <param name="options">How to listen and distribute; <see langword="null"/> takes the defaults.</param>
+    /// <param name="cancellationToken">Cancels the start: the listeners already bound are closed and the await throws
+    /// <see cref="OperationCanceledException"/> carrying the token.</param>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ShardServerOptions.AcceptorShard"/> names no shard, or
     /// a limit or delay of <paramref name="options"/> is not positive.</exception>
     /// <exception cref="SocketException">A listener could not bind; the listeners already bound are closed.
@@ -151,8 +153,10 @@ public sealed class ShardServer : IAsyncDisposable
     /// this process) listens on the TCP port, unless <see cref="ListenerOptions.ShareAcrossProcesses"/> is set (see
     /// <see cref="ShardListener.Bind"/>).</exception>
     /// <exception cref="ObjectDisposedException">The runtime is stopping.</exception>
-    public static async ValueTask<ShardServer> StartAsync(MinissRuntime runtime, EndPoint endPoint, Func<ShardConnection, ValueTask> handler, ShardServerOptions? options = null)
+    public static async ValueTask<ShardServer> StartAsync(MinissRuntime runtime, EndPoint endPoint, Func<ShardConnection, ValueTask> handler, ShardServerOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentNullException.ThrowIfNull(handler);
@@ -174,24 +178,24 @@ public sealed class ShardServer : IAsyncDisposable
             if (reusePort)
             {
                 ListenerOptions listen = WithReusePort(options.Listener);
-                EndPoint bound = await runtime.SubmitTo(0, () => server._shards[0].Listen(endPoint, listen)).ConfigureAwait(true);
+                EndPoint bound = await runtime.SubmitTo(0, () => server._shards[0].Listen(endPoint, listen), cancellationToken).ConfigureAwait(true);
                 server.LocalEndPoint = bound;
                 for (int i = 1; i < server._shards.Length; i++)
                 {
                     // The others bind what the first one got, so that port 0 means one port for all.
                     ServerShard shard = server._shards[i];
-                    await runtime.SubmitTo(i, () => shard.Listen(bound, listen)).ConfigureAwait(true);
+                    await runtime.SubmitTo(i, () => shard.Listen(bound, listen), cancellationToken).ConfigureAwait(true);
                 }
             }
             else
             {
                 ServerShard acceptor = server._shards[options.AcceptorShard];
-                server.LocalEndPoint = await runtime.SubmitTo(options.AcceptorShard, () => acceptor.Listen(endPoint, options.Listener)).ConfigureAwait(true);
+                server.LocalEndPoint = await runtime.SubmitTo(options.AcceptorShard, () => acceptor.Listen(endPoint, options.Listener), cancellationToken).ConfigureAwait(true);
             }
         }
         catch
         {
-            await server.StopAsync().ConfigureAwait(true);
+            await server.StopAsync(CancellationToken.None).ConfigureAwait(true);
             throw;
         }
 
@@ -211,7 +215,19 @@ public sealed class ShardServer : IAsyncDisposable
         }
     }
 
-    /// <inheritdoc cref="StopAsync"/>
+    /// <summary>
+    /// Stops the server as <see cref="StopAsync()"/> does, waiting at most until <paramref name="cancellationToken"/> is
+    /// cancelled (a host's shutdown timeout): the await then throws <see cref="OperationCanceledException"/> carrying the
+    /// token, and the stop goes on (the connections are closed; the handlers still running end when their operations fail).
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled before every handler returned.</exception>
+    public async ValueTask StopAsync(CancellationToken cancellationToken)
+    {
+        Task stop = StopAsync().AsTask();
+        await stop.WaitAsync(cancellationToken).ConfigureAwait(true);
+    }
+
+    /// <inheritdoc cref="StopAsync()"/>
     public ValueTask DisposeAsync() => StopAsync();
 
     /// <inheritdoc/>

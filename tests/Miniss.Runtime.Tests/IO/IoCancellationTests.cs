@@ -88,6 +88,11 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
             var clock = Stopwatch.StartNew();
             cts.Cancel();
             Exception? e = await Capture(() => pending);
+            if (e is OperationCanceledException cancelled && cancelled.CancellationToken != cts.Token)
+            {
+                e = new InvalidOperationException("the OperationCanceledException does not carry the token that cancelled the read", e);
+            }
+
             return (stillPending ? e : new InvalidOperationException("the read completed before it was cancelled"), clock.Elapsed);
         }).Within(15);
 

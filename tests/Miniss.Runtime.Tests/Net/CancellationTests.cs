@@ -31,6 +31,10 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
                 await using ShardConnection unexpected = await listener.AcceptAsync(cancel.Token);
                 return null;
             }
+            catch (OperationCanceledException e) when (e.CancellationToken != cancel.Token)
+            {
+                return new InvalidOperationException("the OperationCanceledException does not carry the accept's token", e);
+            }
             catch (Exception e)
             {
                 return e;
@@ -163,6 +167,10 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
                 {
                     _ = await client.ReceiveAsync(buffer, cancel.Token);
                 }
+                catch (OperationCanceledException e) when (e.CancellationToken != cancel.Token)
+                {
+                    cancelled = new InvalidOperationException("the OperationCanceledException does not carry the receive's token", e);
+                }
                 catch (Exception e)
                 {
                     cancelled = e;
@@ -194,6 +202,10 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
             {
                 await client.SendAsync(new byte[64 << 20], cancel.Token);
                 return null;
+            }
+            catch (OperationCanceledException e) when (e.CancellationToken != cancel.Token)
+            {
+                return new InvalidOperationException("the OperationCanceledException does not carry the send's token", e);
             }
             catch (Exception e)
             {

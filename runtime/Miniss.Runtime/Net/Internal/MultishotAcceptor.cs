@@ -97,7 +97,7 @@ internal sealed class MultishotAcceptor : IMultishotOperation
             _pendingErrno = 0;
             if (errno == 0 && !Unsupported)
             {
-                waiter = new Waiter(this);
+                waiter = new Waiter(this, cancellationToken);
                 _waiters.Add(waiter);
             }
         }
@@ -355,7 +355,7 @@ internal sealed class MultishotAcceptor : IMultishotOperation
     {
         if (RemoveWaiter(waiter))
         {
-            waiter.Completion.TrySetCanceled();
+            waiter.Completion.TrySetCanceled(waiter.Token);
         }
     }
 
@@ -395,9 +395,12 @@ internal sealed class MultishotAcceptor : IMultishotOperation
         return true;
     }
 
-    private sealed class Waiter(MultishotAcceptor owner)
+    private sealed class Waiter(MultishotAcceptor owner, CancellationToken token)
     {
         public MultishotAcceptor Owner { get; } = owner;
+
+        /// <summary>The token the accept waits with: its cancellation is what the await reports.</summary>
+        public CancellationToken Token { get; } = token;
 
         // Completed on the shard; the continuation resumes through the awaiting code's context (the shard's), not
         // inline while the shard reaps its ring.

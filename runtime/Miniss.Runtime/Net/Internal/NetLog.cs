@@ -5,6 +5,19 @@ namespace Miniss.Net.Internal;
 /// <summary>The servers' log messages, compiled once (no formatting cost when the level is off). Event ids 100-199.</summary>
 internal static partial class NetLog
 {
+    /// <summary>The scope every message about one served connection is logged in: its id and shard.</summary>
+    public static readonly System.Func<ILogger, long, int, System.IDisposable?> ConnectionScope =
+        LoggerMessage.DefineScope<long, int>("Connection {ConnectionId} on shard {Shard}");
+
+    [LoggerMessage(104, LogLevel.Debug, "Miniss shard {Shard}: accepted connection {ConnectionId} from {Peer} on {EndPoint}")]
+    public static partial void ConnectionAccepted(ILogger logger, int shard, long connectionId, string peer, string endPoint);
+
+    [LoggerMessage(105, LogLevel.Debug, "Miniss shard {Shard}: connection {ConnectionId} closed after {Milliseconds:F1} ms")]
+    public static partial void ConnectionClosed(ILogger logger, int shard, long connectionId, double milliseconds);
+
+    [LoggerMessage(106, LogLevel.Warning, "Miniss shard {Shard}: connection {ConnectionId} from {Peer} failed: {Error}")]
+    public static partial void ConnectionFaulted(ILogger logger, int shard, long connectionId, string peer, string error);
+
     [LoggerMessage(100, LogLevel.Warning, "Miniss shard {Shard}: accepting connections on {EndPoint} failed: {Error}. The shard pauses its accepts " +
         "(retrying after {FirstMilliseconds} ms, then at most every {MaxMilliseconds} ms) and keeps serving its {Connections} connections; " +
         "new clients wait in the listen backlog. Raise RLIMIT_NOFILE (ulimit -n) or set ShardServerOptions.MaxConnections below it")]

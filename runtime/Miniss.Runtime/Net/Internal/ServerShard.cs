@@ -6,7 +6,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
 using Miniss.Bindings.Linux;
+using Miniss.Internal;
 using Miniss.IO;
 
 namespace Miniss.Net.Internal;
@@ -29,6 +31,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
     private bool _stopping;
     private bool _sweeping;
     private int _running;
+    private long _connectionIds;
 
     // 1 while the accept loop waits for a connection to end (a connection limit); read by the shards that end them.
     private int _waitingForRoom;
@@ -55,8 +58,46 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
             return;
         }
 
-        _ = RunAsync(listener.Adopt(shard, accepted, peer));
+        ShardConnection connection = listener.Adopt(shard, accepted, peer);
+        long id = ++_connectionIds;
+        if (shard.Runtime.Logs.Net.IsEnabled(LogLevel.Debug) || Diagnostics.MinissTracing.Source.HasListeners())
+        {
+            // The scope and the activity are set in a clean context, which the handler's awaits carry and which is
+            // left behind when this returns: nothing of them stays on the shard thread.
+            ExecutionContext.Run(Diagnostics.MinissTracing.Clean!, s_runObserved, new Observed(this, connection, id, listener.LocalEndPoint));
+        }
+        else
+        {
+            _ = RunAsync(connection, id, observed: false);
+        }
     }
+
+    private static readonly ContextCallback s_runObserved = static state =>
+    {
+        var observed = (Observed)state!;
+        observed.Server.RunObserved(observed);
+    };
+
+    private void RunObserved(Observed observed)
+    {
+        ILogger log = shard.Runtime.Logs.Net;
+        _ = NetLog.ConnectionScope(log, observed.Id, shard.Id);
+        string peer = observed.Connection.RemoteEndPoint?.ToString() ?? "?";
+        System.Diagnostics.Activity? activity = Diagnostics.MinissTracing.Source.StartActivity(Diagnostics.MinissTracing.ConnectionActivityName, System.Diagnostics.ActivityKind.Server);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("miniss.shard", shard.Id);
+            activity.SetTag("miniss.connection.id", observed.Id);
+            activity.SetTag("network.peer.address", peer);
+            activity.SetTag("server.address", observed.LocalEndPoint.ToString());
+        }
+
+        NetLog.ConnectionAccepted(log, shard.Id, observed.Id, peer, observed.LocalEndPoint.ToString() ?? "?");
+        _ = RunAsync(observed.Connection, observed.Id, observed: true, activity);
+    }
+
+    /// <summary>A connection served with logging at Debug or tracing on.</summary>
+    private sealed record Observed(ServerShard Server, ShardConnection Connection, long Id, EndPoint LocalEndPoint);
 
     /// <summary>Stops accepting, closes the connections still open and waits for their handlers.</summary>
     public async ValueTask StopAsync()
@@ -234,8 +275,9 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         }
     }
 
-    private async Task RunAsync(ShardConnection connection)
+    private async Task RunAsync(ShardConnection connection, long id, bool observed, System.Diagnostics.Activity? activity = null)
     {
+        long started = observed ? Clock.Now : 0;
         _live.Add(connection);
         _running++;
         if (!_sweeping && server.Options.IdleTimeout is { } idle)
@@ -252,13 +294,27 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         {
             // Counted before it is reported, so that whoever hears of it sees it counted.
             server.OnConnectionFaulted();
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             if (!IsNetworkError(e))
             {
                 shard.Runtime.ReportUnhandledException(shard, e);
             }
+            else
+            {
+                NetLog.ConnectionFaulted(shard.Runtime.Logs.Net, shard.Id, id, connection.RemoteEndPoint?.ToString() ?? "?", e.Message);
+            }
         }
         finally
         {
+            if (observed)
+            {
+                NetLog.ConnectionClosed(shard.Runtime.Logs.Net, shard.Id, id, Clock.ToTimeSpan(Clock.Now - started).TotalMilliseconds);
+                if (activity is not null)
+                {
+                    Diagnostics.MinissTracing.Stop(activity);
+                }
+            }
+
             _live.Remove(connection);
             connection.Dispose();
             _running--;
