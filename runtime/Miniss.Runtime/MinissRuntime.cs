@@ -301,6 +301,12 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         }
 
         ExecutionContext? context = _options.FlowExecutionContext ? ExecutionContext.Capture() : null;
+        if (ReferenceEquals(context, Diagnostics.MinissTracing.Clean))
+        {
+            // The caller's context is the default one, which every shard runs in anyway: nothing to carry.
+            context = null;
+        }
+
         bool trace = Diagnostics.MinissTracing.Source.HasListeners();
         System.Diagnostics.ActivityContext parent = trace ? System.Diagnostics.Activity.Current?.Context ?? default : default;
         if (Shard.Current is { } current && current.Runtime == this)
