@@ -8,7 +8,7 @@
 //   Soak      miniss serve http and serve echo under wrk and a churn client (--duration=SECONDS, 600 by default), RSS,
 //             descriptors and shards sampled; fails if a server dies, loses a shard, grows or stops answering; rewrites
 //             the soak section of docs/reliability.md and docs/soak-rss-fds.svg
-//   Pack      pack Miniss.Bindings and Miniss.Runtime into artifacts/packages
+//   Pack      pack Miniss.Bindings, Miniss.Runtime, Miniss.Hosting and Miniss.AspNetCore into artifacts/packages
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
@@ -187,7 +187,7 @@ IEnumerable<string> Capture(string tool, string arguments)
 }
 
 Task("Pack")
-    .Description("Packs Miniss.Bindings and Miniss.Runtime (with the operation generator as an analyzer) into artifacts/packages.")
+    .Description("Packs Miniss.Bindings, Miniss.Runtime (with the operation generator as an analyzer), Miniss.Hosting and Miniss.AspNetCore into artifacts/packages.")
     .Does(() =>
     {
         var packages = root.Combine("artifacts/packages");
@@ -195,6 +195,8 @@ Task("Pack")
         Dotnet($"build generator/Miniss.Generators/Miniss.Generators.csproj -c {configuration} --nologo");
         Dotnet($"pack bindings/Miniss.Bindings/Miniss.Bindings.csproj -c {configuration} --nologo -o {packages}");
         Dotnet($"pack runtime/Miniss.Runtime/Miniss.Runtime.csproj -c {configuration} --nologo -o {packages}");
+        Dotnet($"pack runtime/Miniss.Hosting/Miniss.Hosting.csproj -c {configuration} --nologo -o {packages}");
+        Dotnet($"pack runtime/Miniss.AspNetCore/Miniss.AspNetCore.csproj -c {configuration} --nologo -o {packages}");
         foreach (var package in GetFiles(packages.FullPath + "/*.nupkg"))
         {
             Information($"packed {package.GetFilename()}");

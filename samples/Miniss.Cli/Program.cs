@@ -113,9 +113,9 @@ public static class Program
                 {
                     Expect(args.Length > 1 && args[1] is "echo" or "http", "'serve' needs 'echo' or 'http'");
                     ServeOptions options = ParseServe(args[1], args.AsSpan(2));
-                    logging = ConsoleLogging.Create(level);
                     using var watchdog = new ExitWatchdog();
-                    return await ServeCommand.RunAsync(options, logging, watchdog).ConfigureAwait(false);
+                    // The host owns the log of serve and flushes it when it is disposed, before a failure is printed.
+                    return await ServeCommand.RunAsync(options, level, watchdog).ConfigureAwait(false);
                 }
 
                 default:

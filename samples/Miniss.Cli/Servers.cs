@@ -1,9 +1,13 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Miniss.Hosting;
 using Miniss.Net;
 
 namespace Miniss.Cli;
@@ -46,71 +50,72 @@ internal sealed class ServeOptions
     public bool ReusePort { get; set; }
 }
 
-/// <summary><c>miniss serve echo|http</c>: the server on every shard until Ctrl-C or SIGTERM.</summary>
+/// <summary><c>miniss serve echo|http</c>: the server on every shard, on the Generic Host, until Ctrl-C or SIGTERM (the
+/// host's console lifetime turns either into a graceful stop).</summary>
 internal static class ServeCommand
 {
-    /// <summary>How long stopping may take after Ctrl-C or SIGTERM before the process exits regardless.</summary>
+    /// <summary>How long stopping may take after Ctrl-C or SIGTERM (the host's shutdown timeout) before the runtime's
+    /// stop gives up waiting for its shards and says what they still held.</summary>
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<int> RunAsync(ServeOptions options, ILoggerFactory logging, ExitWatchdog watchdog)
+    public static async Task<int> RunAsync(ServeOptions options, LogLevel level, ExitWatchdog watchdog)
     {
-        ILogger logger = logging.CreateLogger("Miniss");
         Func<ShardConnection, ValueTask> handler = options.Kind == "http" ? EchoHandlers.HttpAsync : EchoHandlers.EchoAsync;
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var signals = new StopSignals(() => stop.TrySetResult(), watchdog, Program.RuntimeFailure);
-        MinissRuntime? runtime = null;
-        ShardServer? server = null;
+        var endPoint = new IPEndPoint(options.Address, options.Port);
+        using IHost host = BuildHost(options, level, endPoint, handler);
         try
         {
-            runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = options.Shards, LoggerFactory = logging });
-            var endPoint = new IPEndPoint(options.Address, options.Port);
-            var serverOptions = new ShardServerOptions { Listener = new ListenerOptions { ShareAcrossProcesses = options.ReusePort } };
-            try
-            {
-                server = await ShardServer.StartAsync(runtime, endPoint, handler, serverOptions).ConfigureAwait(false);
-            }
-            catch (Exception e) when (FailureText.Find<SocketException>(e) is { } socket)
-            {
-                throw new CommandFailedException(ListenFailure(endPoint, socket), e);
-            }
-
-            string url = options.Kind == "http" ? $"http://{server.LocalEndPoint}/" : server.LocalEndPoint.ToString()!;
-            Console.WriteLine($"{options.Kind} server on {url}, {runtime.ShardCount} shards, backend {runtime.Backend.Name}; Ctrl-C stops it");
-            await stop.Task.ConfigureAwait(false);
-            Console.WriteLine($"stopping after {server.AcceptedConnections} connections");
+            await host.StartAsync().ConfigureAwait(false);
         }
-        finally
+        catch (Exception e) when (FailureText.Find<SocketException>(e) is { } socket)
         {
-            await StopAsync(server, runtime, logger).ConfigureAwait(false);
+            throw new CommandFailedException(ListenFailure(endPoint, socket), e);
         }
 
+        IHostApplicationLifetime lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        using var guard = new HostStopGuard(watchdog, Program.RuntimeFailure, lifetime.ApplicationStopping);
+        MinissRuntime runtime = host.Services.GetRequiredService<MinissRuntime>();
+        ShardServer server = host.Services.GetRequiredService<HostedShardServer>().Server;
+        string url = options.Kind == "http" ? $"http://{server.LocalEndPoint}/" : server.LocalEndPoint.ToString()!;
+        Console.WriteLine($"{options.Kind} server on {url}, {runtime.ShardCount} shards, backend {runtime.Backend.Name}; Ctrl-C stops it");
+        await WhenCancelled(lifetime.ApplicationStopping).ConfigureAwait(false);
+        Console.WriteLine($"stopping after {server.AcceptedConnections} connections");
+        await host.StopAsync().ConfigureAwait(false);
         return 0;
     }
 
-    /// <summary>Stops the server and the runtime within <see cref="s_stopTimeout"/>; a failure to stop is logged, not thrown,
-    /// so Ctrl-C always ends the process.</summary>
-    private static async Task StopAsync(ShardServer? server, MinissRuntime? runtime, ILogger logger)
+    /// <summary>The host: options from <c>Miniss__*</c> environment variables (<c>Miniss__Backend=epoll</c>) under
+    /// the command line's, the console log of <c>miniss</c>, and the server.</summary>
+    private static IHost BuildHost(ServeOptions options, LogLevel level, IPEndPoint endPoint, Func<ShardConnection, ValueTask> handler)
     {
-        try
-        {
-            if (server is not null)
-            {
-                await server.DisposeAsync().AsTask().WaitAsync(s_stopTimeout).ConfigureAwait(false);
-            }
+        // No defaults: no appsettings.json of whatever folder miniss runs in, no command-line configuration.
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddEnvironmentVariables();
+        ConsoleLogging.Configure(builder.Logging, level);
 
-            if (runtime is not null)
+        // The host's own messages break the output contract: "Application started. Press Ctrl+C" chatter, and a failed
+        // start logged with its stack trace. miniss reports a failure itself, in one line.
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None).AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        builder.Services.Configure<ConsoleLifetimeOptions>(console => console.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = s_stopTimeout);
+
+        builder.Services.AddMiniss(builder.Configuration.GetSection("Miniss"), runtime =>
+        {
+            if (options.Shards is { } shards)
             {
-                await runtime.DisposeAsync().AsTask().WaitAsync(s_stopTimeout).ConfigureAwait(false);
+                runtime.ShardCount = shards;
             }
-        }
-        catch (TimeoutException)
-        {
-            CliLog.StopTimedOut(logger, "the server", s_stopTimeout.TotalSeconds);
-        }
-        catch (Exception e)
-        {
-            CliLog.StopFailed(logger, "the server", FailureText.Describe(e));
-        }
+        });
+        builder.Services.AddShardServer(endPoint, handler,
+            new ShardServerOptions { Listener = new ListenerOptions { ShareAcrossProcesses = options.ReusePort } });
+        return builder.Build();
+    }
+
+    private static Task WhenCancelled(CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), cancelled);
+        return cancelled.Task;
     }
 
     /// <summary>Why listening on <paramref name="endPoint"/> failed, and what to change.</summary>

@@ -1,8 +1,10 @@
 using System;
 using System.Net;
-using System.Runtime.InteropServices;
-using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Miniss;
+using Miniss.Hosting;
 using Miniss.Net;
 using Miniss.Samples.Http;
 
@@ -13,28 +15,18 @@ using Miniss.Samples.Http;
 // Limits on hostile input (HelloServerOptions): request line and headers at most 16 KiB (else 414 or 431), the whole
 // head within 10 s of its first byte (else 408), a well-formed request line (else 400); each refusal closes the
 // connection, and a connection holds at most 32 KiB of input whatever its client sends.
-int port = args is ["--port", var value] ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 8080;
+//
+// On the .NET Generic Host: --port N (default 8080), the runtime's options as configuration (Miniss__Backend=epoll,
+// --Miniss:ShardCount 2, a "Miniss" section in appsettings.json); Ctrl-C or SIGTERM stops it gracefully.
+HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+int port = builder.Configuration.GetValue("port", 8080);
+builder.Services.AddMiniss(builder.Configuration.GetSection("Miniss"));
+builder.Services.AddShardServer(new IPEndPoint(IPAddress.Any, port), HelloServer.HandleAsync);
+using IHost host = builder.Build();
+await host.StartAsync();
 
-await using MinissRuntime runtime = MinissRuntime.Start();
-await using ShardServer server = await ShardServer.StartAsync(runtime, new IPEndPoint(IPAddress.Any, port), HelloServer.HandleAsync);
-
+MinissRuntime runtime = host.Services.GetRequiredService<MinissRuntime>();
+ShardServer server = host.Services.GetRequiredService<HostedShardServer>().Server;
 Console.WriteLine($"HTTP server on http://{server.LocalEndPoint}/, {runtime.ShardCount} shards; Ctrl-C stops it");
-await ShutdownSignal();
-Console.WriteLine($"stopping after {server.AcceptedConnections} connections");
-
-// Completes on Ctrl-C (SIGINT) or SIGTERM; the await usings above then stop the server and the runtime.
-static Task ShutdownSignal()
-{
-    var signalled = new TaskCompletionSource();
-    Console.CancelKeyPress += (_, e) =>
-    {
-        e.Cancel = true;
-        signalled.TrySetResult();
-    };
-    PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-    {
-        context.Cancel = true;
-        signalled.TrySetResult();
-    });
-    return signalled.Task.ContinueWith(_ => sigterm.Dispose(), TaskScheduler.Default);
-}
+await host.WaitForShutdownAsync();
+Console.WriteLine($"stopped after {server.AcceptedConnections} connections");

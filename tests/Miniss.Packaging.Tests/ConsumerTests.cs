@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Reflection;
@@ -11,7 +12,7 @@ namespace Miniss.Packaging.Tests;
 
 /// <summary>
 /// Miniss is consumable as a library: its packages, restored from a local folder feed into a fresh project outside
-/// the solution, build and run on every shard.
+/// the solution, build and run on every shard; Miniss.Hosting runs a server on a consumer's Generic Host.
 /// </summary>
 [TestFixture]
 [Platform("Linux")]
@@ -29,26 +30,12 @@ public sealed class ConsumerTests
     [Test, CancelAfter(600_000)]
     public void A_fresh_project_restores_the_packages_from_a_folder_feed_builds_and_runs_on_every_shard()
     {
-        string feed = Path.Combine(_work, "feed");
-        string configuration = typeof(ConsumerTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        foreach (string project in new[] { "bindings/Miniss.Bindings/Miniss.Bindings.csproj", "runtime/Miniss.Runtime/Miniss.Runtime.csproj" })
-        {
-            Dotnet(RepositoryRoot(), $"pack {project} -c {configuration} --no-build -o {feed}");
-        }
+        string feed = Pack("bindings/Miniss.Bindings/Miniss.Bindings.csproj", "runtime/Miniss.Runtime/Miniss.Runtime.csproj");
 
         Assert.That(File.Exists(Path.Combine(feed, $"Miniss.Runtime.{Version}.nupkg")), Is.True);
         Assert.That(File.Exists(Path.Combine(feed, $"Miniss.Runtime.{Version}.snupkg")), Is.True, "symbols are packed");
 
-        string consumer = Path.Combine(_work, "consumer");
-        Directory.CreateDirectory(consumer);
-        File.WriteAllText(Path.Combine(consumer, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="miniss-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
+        string consumer = Consumer(feed);
         File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -129,7 +116,116 @@ public sealed class ConsumerTests
             "an echo round trip from every shard");
     }
 
-    private static string Dotnet(string directory, string arguments)
+    [Test, CancelAfter(600_000)]
+    public void A_fresh_hosted_application_restores_Miniss_Hosting_and_serves_an_echo_configured_by_environment_variables()
+    {
+        string feed = Pack("bindings/Miniss.Bindings/Miniss.Bindings.csproj", "runtime/Miniss.Runtime/Miniss.Runtime.csproj",
+            "runtime/Miniss.Hosting/Miniss.Hosting.csproj");
+        Assert.That(File.Exists(Path.Combine(feed, $"Miniss.Hosting.{Version}.nupkg")), Is.True);
+
+        string consumer = Consumer(feed);
+        File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Miniss.Hosting" Version="{Version}" />
+                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.0" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "Program.cs"), """
+            using System.Net;
+            using System.Net.Sockets;
+            using Microsoft.Extensions.DependencyInjection;
+            using Microsoft.Extensions.Hosting;
+            using Miniss;
+            using Miniss.Hosting;
+
+            HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+            builder.Services.AddMiniss(builder.Configuration.GetSection("Miniss"));
+            builder.Services.AddShardServer(new IPEndPoint(IPAddress.Loopback, 0), async connection =>
+            {
+                byte[] buffer = new byte[256];
+                int received;
+                while ((received = await connection.ReceiveAsync(buffer)) > 0)
+                {
+                    await connection.SendAsync(buffer.AsMemory(0, received));
+                }
+            });
+            using IHost host = builder.Build();
+            await host.StartAsync();
+
+            MinissRuntime runtime = host.Services.GetRequiredService<MinissRuntime>();
+            EndPoint endPoint = host.Services.GetRequiredService<HostedShardServer>().LocalEndPoint;
+            using (var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 30_000 })
+            {
+                client.Connect(endPoint);
+                byte[] message = System.Text.Encoding.ASCII.GetBytes("hosted echo");
+                client.Send(message);
+                byte[] reply = new byte[message.Length];
+                for (int total = 0; total < reply.Length;)
+                {
+                    int n = client.Receive(reply, total, reply.Length - total, SocketFlags.None);
+                    if (n == 0)
+                    {
+                        throw new InvalidOperationException("the server closed the connection");
+                    }
+
+                    total += n;
+                }
+
+                Console.WriteLine($"{runtime.ShardCount} shards on {runtime.Backend.Name} echoed '{System.Text.Encoding.ASCII.GetString(reply)}'");
+            }
+
+            await host.StopAsync();
+            Console.WriteLine($"stopped: {runtime.IsStopping}");
+            """);
+
+        string packages = Path.Combine(_work, "packages");
+        Dotnet(consumer, $"build -c Release --packages {packages}");
+        string output = Dotnet(consumer, "run -c Release --no-build",
+            new Dictionary<string, string> { ["Miniss__ShardCount"] = "2", ["Miniss__Backend"] = "epoll" });
+
+        Assert.That(output, Does.Contain("2 shards on epoll echoed 'hosted echo'"));
+        Assert.That(output, Does.Contain("stopped: True"));
+    }
+
+    /// <summary>Packs <paramref name="projects"/> (built already) into a folder feed of this test.</summary>
+    private string Pack(params string[] projects)
+    {
+        string feed = Path.Combine(_work, "feed");
+        string configuration = typeof(ConsumerTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        foreach (string project in projects)
+        {
+            Dotnet(RepositoryRoot(), $"pack {project} -c {configuration} --no-build -o {feed}");
+        }
+
+        return feed;
+    }
+
+    /// <summary>A folder for a consumer project whose nuget.config adds <paramref name="feed"/>.</summary>
+    private string Consumer(string feed)
+    {
+        string consumer = Path.Combine(_work, "consumer");
+        Directory.CreateDirectory(consumer);
+        File.WriteAllText(Path.Combine(consumer, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="miniss-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        return consumer;
+    }
+
+    private static string Dotnet(string directory, string arguments, Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet", arguments)
         {
@@ -140,6 +236,11 @@ public sealed class ConsumerTests
         };
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach ((string name, string value) in environment ?? [])
+        {
+            start.Environment[name] = value;
+        }
+
         using Process process = Process.Start(start)!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => output.AppendLine(e.Data);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -91,6 +92,27 @@ public sealed partial class CliServeTests
 
         Assert.That(server.WaitForExit(MinissProcess.Patience), Is.Zero, server.Transcript);
         Assert.That(server.StandardError, Does.Not.Contain("Miniss I/O backend: "), server.Transcript);
+    }
+
+    [Test]
+    public void Serve_reads_the_runtime_options_from_Miniss_environment_variables()
+    {
+        using MinissProcess server = MinissProcess.Start(["serve", "echo", "--port", "0"], environment: new Dictionary<string, string> { ["Miniss__Backend"] = "epoll" });
+        ServingAt(server);
+        server.Terminate();
+
+        Assert.That(server.WaitForExit(MinissProcess.Patience), Is.Zero, server.Transcript);
+        Assert.That(server.StandardOutput, Does.Contain("backend epoll"), server.Transcript);
+    }
+
+    [Test]
+    public void Serve_with_an_invalid_Miniss_environment_variable_exits_1_naming_the_key()
+    {
+        var run = MinissProcess.Run(["serve", "echo", "--port", "0"], environment: new Dictionary<string, string> { ["Miniss__ShardCount"] = "0" });
+
+        Assert.That(run.Exit, Is.EqualTo(RuntimeFailure), run.Transcript);
+        MinissProcess.AssertOneLineFailure(run.Stderr, run.Transcript);
+        Assert.That(run.Stderr, Does.Contain("miniss: Miniss:ShardCount is 0: at least 1 shard is needed"));
     }
 
     /// <summary>Needs ShardServer to refuse a port another process listens on unless

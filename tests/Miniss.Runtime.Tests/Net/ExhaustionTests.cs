@@ -20,7 +20,9 @@ namespace Miniss.Runtime.Tests.Net;
 [NonParallelizable]
 public sealed class ExhaustionTests(IoBackendKind backend) : BackendFixture(backend)
 {
-    private const int DescriptorLimit = 128;
+    // The echo sample runs on the Generic Host, whose assemblies hold about 60 descriptors before the first accept;
+    // Extra clients still run it out of descriptors at this limit.
+    private const int DescriptorLimit = 256;
     private const int Established = 8;
     private const int Extra = 200;
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
