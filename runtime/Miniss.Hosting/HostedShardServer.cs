@@ -52,13 +52,13 @@ public sealed class HostedShardServer : IHostedService
 
     /// <summary>Starts listening (called by the host; the runtime was started before every hosted service starts).</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The address could not be bound (see
-    /// <see cref="ShardServer.StartAsync"/>); the host's start fails with it.</exception>
+    /// <see cref="ShardServer.StartAsync(MinissRuntime, System.Net.EndPoint, System.Func{ShardConnection, System.Threading.Tasks.ValueTask}, ShardServerOptions?, CancellationToken)"/>); the host's start fails with it.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option of the server is out of range.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         MinissRuntime runtime = _services.GetRequiredService<MinissRuntime>();
-        _server = await ShardServer.StartAsync(runtime, EndPoint, _handler, _options).ConfigureAwait(false);
+        _server = await ShardServer.StartAsync(runtime, EndPoint, _handler, _options, cancellationToken).ConfigureAwait(false);
         HostingLog.ServerStarted(_logger, _server.LocalEndPoint.ToString() ?? "", runtime.ShardCount, runtime.Backend.Name);
     }
 
@@ -74,7 +74,7 @@ public sealed class HostedShardServer : IHostedService
 
         try
         {
-            await server.StopAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await server.StopAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
