@@ -184,6 +184,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
                 break;
             }
 
+            shard.CountConnectionAccepted();
             server.Dispatch(this, listener, accepted, peer);
         }
 
@@ -238,6 +239,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
     {
         _live.Add(connection);
         _running++;
+        shard.CountConnectionStarted();
         if (!_sweeping && server.Options.IdleTimeout is { } idle)
         {
             _sweeping = true;
@@ -252,6 +254,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         {
             // Counted before it is reported, so that whoever hears of it sees it counted.
             server.OnConnectionFaulted();
+            shard.CountConnectionFaulted();
             if (!IsNetworkError(e))
             {
                 shard.Runtime.ReportUnhandledException(shard, e);
@@ -262,6 +265,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
             _live.Remove(connection);
             connection.Dispose();
             _running--;
+            shard.CountConnectionEnded();
             server.OnConnectionEnded(shard.Id);
             if (_running == 0)
             {
