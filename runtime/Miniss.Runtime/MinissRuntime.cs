@@ -39,6 +39,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     private volatile bool _stopping;
     private Task? _stopTask;
     private ShardFaultedException? _fault;
+    private MinissMetrics? _metrics;
 
     private MinissRuntime(RuntimeOptions options, IoBackendSelection backend, IReadOnlyList<int> cpus, int shardCount)
     {
@@ -246,6 +247,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             }
         }
 
+        _metrics = new MinissMetrics(this, _options.MeterFactory);
         _stallDetector?.UnsafeStart();
     }
 
@@ -525,6 +527,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     private async Task WhenStopped(Task[] exited)
     {
         await Task.WhenAll(exited).ConfigureAwait(false);
+        _metrics?.Dispose();
         BlockingPool?.Dispose();
         if (Fault is { } fault)
         {
@@ -563,6 +566,9 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
 
     /// <summary>Where the runtime and its servers log, by category (<see cref="RuntimeOptions.LoggerFactory"/>).</summary>
     internal LogCategories Logs { get; }
+
+    /// <summary>The runtime's <c>Miniss</c> meter and its instruments, from the end of start until it has stopped.</summary>
+    internal MinissMetrics? Metrics => Volatile.Read(ref _metrics);
 
     internal void ReportPinningRefused(Shard shard, int errno)
     {

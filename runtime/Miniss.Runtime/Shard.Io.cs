@@ -77,6 +77,7 @@ public sealed partial class Shard
     internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken)
     {
         sqe->user_data = promise.UserData;
+        _stats.IoSubmissions++;
         if (cancellationToken.CanBeCanceled)
         {
             promise.WatchToken(cancellationToken);
@@ -97,6 +98,7 @@ public sealed partial class Shard
     internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken)
     {
         sqe->user_data = promise.UserData;
+        _stats.IoSubmissions++;
         if (cancellationToken.CanBeCanceled)
         {
             promise.WatchToken(cancellationToken);

@@ -199,6 +199,9 @@ public sealed partial class Shard
         // Wake once at start: binds the eventfd write now (its first call allocates), so waking a shard later never
         // allocates; the read completes on the first tick and is armed again.
         EventFd.Signal(_eventFd);
+        BeginLoopTimeUpdate();
+        _clockMark = Clock.Now;
+        EndLoopTimeUpdate();
     }
 
     /// <summary>
@@ -392,10 +395,34 @@ public sealed partial class Shard
         _anyPendingOut = remaining;
     }
 
+    /// <summary>Waits for work: spins a while when that is useful, then sleeps in the kernel. The time it takes counts
+    /// as idle, the time since the last idle period as busy: two clock reads per idle period, none per tick or task.</summary>
     private void Idle()
     {
+        long idleFrom = Clock.Now;
+        BeginLoopTimeUpdate();
+        _stats.BusyTime += idleFrom - _clockMark;
+        _idleSince = idleFrom;
+        EndLoopTimeUpdate();
+        try
+        {
+            WaitForWork(idleFrom);
+        }
+        finally
+        {
+            long now = Clock.Now;
+            BeginLoopTimeUpdate();
+            _stats.IdleTime += now - idleFrom;
+            _clockMark = now;
+            _idleSince = 0;
+            EndLoopTimeUpdate();
+        }
+    }
+
+    private void WaitForWork(long now)
+    {
         // A readiness engine cannot see sockets become ready without a system call: spinning would only delay the wait.
-        long spinUntil = _engine!.SpinIsUseful ? Clock.Now + _spinTicks : 0;
+        long spinUntil = _engine!.SpinIsUseful ? now + _spinTicks : 0;
         while (Clock.Now < spinUntil)
         {
             if (HasWork())
@@ -584,11 +611,18 @@ public sealed partial class Shard
 
         System.Threading.SynchronizationContext.SetSynchronizationContext(null);
         t_current = null;
+
+        // The loop has ended: its time no longer counts as busy (see ReadLoopTime).
+        BeginLoopTimeUpdate();
+        _clockMark = 0;
+        _idleSince = 0;
+        EndLoopTimeUpdate();
     }
 
     internal void ReportStall(TimeSpan duration)
     {
         Interlocked.Increment(ref _stats.Stalls);
         Log.Stall(Runtime.Logs.Runtime, Id, duration.TotalMilliseconds);
+        Runtime.Metrics?.RecordStall(this, duration);
     }
 }

@@ -127,6 +127,7 @@ public sealed partial class Shard
         _multishotSlots[slot] = entry;
         userData = MultishotUserDataTag | ((ulong)entry.Generation << 32) | (uint)slot;
         _inFlight++;
+        _stats.IoSubmissions++;
         io_uring_sqe* sqe = _ring!.NextSqe();
         sqe->user_data = userData;
         return sqe;

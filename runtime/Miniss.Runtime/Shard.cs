@@ -89,19 +89,31 @@ public sealed partial class Shard
     public TaskScheduler TaskScheduler { get; }
 
     /// <summary>A snapshot of this shard's counters; any thread may read it.</summary>
-    public ShardStatistics Statistics => new(
-        Id,
-        Volatile.Read(ref _stats.Ticks),
-        Volatile.Read(ref _stats.TasksRun),
-        Volatile.Read(ref _stats.IoCompletions),
-        Volatile.Read(ref _stats.MessagesReceived),
-        Volatile.Read(ref _stats.MessagesSent),
-        Volatile.Read(ref _stats.Sleeps),
-        Volatile.Read(ref _stats.Wakeups),
-        Volatile.Read(ref _stats.SystemCalls),
-        Volatile.Read(ref _stats.TimersFired),
-        Volatile.Read(ref _stats.Stalls),
-        Volatile.Read(ref _stats.UnhandledExceptions));
+    public ShardStatistics Statistics
+    {
+        get
+        {
+            ReadLoopTime(out long busy, out long idle);
+            return new ShardStatistics(
+                Id,
+                Volatile.Read(ref _stats.Ticks),
+                Volatile.Read(ref _stats.TasksRun),
+                Volatile.Read(ref _stats.IoCompletions),
+                Volatile.Read(ref _stats.MessagesReceived),
+                Volatile.Read(ref _stats.MessagesSent),
+                Volatile.Read(ref _stats.Sleeps),
+                Volatile.Read(ref _stats.Wakeups),
+                Volatile.Read(ref _stats.SystemCalls),
+                Volatile.Read(ref _stats.TimersFired),
+                Volatile.Read(ref _stats.Stalls),
+                Volatile.Read(ref _stats.UnhandledExceptions))
+            {
+                IoSubmissions = Volatile.Read(ref _stats.IoSubmissions),
+                BusyTime = Clock.ToTimeSpan(busy),
+                IdleTime = Clock.ToTimeSpan(idle),
+            };
+        }
+    }
 
     /// <summary>This shard's io_uring ring.</summary>
     /// <exception cref="InvalidOperationException">The shard has not started, or runs another backend.</exception>
@@ -235,5 +247,13 @@ public sealed partial class Shard
         public long TimersFired;
         public long Stalls;
         public long UnhandledExceptions;
+
+        // Added for the Miniss meter (see Shard.Metrics.cs): written by the shard's own thread only.
+        public long IoSubmissions;
+        public long BusyTime;
+        public long IdleTime;
+        public long ConnectionsAccepted;
+        public long ConnectionsActive;
+        public long ConnectionsFaulted;
     }
 }

@@ -1,3 +1,5 @@
+using System;
+
 namespace Miniss;
 
 /// <summary>A snapshot of one shard's counters since it started. Read from any thread; values may be a moment old.</summary>
@@ -25,4 +27,17 @@ public readonly record struct ShardStatistics(
     long SystemCalls,
     long TimersFired,
     long Stalls,
-    long UnhandledExceptions);
+    long UnhandledExceptions)
+{
+    /// <summary>I/O operations handed to the shard's engine: single-shot operations, and each arming of a multishot
+    /// receive or accept (which then completes many times, each completion counted in <see cref="IoCompletions"/>).</summary>
+    public long IoSubmissions { get; init; }
+
+    /// <summary>Time the loop has spent outside its idle path since it started: running tasks, reaping completions,
+    /// submitting. <see cref="BusyTime"/> over <see cref="BusyTime"/> plus <see cref="IdleTime"/> is the shard's
+    /// utilization.</summary>
+    public TimeSpan BusyTime { get; init; }
+
+    /// <summary>Time the loop has spent idle since it started: spinning for work, or asleep in the kernel.</summary>
+    public TimeSpan IdleTime { get; init; }
+}

@@ -21,6 +21,9 @@ public sealed unsafe partial class BufferPool
     /// <summary>The ring the pool is registered with, or -1.</summary>
     internal int RegisteredRingFd => _registeredRingFd;
 
+    /// <summary>Whether the pool is registered with a ring as fixed buffers. Any thread; a moment old.</summary>
+    internal bool IsRegistered => System.Threading.Volatile.Read(ref _registeredRingFd) >= 0;
+
     /// <summary>
     /// Registers the whole region with the ring <paramref name="ringFd"/> as its fixed buffers
     /// (<c>IORING_REGISTER_BUFFERS</c>), which pins every page of it. Must run on the thread that owns the ring (its

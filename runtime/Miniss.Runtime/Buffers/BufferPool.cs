@@ -64,6 +64,10 @@ public sealed partial class BufferPool : IDisposable
 
     private long _carved;
     private long _oversizeFailures;
+
+    // Capacity of the buffers in use, and the most it has been: plain fields, written by the owner (or under the lock).
+    private long _bytesInUse;
+    private long _bytesHighWater;
     private int _disposed;
 
     /// <summary>
@@ -157,6 +161,31 @@ public sealed partial class BufferPool : IDisposable
             }
 
             return new BufferPoolStats(classes, Volatile.Read(ref _carved), _maxMemory, Volatile.Read(ref _oversizeFailures));
+        }
+    }
+
+    /// <summary>Bytes in buffers in use (capacity, as <see cref="BufferPoolStats.AllocatedBytes"/>), without the
+    /// snapshot <see cref="Stats"/> allocates. Any thread; a moment old.</summary>
+    internal long BytesInUse => Volatile.Read(ref _bytesInUse);
+
+    /// <summary>The most bytes in use at once since the pool was created. Any thread; a moment old.</summary>
+    internal long BytesHighWater => Volatile.Read(ref _bytesHighWater);
+
+    /// <summary>Bytes of the region carved into buffers so far (<see cref="BufferPoolStats.ReservedBytes"/>). Any thread.</summary>
+    internal long ReservedBytes => Volatile.Read(ref _carved);
+
+    /// <summary>Every refused request so far (<see cref="BufferPoolStats.Failures"/>), without allocating. Any thread.</summary>
+    internal long FailureCount
+    {
+        get
+        {
+            long failures = Volatile.Read(ref _oversizeFailures);
+            foreach (SizeClass sizeClass in _classes)
+            {
+                failures += Volatile.Read(ref sizeClass.Failures);
+            }
+
+            return failures;
         }
     }
 
@@ -381,6 +410,11 @@ public sealed partial class BufferPool : IDisposable
             sizeClass.HighWaterMark = sizeClass.Allocated;
         }
 
+        if ((_bytesInUse += sizeClass.Size) > _bytesHighWater)
+        {
+            _bytesHighWater = _bytesInUse;
+        }
+
         handle = new BufferHandle(slot, size, generation);
         return true;
     }
@@ -487,6 +521,7 @@ public sealed partial class BufferPool : IDisposable
 
         SizeClass sizeClass = slot.Class;
         sizeClass.Allocated--;
+        _bytesInUse -= sizeClass.Size;
         sizeClass.Push(slot);
     }
 

@@ -33,6 +33,17 @@ internal sealed class CrossShardQueue
     /// <summary>Whether the consumer has anything to read (any thread may ask; the answer may be stale).</summary>
     public bool HasItems => Volatile.Read(ref _indices.Tail) != Volatile.Read(ref _indices.Head);
 
+    /// <summary>Items published and not yet released by the consumer (any thread may ask; the answer may be stale).
+    /// The head is read first: the tail it is subtracted from is never older, so the count is never negative.</summary>
+    public long Count
+    {
+        get
+        {
+            long head = Volatile.Read(ref _indices.Head);
+            return Volatile.Read(ref _indices.Tail) - head;
+        }
+    }
+
     /// <summary>Producer: adds an item to the unpublished batch, or returns false when the ring is full.</summary>
     public bool TryWrite(ShardMessage message)
     {

@@ -225,6 +225,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
                 break;
             }
 
+            shard.CountConnectionAccepted();
             server.Dispatch(this, listener, accepted, peer);
         }
 
@@ -280,6 +281,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         long started = observed ? Clock.Now : 0;
         _live.Add(connection);
         _running++;
+        shard.CountConnectionStarted();
         if (!_sweeping && server.Options.IdleTimeout is { } idle)
         {
             _sweeping = true;
@@ -294,6 +296,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         {
             // Counted before it is reported, so that whoever hears of it sees it counted.
             server.OnConnectionFaulted();
+            shard.CountConnectionFaulted();
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             if (!IsNetworkError(e))
             {
@@ -318,6 +321,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
             _live.Remove(connection);
             connection.Dispose();
             _running--;
+            shard.CountConnectionEnded();
             server.OnConnectionEnded(shard.Id);
             if (_running == 0)
             {
