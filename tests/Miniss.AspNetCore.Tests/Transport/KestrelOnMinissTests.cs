@@ -36,6 +36,11 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
             context.Abort();
             return Task.CompletedTask;
         });
+        app.MapGet("/abort-elsewhere", async (HttpContext context) =>
+        {
+            // From a thread pool thread: the transport carries the abort to the connection's shard.
+            await Task.Run(context.Abort).ConfigureAwait(false);
+        });
     }
 
     [Test]
@@ -98,6 +103,78 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
 
         // The server goes on serving, on a new connection.
         Assert.That(await client.GetStringAsync(new Uri(app.Address, "/hello"), token), Is.EqualTo("Hello from Miniss"));
+    }
+
+    [Test]
+    public async Task A_request_aborted_off_the_shard_closes_the_connection(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints);
+        using HttpClient client = TransportApp.Client();
+        Assert.ThrowsAsync<HttpRequestException>(async () => await client.GetAsync(new Uri(app.Address, "/abort-elsewhere"), token));
+        Assert.That(await TransportApp.EventuallyAsync(() => app.Factory.Connections == 0), Is.True,
+            $"{app.Factory.Connections} connections still open after the abort");
+    }
+
+    [Test]
+    public async Task A_client_that_disconnects_mid_request_aborts_the_request(CancellationToken token)
+    {
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TransportApp app = await TransportApp.StartAsync(backend, web => web.MapGet("/wait", async (HttpContext context) =>
+        {
+            started.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                aborted.TrySetResult();
+            }
+        }));
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, app.Address.Port), token);
+            await socket.SendAsync("GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n"u8.ToArray(), token);
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(60), token);
+        }
+
+        await aborted.Task.WaitAsync(TimeSpan.FromSeconds(60), token);
+        Assert.That(await TransportApp.EventuallyAsync(() => app.Factory.Connections == 0), Is.True);
+    }
+
+    [Test]
+    public async Task Least_loaded_distribution_spreads_connections_over_the_shards(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints,
+            transport: options => options.Distribution = Net.ConnectionDistribution.LeastLoaded);
+        var clients = new HttpClient[4];
+        var shards = new string[4];
+        try
+        {
+            for (int i = 0; i < clients.Length; i++)
+            {
+                // Each client keeps its connection open, so the next one goes to the shard that serves fewer.
+                clients[i] = TransportApp.Client();
+                shards[i] = await clients[i].GetStringAsync(new Uri(app.Address, "/shard"), token);
+            }
+        }
+        finally
+        {
+            foreach (HttpClient? client in clients)
+            {
+                client?.Dispose();
+            }
+        }
+
+        Assert.That(shards, Is.EquivalentTo(new[] { "0", "1", "0", "1" }));
+    }
+
+    [Test]
+    public void A_transport_option_out_of_range_is_refused_with_its_name_and_value()
+    {
+        var error = Assert.CatchAsync(async () => await TransportApp.StartAsync(backend, MapEndpoints, transport: options => options.MaxBufferedInput = 0));
+        Assert.That(error!.ToString(), Does.Contain("MinissTransportOptions.MaxBufferedInput is 0"));
     }
 
     [Test]
