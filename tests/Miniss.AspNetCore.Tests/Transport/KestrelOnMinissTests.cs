@@ -220,6 +220,36 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
     }
 
     [Test]
+    public async Task Http2_streams_are_served_on_their_connection_shard(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints,
+            kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+        using HttpClient client = TransportApp.Client();
+        var requests = new Task<HttpResponseMessage>[8];
+        for (int i = 0; i < requests.Length; i++)
+        {
+            // Cleartext HTTP/2 with prior knowledge: every request a stream of one connection.
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(app.Address, i % 2 == 0 ? "/shard" : "/shard-after-await"))
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            requests[i] = client.SendAsync(request, token);
+        }
+
+        var shards = new string[requests.Length];
+        for (int i = 0; i < requests.Length; i++)
+        {
+            using HttpResponseMessage response = await requests[i];
+            Assert.That(response.Version, Is.EqualTo(HttpVersion.Version20));
+            shards[i] = await response.Content.ReadAsStringAsync(token);
+        }
+
+        Assert.That(shards, Is.All.AnyOf("0", "1"));
+        Assert.That(shards, Is.All.EqualTo(shards[0]), "the streams of one connection ran on different shards");
+    }
+
+    [Test]
     public async Task Stopping_the_host_leaves_no_connection_nor_pool_block_and_stops_the_runtime(CancellationToken token)
     {
         TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints);
