@@ -5,6 +5,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Miniss.IO;
 using NUnit.Framework;
@@ -250,6 +251,25 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
     }
 
     [Test]
+    public async Task Https_negotiates_http2_by_alpn_and_serves_on_a_shard(CancellationToken token)
+    {
+        using System.Security.Cryptography.X509Certificates.X509Certificate2 certificate = SelfSignedCertificate();
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints,
+            kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
+        var address = new Uri($"https://localhost:{app.Address.Port}/shard");
+        for (int i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, address) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+            using HttpResponseMessage response = await client.SendAsync(request, token);
+            Assert.That(response.Version, Is.EqualTo(HttpVersion.Version20));
+            Assert.That(await response.Content.ReadAsStringAsync(token), Is.AnyOf("0", "1"));
+        }
+    }
+
+    [Test]
     public async Task Stopping_the_host_leaves_no_connection_nor_pool_block_and_stops_the_runtime(CancellationToken token)
     {
         TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints);
@@ -266,5 +286,18 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
         Assert.That(app.Factory.RentedBlocks, Is.Zero);
         Assert.That(app.Runtime.IsStopping, Is.True);
         Assert.ThrowsAsync<ObjectDisposedException>(async () => await app.Runtime.SubmitTo(0, () => 1));
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        using System.Security.Cryptography.X509Certificates.X509Certificate2 created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        // Exported and loaded again so that the private key is usable by SslStream on Linux.
+        return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(created.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
     }
 }
