@@ -145,6 +145,44 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
     }
 
     [Test]
+    public async Task A_client_reset_mid_body_fails_the_body_read_and_frees_the_connection(CancellationToken token)
+    {
+        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TransportApp app = await TransportApp.StartAsync(backend, web => web.MapPost("/upload", async (HttpContext context) =>
+        {
+            var buffer = new byte[4096];
+            try
+            {
+                while (await context.Request.Body.ReadAsync(buffer, context.RequestAborted) > 0)
+                {
+                    reading.TrySetResult();
+                }
+
+                failed.TrySetException(new AssertionException("the body ended normally"));
+            }
+            catch (Exception e)
+            {
+                failed.TrySetResult(e);
+            }
+        }));
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, app.Address.Port), token);
+            await socket.SendAsync("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1048576\r\n\r\n"u8.ToArray(), token);
+            await socket.SendAsync(new byte[64 * 1024], token);
+            await reading.Task.WaitAsync(TimeSpan.FromSeconds(60), token);
+
+            // A reset, not an end of stream.
+            socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        }
+
+        Exception error = await failed.Task.WaitAsync(TimeSpan.FromSeconds(60), token);
+        Assert.That(error, Is.InstanceOf<IOException>().Or.InstanceOf<OperationCanceledException>(), error.ToString());
+        Assert.That(await TransportApp.EventuallyAsync(() => app.Factory.Connections == 0), Is.True);
+    }
+
+    [Test]
     public async Task Least_loaded_distribution_spreads_connections_over_the_shards(CancellationToken token)
     {
         await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints,
