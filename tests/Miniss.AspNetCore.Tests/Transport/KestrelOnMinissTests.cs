@@ -248,6 +248,19 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
     }
 
     [Test]
+    public async Task Queued_scheduling_serves_requests_and_bodies_on_the_shard(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints, transport: options => options.InlineScheduling = false);
+        using HttpClient client = TransportApp.Client();
+        Assert.That(await client.GetStringAsync(new Uri(app.Address, "/shard"), token), Is.AnyOf("0", "1"));
+        byte[] body = new byte[1 << 20];
+        new Random(15).NextBytes(body);
+        using var content = new ByteArrayContent(body);
+        using HttpResponseMessage response = await client.PostAsync(new Uri(app.Address, "/echo"), content, token);
+        Assert.That((await response.Content.ReadAsByteArrayAsync(token)).AsSpan().SequenceEqual(body), Is.True);
+    }
+
+    [Test]
     public async Task Application_code_resumes_on_its_shard_after_an_await(CancellationToken token)
     {
         await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints);
