@@ -64,6 +64,14 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
     }
 
     [Test]
+    public async Task ListenAnyIP_serves_IPv4_clients(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints, kestrel => kestrel.ListenAnyIP(0));
+        using HttpClient client = TransportApp.Client();
+        Assert.That(await client.GetStringAsync(new Uri($"http://127.0.0.1:{app.Address.Port}/hello"), token), Is.EqualTo("Hello from Miniss"));
+    }
+
+    [Test]
     public async Task Keep_alive_requests_reuse_one_connection(CancellationToken token)
     {
         await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints);
