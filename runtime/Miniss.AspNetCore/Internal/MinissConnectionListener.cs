@@ -145,7 +145,8 @@ internal sealed class MinissConnectionListener : IConnectionListener
         if (live.Count > 0)
         {
             var abort = new ConnectionAbortedException("The Miniss listener was disposed while the connection was open.");
-            foreach (MinissConnection connection in live)
+            // A copy: an abort may end a connection, and its removal from the set, before the loop is done.
+            foreach (MinissConnection connection in new List<MinissConnection>(live))
             {
                 connection.Abort(abort);
             }
