@@ -233,7 +233,7 @@ public sealed class ShardServer : IAsyncDisposable
 
     /// <summary>
     /// Stops accepting and leaves the connections being served to their handlers (a graceful shutdown drains them,
-    /// then calls <see cref="StopAsync"/>): closes the listeners (the kernel refuses new clients and drops those not
+    /// then calls <see cref="StopAsync()"/>): closes the listeners (the kernel refuses new clients and drops those not
     /// accepted yet) and waits for every accept loop to end, which a loop paused after an exhaustion does within
     /// <see cref="ShardServerOptions.MaxAcceptRetryDelay"/>. Idempotent; every call returns the same task. Any thread,
     /// a handler of this server too.
