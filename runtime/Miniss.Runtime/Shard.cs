@@ -143,6 +143,21 @@ public sealed partial class Shard
         ThreadPool.UnsafeQueueUserWorkItem(static s => s.Invoke(), late, preferLocal: false);
     }
 
+    /// <summary>
+    /// Queues <paramref name="callback"/> to run on this shard, from any thread, without allocating: on the shard itself
+    /// it goes to the run queue; from another thread through the external queue, waking the shard. After the runtime
+    /// has stopped it runs on the thread pool instead, so nothing waits forever. For schedulers (a
+    /// <c>PipeScheduler</c>) that must resume work on the shard that owns it.
+    /// </summary>
+    /// <param name="callback">The work; an exception it throws is reported as the shard's unhandled exception.</param>
+    /// <param name="state">The callback's argument.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
+    public void Post(Action<object?> callback, object? state)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        Post(new WorkItem(callback, state));
+    }
+
     /// <summary>Delivers a message to this shard from a thread that is not one of the runtime's shards.</summary>
     internal void PostMessage(ShardMessage message)
     {

@@ -69,6 +69,7 @@ public sealed class ShardServer : IAsyncDisposable
     private int _connections;
     private int _nextTarget;
     private Task? _stopTask;
+    private Task? _stopAcceptingTask;
 
     private ShardServer(MinissRuntime runtime, Func<ShardConnection, ValueTask> handler, ShardServerOptions options)
     {
@@ -214,6 +215,22 @@ public sealed class ShardServer : IAsyncDisposable
     /// <inheritdoc cref="StopAsync"/>
     public ValueTask DisposeAsync() => StopAsync();
 
+    /// <summary>
+    /// Stops accepting and leaves the connections being served to their handlers (a graceful shutdown drains them,
+    /// then calls <see cref="StopAsync"/>): closes the listeners (the kernel refuses new clients and drops those not
+    /// accepted yet) and waits for every accept loop to end, which a loop paused after an exhaustion does within
+    /// <see cref="ShardServerOptions.MaxAcceptRetryDelay"/>. Idempotent; every call returns the same task. Any thread,
+    /// a handler of this server too.
+    /// </summary>
+    public ValueTask StopAcceptingAsync()
+    {
+        lock (_stopGate)
+        {
+            _stopAcceptingTask ??= StopAcceptingCoreAsync();
+            return new ValueTask(_stopAcceptingTask);
+        }
+    }
+
     /// <inheritdoc/>
     public override string ToString() => $"server {LocalEndPoint} ({Distribution}, {ActiveConnections} connections)";
 
@@ -226,6 +243,18 @@ public sealed class ShardServer : IAsyncDisposable
         catch (Exception) when (_runtime.IsStopping)
         {
             // The runtime's own stop cancels every accept and operation: the loops and handlers end by themselves.
+        }
+    }
+
+    private async Task StopAcceptingCoreAsync()
+    {
+        try
+        {
+            await _runtime.InvokeOnAll(() => _shards[Shard.Current!.Id].StopAcceptingAsync()).ConfigureAwait(true);
+        }
+        catch (Exception) when (_runtime.IsStopping)
+        {
+            // The runtime's own stop ends the accept loops.
         }
     }
 

@@ -27,6 +27,9 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
     private TaskCompletionSource? _drained;
     private TaskCompletionSource? _room;
     private bool _stopping;
+
+    // Set by StopAcceptingAsync: the accept loop ends, the connections go on being served.
+    private bool _acceptStopped;
     private bool _sweeping;
     private int _running;
 
@@ -84,6 +87,19 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         Dispose();
     }
 
+    /// <summary>Stops accepting (closes the listener and waits for the accept loop to end); the connections served
+    /// go on.</summary>
+    public async ValueTask StopAcceptingAsync()
+    {
+        _acceptStopped = true;
+        _room?.TrySetResult();
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(true);
+        }
+    }
+
     /// <summary>Frees what <see cref="StopAsync"/> leaves (the token that ended the pauses). Idempotent.</summary>
     public void Dispose() => _stop.Dispose();
 
@@ -101,7 +117,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
     private async Task AcceptLoopAsync(ShardListener listener)
     {
         var exhaustion = new AcceptBackoff(server.Options);
-        while (!_stopping)
+        while (!_stopping && !_acceptStopped)
         {
             if (!server.HasRoom(this))
             {
@@ -212,7 +228,7 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
             }
 
             await _room.Task.ConfigureAwait(true);
-            return !_stopping && !shard.Runtime.IsStopping;
+            return !_stopping && !_acceptStopped && !shard.Runtime.IsStopping;
         }
         finally
         {
