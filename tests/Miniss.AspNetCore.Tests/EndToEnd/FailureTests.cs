@@ -108,8 +108,8 @@ public sealed class FailureTests(EndToEndTransport transport) : EndToEndFixture(
         Assert.That(failure.Message, Does.Contain($"127.0.0.1:{port}"));
     }
 
-    /// <summary>Connects until the server refuses (its listeners are closed: the stop has begun); connections that
-    /// still get in are closed at once.</summary>
+    /// <summary>Connects until the server refuses (its listeners are closed: the stop has begun), or resets a connection
+    /// that was waiting in the queue of a listener being closed; connections that still get in are closed at once.</summary>
     private static async Task WaitUntilRefusedAsync(int port, CancellationToken cancellationToken)
     {
         while (true)
@@ -119,7 +119,7 @@ public sealed class FailureTests(EndToEndTransport transport) : EndToEndFixture(
             {
                 await probe.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
             {
                 return;
             }
