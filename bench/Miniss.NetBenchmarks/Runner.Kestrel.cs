@@ -40,6 +40,7 @@ internal static partial class Runner
     private static async Task<int> RunKestrelAsync(double warmup, double duration, bool writeDoc)
     {
         DateTime started = DateTime.UtcNow;
+        string loadBefore = LoadAverage();
         var results = new List<KestrelResult>();
         foreach (KestrelTest test in s_kestrelTests)
         {
@@ -52,7 +53,7 @@ internal static partial class Runner
             }
         }
 
-        string section = KestrelSection(results, warmup, duration, DateTime.UtcNow - started);
+        string section = KestrelSection(results, warmup, duration, DateTime.UtcNow - started, loadBefore, LoadAverage());
         Console.WriteLine();
         Console.WriteLine(section);
         string root = RepositoryRoot();
@@ -114,7 +115,7 @@ internal static partial class Runner
             requestsPerSecond / cores, socketErrors, non2xx.Success ? long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
     }
 
-    private static string KestrelSection(List<KestrelResult> results, double warmup, double duration, TimeSpan took)
+    private static string KestrelSection(List<KestrelResult> results, double warmup, double duration, TimeSpan took, string loadBefore, string loadAfter)
     {
         var s = new StringBuilder();
         s.Append(KestrelBeginMarker).Append('\n');
@@ -127,7 +128,9 @@ internal static partial class Runner
         s.Append(CultureInfo.InvariantCulture, $"TechEmpower-style tests: plaintext with {PipelineDepth} requests pipelined per connection, and JSON (`{{\"message\":\"Hello, World!\"}}` serialized per request by System.Text.Json's generated code) without pipelining. ");
         s.Append(CultureInfo.InvariantCulture, $"`wrk -t{WrkThreads} -c{WrkConnections} -d{Math.Ceiling(duration)}s --latency -s pipeline.lua URL -- DEPTH` after a {Math.Ceiling(warmup)} s warm-up; wrk shares the machine's cores with the server. ");
         s.Append("Server CPU is the server process's user + system time over the measured wall time (/proc/PID/stat), in cores; ");
-        s.Append("requests per server CPU-second is requests/s divided by it. Latency with pipelining is wrk's, per batch of requests.\n\n");
+        s.Append("requests per server CPU-second is requests/s divided by it. Latency with pipelining is wrk's, per batch of requests. ");
+        s.Append(CultureInfo.InvariantCulture, $"The machine's load average (1, 5, 15 min) was {loadBefore} before the run and {loadAfter} after it: ");
+        s.Append("above 2 other work shared the two cores, which weighs on requests/s and p99 more than on requests per server CPU-second.\n\n");
         s.Append("```sh\ndotnet tool restore && dotnet cake --target=BenchNet --suite=kestrel          # this section\n");
         s.Append(CultureInfo.InvariantCulture, $"dotnet run -c Release --project bench/Miniss.NetBenchmarks -- run --suite kestrel --warmup {warmup:0} --duration {duration:0}   # the same, without the build\n```\n\n");
         s.Append("| test | Kestrel transport | requests/s | p50 | p99 | server CPU | requests per server CPU-second | socket errors | non-2xx | Miniss (io_uring) ÷ this, per CPU-second |\n");
@@ -155,6 +158,9 @@ internal static partial class Runner
         s.Append(KestrelEndMarker).Append('\n');
         return s.ToString();
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";
 
     private static KestrelResult Find(List<KestrelResult> results, string test, string transport)
     {
