@@ -20,7 +20,8 @@ public static class MinissWebHostBuilderExtensions
     /// options bound from the <see cref="ConfigurationSection"/> section of the host's configuration) and a transport
     /// for IP and Unix domain socket endpoints (<c>Listen</c>, <c>ListenLocalhost</c>, <c>ListenAnyIP</c>,
     /// <c>ListenUnixSocket</c>, <c>UseUrls</c>). Each connection lives on one shard, and Kestrel's HTTP parsing and
-    /// the application's code run there. Endpoints of other kinds (a file handle) are left to the other transports
+    /// the application's code run there: a middleware put first in the pipeline moves the requests that Kestrel
+    /// serves from the thread pool (HTTP/2 streams) onto their connection's shard. Endpoints of other kinds (a file handle) are left to the other transports
     /// registered (Kestrel's sockets). Calling it again only adds <paramref name="configure"/>.
     /// </summary>
     /// <param name="builder">The web host builder (<c>WebApplicationBuilder.WebHost</c>).</param>
@@ -34,6 +35,7 @@ public static class MinissWebHostBuilderExtensions
         {
             services.AddMiniss(context.Configuration.GetSection(ConfigurationSection));
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, MinissTransportFactory>());
+            services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, ShardAffinityStartupFilter>());
             var options = services.AddOptions<MinissTransportOptions>();
             if (configure is not null)
             {

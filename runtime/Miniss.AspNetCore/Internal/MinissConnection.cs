@@ -66,6 +66,10 @@ internal sealed class MinissConnection : ConnectionContext, IConnectionIdFeature
         LocalEndPoint = connection.LocalEndPoint;
         RemoteEndPoint = connection.RemoteEndPoint;
         ConnectionClosed = _closed.Token;
+
+        // Where the request middleware finds the shard (HTTP/2 streams are served from the thread pool).
+        _items = new ConnectionItems();
+        _items[ShardAffinityStartupFilter.ShardKey] = transport.Shard;
     }
 
     /// <summary>The shard the connection lives on.</summary>

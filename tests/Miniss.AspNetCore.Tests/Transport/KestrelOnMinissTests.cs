@@ -5,6 +5,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Miniss.IO;
 using NUnit.Framework;
@@ -35,6 +36,11 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
         {
             context.Abort();
             return Task.CompletedTask;
+        });
+        app.MapGet("/abort-elsewhere", async (HttpContext context) =>
+        {
+            // From a thread pool thread: the transport carries the abort to the connection's shard.
+            await Task.Run(context.Abort).ConfigureAwait(false);
         });
     }
 
@@ -101,6 +107,78 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
     }
 
     [Test]
+    public async Task A_request_aborted_off_the_shard_closes_the_connection(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints);
+        using HttpClient client = TransportApp.Client();
+        Assert.ThrowsAsync<HttpRequestException>(async () => await client.GetAsync(new Uri(app.Address, "/abort-elsewhere"), token));
+        Assert.That(await TransportApp.EventuallyAsync(() => app.Factory.Connections == 0), Is.True,
+            $"{app.Factory.Connections} connections still open after the abort");
+    }
+
+    [Test]
+    public async Task A_client_that_disconnects_mid_request_aborts_the_request(CancellationToken token)
+    {
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TransportApp app = await TransportApp.StartAsync(backend, web => web.MapGet("/wait", async (HttpContext context) =>
+        {
+            started.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                aborted.TrySetResult();
+            }
+        }));
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, app.Address.Port), token);
+            await socket.SendAsync("GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n"u8.ToArray(), token);
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(60), token);
+        }
+
+        await aborted.Task.WaitAsync(TimeSpan.FromSeconds(60), token);
+        Assert.That(await TransportApp.EventuallyAsync(() => app.Factory.Connections == 0), Is.True);
+    }
+
+    [Test]
+    public async Task Least_loaded_distribution_spreads_connections_over_the_shards(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints,
+            transport: options => options.Distribution = Net.ConnectionDistribution.LeastLoaded);
+        var clients = new HttpClient[4];
+        var shards = new string[4];
+        try
+        {
+            for (int i = 0; i < clients.Length; i++)
+            {
+                // Each client keeps its connection open, so the next one goes to the shard that serves fewer.
+                clients[i] = TransportApp.Client();
+                shards[i] = await clients[i].GetStringAsync(new Uri(app.Address, "/shard"), token);
+            }
+        }
+        finally
+        {
+            foreach (HttpClient? client in clients)
+            {
+                client?.Dispose();
+            }
+        }
+
+        Assert.That(shards, Is.EquivalentTo(new[] { "0", "1", "0", "1" }));
+    }
+
+    [Test]
+    public void A_transport_option_out_of_range_is_refused_with_its_name_and_value()
+    {
+        var error = Assert.CatchAsync(async () => await TransportApp.StartAsync(backend, MapEndpoints, transport: options => options.MaxBufferedInput = 0));
+        Assert.That(error!.ToString(), Does.Contain("MinissTransportOptions.MaxBufferedInput is 0"));
+    }
+
+    [Test]
     public async Task A_unix_socket_endpoint_serves_requests(CancellationToken token)
     {
         string path = Path.Combine(Path.GetTempPath(), $"miniss-kestrel-{Guid.NewGuid():N}.sock");
@@ -143,6 +221,55 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
     }
 
     [Test]
+    public async Task Http2_streams_are_served_on_their_connection_shard(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints,
+            kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+        using HttpClient client = TransportApp.Client();
+        var requests = new Task<HttpResponseMessage>[8];
+        for (int i = 0; i < requests.Length; i++)
+        {
+            // Cleartext HTTP/2 with prior knowledge: every request a stream of one connection.
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(app.Address, i % 2 == 0 ? "/shard" : "/shard-after-await"))
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            requests[i] = client.SendAsync(request, token);
+        }
+
+        var shards = new string[requests.Length];
+        for (int i = 0; i < requests.Length; i++)
+        {
+            using HttpResponseMessage response = await requests[i];
+            Assert.That(response.Version, Is.EqualTo(HttpVersion.Version20));
+            shards[i] = await response.Content.ReadAsStringAsync(token);
+        }
+
+        Assert.That(shards, Is.All.AnyOf("0", "1"));
+        Assert.That(shards, Is.All.EqualTo(shards[0]), "the streams of one connection ran on different shards");
+    }
+
+    [Test]
+    public async Task Https_negotiates_http2_by_alpn_and_serves_on_a_shard(CancellationToken token)
+    {
+        using System.Security.Cryptography.X509Certificates.X509Certificate2 certificate = SelfSignedCertificate();
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints,
+            kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
+        var address = new Uri($"https://localhost:{app.Address.Port}/shard");
+        for (int i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, address) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+            using HttpResponseMessage response = await client.SendAsync(request, token);
+            Assert.That(response.Version, Is.EqualTo(HttpVersion.Version20));
+            Assert.That(await response.Content.ReadAsStringAsync(token), Is.AnyOf("0", "1"));
+        }
+    }
+
+    [Test]
     public async Task Stopping_the_host_leaves_no_connection_nor_pool_block_and_stops_the_runtime(CancellationToken token)
     {
         TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints);
@@ -159,5 +286,18 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
         Assert.That(app.Factory.RentedBlocks, Is.Zero);
         Assert.That(app.Runtime.IsStopping, Is.True);
         Assert.ThrowsAsync<ObjectDisposedException>(async () => await app.Runtime.SubmitTo(0, () => 1));
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        using System.Security.Cryptography.X509Certificates.X509Certificate2 created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        // Exported and loaded again so that the private key is usable by SslStream on Linux.
+        return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(created.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
     }
 }

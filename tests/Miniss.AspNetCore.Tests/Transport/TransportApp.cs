@@ -63,7 +63,17 @@ internal sealed class TransportApp : IAsyncDisposable
         });
         WebApplication app = builder.Build();
         map(app);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // The runtime may have started before the failure: the provider stops it.
+            await app.DisposeAsync();
+            throw;
+        }
+
         string first = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Uri address = first.StartsWith("http://unix:", StringComparison.Ordinal) ? new Uri("http://localhost/") : new Uri(first);
         return new TransportApp(app, address);
