@@ -19,8 +19,8 @@ internal static class ServerConnections
     private const string Listen = "0A";
     private static readonly TimeSpan s_ceiling = TimeSpan.FromSeconds(30);
 
-    /// <summary>The kernel states (hexadecimal, as /proc spells them) of server-side sockets on <paramref name="ports"/>
-    /// that a descriptor still holds.</summary>
+    /// <summary>The server-side sockets on <paramref name="ports"/> that a descriptor still holds, each as /proc lists
+    /// it: kernel state (hexadecimal: 01 established, 08 close-wait), local and remote address, inode.</summary>
     public static List<string> Open(IReadOnlyCollection<int> ports)
     {
         var open = new List<string>();
@@ -43,7 +43,7 @@ internal static class ServerConnections
                 int port = int.Parse(local.AsSpan(local.IndexOf(':', StringComparison.Ordinal) + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
                 if (fields[3] != Listen && fields[9] != "0" && Contains(ports, port))
                 {
-                    open.Add(fields[3]);
+                    open.Add($"{fields[3]} {fields[1]} {fields[2]} {fields[9]}");
                 }
             }
         }
@@ -62,7 +62,7 @@ internal static class ServerConnections
             await Task.Delay(50, CancellationToken.None);
         }
 
-        Assert.That(open, Is.Empty, $"server-side connections still held open {s_ceiling.TotalSeconds:0} s after the test (kernel states: 01 established, 08 close-wait)");
+        Assert.That(open, Is.Empty, $"server-side connections still held open {s_ceiling.TotalSeconds:0} s after the test (state local remote inode; 01 established, 08 close-wait)");
     }
 
     private static bool Contains(IReadOnlyCollection<int> ports, int port)
