@@ -20,8 +20,10 @@ public sealed class MinissTransportOptions
     /// <summary>Whether Kestrel's continuations (HTTP parsing and the application's code that follows a read or a
     /// flush) run inline on the shard, in the transport's receive or send completion, instead of being queued on the
     /// shard's run queue. Both run on the connection's shard; inline saves a queue hop per read, queued lets the shard
-    /// interleave connections more finely. Default: false.</summary>
-    public bool InlineScheduling { get; set; }
+    /// interleave connections more finely. Default: true: on plaintext HTTP/1.1 over loopback (wrk, 32 connections, two
+    /// shards on two cores) inline served about 5% more requests per CPU-second than queued, within a run-to-run spread
+    /// of that order.</summary>
+    public bool InlineScheduling { get; set; } = true;
 
     /// <summary>Received bytes Kestrel has not consumed yet at which the connection stops receiving (back pressure:
     /// the peer's sends wait in the kernel); receiving resumes once Kestrel has consumed half of them. In bytes;

@@ -64,6 +64,14 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
     }
 
     [Test]
+    public async Task ListenAnyIP_serves_IPv4_clients(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints, kestrel => kestrel.ListenAnyIP(0));
+        using HttpClient client = TransportApp.Client();
+        Assert.That(await client.GetStringAsync(new Uri($"http://127.0.0.1:{app.Address.Port}/hello"), token), Is.EqualTo("Hello from Miniss"));
+    }
+
+    [Test]
     public async Task Keep_alive_requests_reuse_one_connection(CancellationToken token)
     {
         await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints);
@@ -145,6 +153,44 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
     }
 
     [Test]
+    public async Task A_client_reset_mid_body_fails_the_body_read_and_frees_the_connection(CancellationToken token)
+    {
+        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TransportApp app = await TransportApp.StartAsync(backend, web => web.MapPost("/upload", async (HttpContext context) =>
+        {
+            var buffer = new byte[4096];
+            try
+            {
+                while (await context.Request.Body.ReadAsync(buffer, context.RequestAborted) > 0)
+                {
+                    reading.TrySetResult();
+                }
+
+                failed.TrySetException(new AssertionException("the body ended normally"));
+            }
+            catch (Exception e)
+            {
+                failed.TrySetResult(e);
+            }
+        }));
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, app.Address.Port), token);
+            await socket.SendAsync("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1048576\r\n\r\n"u8.ToArray(), token);
+            await socket.SendAsync(new byte[64 * 1024], token);
+            await reading.Task.WaitAsync(TimeSpan.FromSeconds(60), token);
+
+            // A reset, not an end of stream.
+            socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        }
+
+        Exception error = await failed.Task.WaitAsync(TimeSpan.FromSeconds(60), token);
+        Assert.That(error, Is.InstanceOf<IOException>().Or.InstanceOf<OperationCanceledException>(), error.ToString());
+        Assert.That(await TransportApp.EventuallyAsync(() => app.Factory.Connections == 0), Is.True);
+    }
+
+    [Test]
     public async Task Least_loaded_distribution_spreads_connections_over_the_shards(CancellationToken token)
     {
         await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints,
@@ -207,6 +253,19 @@ public sealed class KestrelOnMinissTests(IoBackendKind backend)
             string shard = await client.GetStringAsync(new Uri(app.Address, "/shard"), token);
             Assert.That(shard, Is.AnyOf("0", "1"), $"request {i} ran off the shards");
         }
+    }
+
+    [Test]
+    public async Task Queued_scheduling_serves_requests_and_bodies_on_the_shard(CancellationToken token)
+    {
+        await using TransportApp app = await TransportApp.StartAsync(backend, MapEndpoints, transport: options => options.InlineScheduling = false);
+        using HttpClient client = TransportApp.Client();
+        Assert.That(await client.GetStringAsync(new Uri(app.Address, "/shard"), token), Is.AnyOf("0", "1"));
+        byte[] body = new byte[1 << 20];
+        new Random(15).NextBytes(body);
+        using var content = new ByteArrayContent(body);
+        using HttpResponseMessage response = await client.PostAsync(new Uri(app.Address, "/echo"), content, token);
+        Assert.That((await response.Content.ReadAsByteArrayAsync(token)).AsSpan().SequenceEqual(body), Is.True);
     }
 
     [Test]
