@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Net;
 using System.Threading;
 using System.Threading.Channels;
@@ -22,6 +23,8 @@ internal sealed class MinissConnectionListener : IConnectionListener
     private readonly Channel<MinissConnection> _accepted = Channel.CreateUnbounded<MinissConnection>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false, AllowSynchronousContinuations = false });
 
+    // The connections being served, per shard; each set is touched only by its shard.
+    private readonly HashSet<MinissConnection>[] _live;
     private ShardServer? _server;
     private Task? _unbinding;
     private Task? _disposing;
@@ -32,6 +35,11 @@ internal sealed class MinissConnectionListener : IConnectionListener
         _factory = factory;
         _serve = ServeAsync;
         EndPoint = endPoint;
+        _live = new HashSet<MinissConnection>[factory.Runtime.ShardCount];
+        for (int i = 0; i < _live.Length; i++)
+        {
+            _live[i] = [];
+        }
     }
 
     /// <summary>The bound address: the port the kernel chose when port 0 was asked for.</summary>
@@ -105,9 +113,12 @@ internal sealed class MinissConnectionListener : IConnectionListener
     private async ValueTask ServeAsync(ShardConnection accepted)
     {
         Interlocked.Increment(ref _connections);
+        HashSet<MinissConnection> live = _live[accepted.Shard.Id];
+        MinissConnection? connection = null;
         try
         {
-            var connection = new MinissConnection(accepted, _factory.TransportOf(accepted.Shard));
+            connection = new MinissConnection(accepted, _factory.TransportOf(accepted.Shard));
+            live.Add(connection);
             connection.Start();
             if (!_accepted.Writer.TryWrite(connection))
             {
@@ -119,8 +130,29 @@ internal sealed class MinissConnectionListener : IConnectionListener
         }
         finally
         {
+            if (connection is not null)
+            {
+                live.Remove(connection);
+            }
+
             Interlocked.Decrement(ref _connections);
         }
+    }
+
+    private ValueTask AbortLiveOnCurrentShard()
+    {
+        HashSet<MinissConnection> live = _live[Shard.Current!.Id];
+        if (live.Count > 0)
+        {
+            var abort = new ConnectionAbortedException("The Miniss listener was disposed while the connection was open.");
+            // A copy: an abort may end a connection, and its removal from the set, before the loop is done.
+            foreach (MinissConnection connection in new List<MinissConnection>(live))
+            {
+                connection.Abort(abort);
+            }
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     private async Task UnbindCoreAsync()
@@ -144,7 +176,17 @@ internal sealed class MinissConnectionListener : IConnectionListener
         await UnbindAsync().ConfigureAwait(false);
 
         // Kestrel disposes the connections it served before it disposes the listener; those still open (an application
-        // that ignored the abort) are closed here, and their loops awaited.
+        // that ignored the abort) are aborted here, which also ends loops that wait on a pipe rather than the socket,
+        // and the server closes them and waits for their loops.
+        try
+        {
+            await _factory.Runtime.InvokeOnAll(AbortLiveOnCurrentShard).ConfigureAwait(false);
+        }
+        catch (Exception) when (_factory.Runtime.IsStopping)
+        {
+            // The runtime is stopping: its stop cancels every operation of the connections.
+        }
+
         if (_server is not null)
         {
             await _server.StopAsync().ConfigureAwait(false);
