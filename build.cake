@@ -3,8 +3,9 @@
 //   Build     build the solution (Release)
 //   Test      check the committed bindings against the headers, build, run every test project, print "N passed, N failed"
 //   Bench     run the BenchmarkDotNet suite and the native liburing baselines; rewrite docs/benchmarks.md
-//   BenchNet  echo and HTTP servers of Miniss beside .NET Socket and Kestrel (wrk); rewrite the networking section
-//             of docs/benchmarks.md (--warmup=SECONDS --duration=SECONDS, 5 and 10 by default)
+//   BenchNet  echo and HTTP servers of Miniss beside .NET Socket and Kestrel (wrk), and Kestrel on Miniss beside Kestrel
+//             on Sockets (TechEmpower-style plaintext and JSON); rewrite their sections of docs/benchmarks.md
+//             (--warmup=SECONDS --duration=SECONDS, 5 and 10 by default; --suite=net|kestrel for one of the two)
 //   Soak      miniss serve http and serve echo under wrk and a churn client (--duration=SECONDS, 600 by default), RSS,
 //             descriptors and shards sampled; fails if a server dies, loses a shard, grows or stops answering; rewrites
 //             the soak section of docs/reliability.md and docs/soak-rss-fds.svg
@@ -115,14 +116,15 @@ Task("Bench")
     });
 
 Task("BenchNet")
-    .Description("Runs the echo and HTTP benchmarks beside .NET Socket and Kestrel, and rewrites the networking section of docs/benchmarks.md.")
+    .Description("Runs the echo and HTTP benchmarks beside .NET Socket and Kestrel, and Kestrel on Miniss beside Kestrel on Sockets, and rewrites their sections of docs/benchmarks.md.")
     .Does(() =>
     {
         EnsurePackage("wrk", "/usr/bin/wrk");
         var warmup = Argument("warmup", "5");
         var duration = Argument("duration", "10");
+        var suite = Argument("suite", "all");
         Dotnet("build bench/Miniss.NetBenchmarks/Miniss.NetBenchmarks.csproj -c Release --nologo");
-        Dotnet($"run -c Release --project bench/Miniss.NetBenchmarks --no-build -- run --warmup {warmup} --duration {duration}");
+        Dotnet($"run -c Release --project bench/Miniss.NetBenchmarks --no-build -- run --warmup {warmup} --duration {duration} --suite {suite}");
     });
 
 Task("Soak")

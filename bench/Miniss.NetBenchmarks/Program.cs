@@ -12,9 +12,10 @@ namespace Miniss.NetBenchmarks;
 public static class Program
 {
     private const string Usage = """
-        usage: Miniss.NetBenchmarks run [--warmup SECONDS] [--duration SECONDS] [--no-doc]
-                                         every case; updates the networking section of docs/benchmarks.md
+        usage: Miniss.NetBenchmarks run [--warmup SECONDS] [--duration SECONDS] [--no-doc] [--suite all|net|kestrel]
+                                         every case (or one suite); updates its sections of docs/benchmarks.md
                Miniss.NetBenchmarks serve echo-miniss|echo-dotnet|http-miniss|http-kestrel PORT
+               Miniss.NetBenchmarks serve aspnet-miniss|aspnet-sockets|aspnet-sockets-inline PORT
                                          a server, until its standard input closes
                Miniss.NetBenchmarks load echo-miniss|echo-dotnet PORT CONNECTIONS WARMUP_SECONDS DURATION_SECONDS
                                          a 64-byte echo load generator; prints "result {json}"
@@ -39,6 +40,9 @@ public static class Program
                     "echo-dotnet" => Echo.ServeDotNetAsync(p, stop),
                     "http-miniss" => Http.ServeMinissAsync(p, stop),
                     "http-kestrel" => Http.ServeKestrelAsync(p, stop),
+                    "aspnet-miniss" => AspNet.ServeAsync("miniss", p, stop),
+                    "aspnet-sockets" => AspNet.ServeAsync("sockets", p, stop),
+                    "aspnet-sockets-inline" => AspNet.ServeAsync("sockets-inline", p, stop),
                     _ => throw new ArgumentException($"no server {server}\n{Usage}"),
                 }).ConfigureAwait(false);
                 return 0;

@@ -43,6 +43,19 @@ internal static partial class Runner
         double warmup = Option(options, "--warmup", 5);
         double duration = Option(options, "--duration", 10);
         bool writeDoc = !options.Contains("--no-doc");
+        int suiteAt = Array.IndexOf(options, "--suite");
+        string suite = suiteAt >= 0 && suiteAt + 1 < options.Length ? options[suiteAt + 1] : "all";
+        if (suite is not ("all" or "net" or "kestrel"))
+        {
+            Console.Error.WriteLine($"--suite {suite} is not a suite; use all, net (echo and HTTP sample) or kestrel (ASP.NET Core on Miniss and Sockets)");
+            return 2;
+        }
+
+        if (suite == "kestrel")
+        {
+            return await RunKestrelAsync(warmup, duration, writeDoc).ConfigureAwait(false);
+        }
+
         DateTime started = DateTime.UtcNow;
 
         // Each stack with its own client, then one shared client (.NET Socket, default settings) against every server.
@@ -90,7 +103,7 @@ internal static partial class Runner
             Console.WriteLine("updated the networking section of docs/benchmarks.md");
         }
 
-        return 0;
+        return suite == "all" ? await RunKestrelAsync(warmup, duration, writeDoc).ConfigureAwait(false) : 0;
     }
 
     /// <summary>One echo case: the server, then the load generator, which warms up and measures; the server's CPU
