@@ -51,6 +51,12 @@ public sealed class MinissTransportOptions
     /// <summary>The listen backlog of each listener (the kernel caps it at <c>net.core.somaxconn</c>). Default: 511.</summary>
     public int Backlog { get; set; } = 511;
 
+    /// <summary>Whether a TCP port another process already listens on may be shared with it (both processes then take
+    /// turns at the port's connections through <c>SO_REUSEPORT</c>, as several copies of one server behind one port do).
+    /// Default: false: a port in use fails the bind with <see cref="Microsoft.AspNetCore.Connections.AddressInUseException"/>,
+    /// as Kestrel's own transport does.</summary>
+    public bool ShareAcrossProcesses { get; set; }
+
     /// <summary>The most connections a listener serves at once, over all shards; when it is reached the shards stop
     /// accepting until a connection ends (new clients wait in the kernel's backlog). <see langword="null"/>: the
     /// process's descriptor budget (see <c>ShardServerOptions.MaxConnections</c>). Kestrel's own

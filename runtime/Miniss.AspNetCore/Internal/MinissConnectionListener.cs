@@ -51,10 +51,11 @@ internal sealed class MinissConnectionListener : IConnectionListener
     /// <summary>The server underneath (tests).</summary>
     internal ShardServer? Server => _server;
 
-    public static async ValueTask<MinissConnectionListener> BindAsync(MinissTransportFactory factory, EndPoint endPoint, ShardServerOptions options)
+    public static async ValueTask<MinissConnectionListener> BindAsync(MinissTransportFactory factory, EndPoint endPoint, ShardServerOptions options,
+        CancellationToken cancellationToken)
     {
         var listener = new MinissConnectionListener(factory, endPoint);
-        listener._server = await ShardServer.StartAsync(factory.Runtime, endPoint, listener._serve, options).ConfigureAwait(false);
+        listener._server = await ShardServer.StartAsync(factory.Runtime, endPoint, listener._serve, options, cancellationToken).ConfigureAwait(false);
         listener.EndPoint = listener._server.LocalEndPoint;
         return listener;
     }

@@ -95,6 +95,7 @@ internal sealed class MinissTransportFactory : IConnectionListenerFactory, IConn
         {
             Backlog = _options.Backlog,
             NoDelay = _options.NoDelay,
+            ShareAcrossProcesses = _options.ShareAcrossProcesses,
 
             // Kestrel's ListenAnyIP binds [::] expecting IPv4 clients too, as its sockets transport does.
             DualMode = endpoint is IPEndPoint { Address: var address } && address.Equals(IPAddress.IPv6Any) ? true : null,
@@ -107,7 +108,18 @@ internal sealed class MinissTransportFactory : IConnectionListenerFactory, IConn
             MaxConnections = _options.MaxConnections,
             MaxConnectionsPerShard = _options.MaxConnectionsPerShard,
         };
-        MinissConnectionListener listener = await MinissConnectionListener.BindAsync(this, endpoint, server).ConfigureAwait(false);
+        MinissConnectionListener listener;
+        try
+        {
+            listener = await MinissConnectionListener.BindAsync(this, endpoint, server, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            // Kestrel turns this exception, and only this one, into its "address already in use" failure.
+            throw new AddressInUseException(
+                $"{endpoint} is already in use by another process (or socket); stop it, choose another port, or set MinissTransportOptions.ShareAcrossProcesses to share the port with it.", e);
+        }
+
         lock (_listeners)
         {
             _listeners.Add(listener);
