@@ -27,7 +27,7 @@ public static class Program
 
     private const string Usage =
         "usage: miniss [bench] [--backend io_uring|epoll|auto|all] [--duration SECONDS] [--file-size MB] [--connections N] [--shards N] [--json PATH]\n" +
-        "       miniss serve echo|http [--address ADDR] [--port N] [--shards N] [--reuse-port]\n" +
+        "       miniss serve echo|http|aspnet [--address ADDR] [--port N] [--shards N] [--reuse-port]\n" +
         "       miniss info\n" +
         "       every command also takes --verbose (debug messages) or --quiet (errors only)\n" +
         "  bench   (the default) Miniss beside .NET, a bounded time per workload: 4 KiB random reads of a temporary file\n" +
@@ -39,11 +39,12 @@ public static class Program
         "            --connections N     echo connections (default 64); each takes two descriptors, checked against RLIMIT_NOFILE\n" +
         "            --shards N          shards (and .NET workers per core) to use (default: every CPU)\n" +
         "            --json PATH         also write the figures as JSON (checked to be writable before the run)\n" +
-        "  serve   an echo or HTTP server on every shard until Ctrl-C or SIGTERM (then exit 0; a stop that takes over 15 s,\n" +
+        "  serve   an echo or HTTP server on every shard, or the ASP.NET Core sample on Kestrel over Miniss (aspnet), until\n" +
+        "          Ctrl-C or SIGTERM (then exit 0, requests in flight drained; a stop that takes over 15 s,\n" +
         "          or a second signal, ends it at once with exit code 1)\n" +
         "            --address ADDR      IPv4 or IPv6 address to listen on (default 127.0.0.1, this machine only;\n" +
         "                                0.0.0.0 or :: listens on every interface)\n" +
-        "            --port N            TCP port (default 5000 for echo, 8080 for http; 0 picks a free one)\n" +
+        "            --port N            TCP port (default 5000 for echo, 8080 for http and aspnet; 0 picks a free one)\n" +
         "            --shards N          shards (default: every CPU)\n" +
         "            --reuse-port        share the port with other processes that ask for it too (SO_REUSEPORT; the kernel\n" +
         "                                splits the clients); without it, a port another process listens on is refused\n" +
@@ -111,9 +112,14 @@ public static class Program
 
                 case "serve":
                 {
-                    Expect(args.Length > 1 && args[1] is "echo" or "http", "'serve' needs 'echo' or 'http'");
+                    Expect(args.Length > 1 && args[1] is "echo" or "http" or "aspnet", "'serve' needs 'echo', 'http' or 'aspnet'");
                     ServeOptions options = ParseServe(args[1], args.AsSpan(2));
                     using var watchdog = new ExitWatchdog();
+                    if (options.Kind == "aspnet")
+                    {
+                        return await AspNetServeCommand.RunAsync(options, level, watchdog).ConfigureAwait(false);
+                    }
+
                     // The host owns the log of serve and flushes it when it is disposed, before a failure is printed.
                     return await ServeCommand.RunAsync(options, level, watchdog).ConfigureAwait(false);
                 }
@@ -191,7 +197,7 @@ public static class Program
 
     private static ServeOptions ParseServe(string kind, ReadOnlySpan<string> args)
     {
-        var options = new ServeOptions { Kind = kind, Port = kind == "http" ? 8080 : 5000 };
+        var options = new ServeOptions { Kind = kind, Port = kind == "echo" ? 5000 : 8080 };
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
