@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -27,7 +28,28 @@ internal sealed class UploadEndpoint(long maxUploadBytes)
         long total = 0;
         while (true)
         {
-            ReadResult read = await body.ReadAsync(aborted).ConfigureAwait(false);
+            ReadResult read;
+            try
+            {
+                read = await body.ReadAsync(aborted).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException e)
+            {
+                // The client's fault (a body over the limit: 413; one arriving too slowly: 408): answered with the
+                // status, not logged by Kestrel as the application's failure with its stack.
+                if (!context.Response.HasStarted)
+                {
+                    context.Response.StatusCode = e.StatusCode;
+                }
+
+                return;
+            }
+            catch (Exception e) when (aborted.IsCancellationRequested || e is ConnectionResetException or System.IO.IOException)
+            {
+                // The client went away mid-body: nobody is left to answer.
+                return;
+            }
+
             ReadOnlySequence<byte> buffer = read.Buffer;
             foreach (ReadOnlyMemory<byte> segment in buffer)
             {

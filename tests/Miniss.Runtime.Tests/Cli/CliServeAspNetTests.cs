@@ -47,6 +47,28 @@ public sealed partial class CliServeAspNetTests
         Assert.That(run.Stderr, Does.Contain($"cannot listen on 127.0.0.1:{port}: port {port} is already in use").And.Contain("EADDRINUSE"));
     }
 
+    [Test]
+    public void A_body_that_stops_arriving_gets_408_and_no_stack_trace_on_stderr()
+    {
+        using MinissProcess server = MinissProcess.Start(["serve", "aspnet", "--port", "0"]);
+        server.WaitForOutput("; Ctrl-C stops it");
+        var url = new Uri(AspNetServingLine().Match(server.StandardOutput).Groups[1].Value);
+
+        // 1,000 bytes of a 100 MB body, then nothing: Kestrel's minimum data rate ends the request after its grace period.
+        using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 60_000 })
+        {
+            client.Connect(IPAddress.Loopback, url.Port);
+            client.Send(System.Text.Encoding.ASCII.GetBytes("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n" + new string('x', 1000)));
+            byte[] reply = new byte[64];
+            int received = client.Receive(reply);
+            Assert.That(System.Text.Encoding.ASCII.GetString(reply, 0, received), Does.StartWith("HTTP/1.1 408 "), server.Transcript);
+        }
+
+        server.Terminate();
+        Assert.That(server.WaitForExit(MinissProcess.Patience), Is.Zero, server.Transcript);
+        Assert.That(server.StandardError, Does.Not.Contain("   at ").And.Not.Contain("fail:"), server.Transcript);
+    }
+
     [GeneratedRegex(@"aspnet server on (http://[^ ,]+/)")]
     private static partial Regex AspNetServingLine();
 }
