@@ -31,7 +31,7 @@ public sealed class CliUsageTests
     [TestCase("serve", "echo", "--port", "99999", "'--port' needs a whole number from 0 to 65535, not '99999'")]
     [TestCase("bench", "--duration", "soon", "", "'--duration' needs a number of seconds")]
     [TestCase("serve", "echo", "--address", "example", "'--address' needs an IPv4 or IPv6 address")]
-    [TestCase("serve", "ftp", "", "", "'serve' needs 'echo' or 'http'")]
+    [TestCase("serve", "ftp", "", "", "'serve' needs 'echo', 'http' or 'aspnet'")]
     public void A_bad_value_exits_2_with_one_line_naming_what_is_accepted(string a, string b, string c, string d, string expected)
     {
         var arguments = new List<string>();
