@@ -169,12 +169,23 @@ public sealed class ExhaustionTests(IoBackendKind backend) : BackendFixture(back
     /// <summary>The echo sample (<c>miniss-echo</c>) run under <c>prlimit --nofile</c>, with its output collected.</summary>
     private sealed class EchoProcess : IAsyncDisposable
     {
-        private static readonly string s_echo = Path.Combine(AppContext.BaseDirectory, "miniss-echo");
+        private static readonly string s_echo = EchoBinary();
         private readonly Process _process;
         private readonly StringBuilder _output = new();
         private readonly List<string> _errorLines = [];
 
         private EchoProcess(Process process) => _process = process;
+
+        /// <summary>The sample as its own build left it (samples/Miniss.Samples.Echo/bin/CONFIG/TFM/miniss-echo), not the
+        /// copy in this test's folder: that folder's assemblies resolve against the ASP.NET Core shared framework (the
+        /// miniss command serves the ASP.NET Core sample), which the echo sample's runtimeconfig does not name.</summary>
+        private static string EchoBinary()
+        {
+            var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));   // tests/Miniss.Runtime.Tests/bin/CONFIG/TFM
+            DirectoryInfo configuration = output.Parent!;
+            DirectoryInfo root = configuration.Parent!.Parent!.Parent!.Parent!;
+            return Path.Combine(root.FullName, "samples", "Miniss.Samples.Echo", "bin", configuration.Name, output.Name, "miniss-echo");
+        }
 
         public bool HasExited => _process.HasExited;
 
