@@ -196,6 +196,55 @@ public sealed class ConsumerTests
         Assert.That(output, Does.Contain("stopped: True"));
     }
 
+    [Test, CancelAfter(600_000)]
+    public void A_fresh_ASP_NET_Core_application_restores_Miniss_AspNetCore_and_serves_on_the_shards()
+    {
+        string feed = Pack("bindings/Miniss.Bindings/Miniss.Bindings.csproj", "runtime/Miniss.Runtime/Miniss.Runtime.csproj",
+            "runtime/Miniss.Hosting/Miniss.Hosting.csproj", "runtime/Miniss.AspNetCore/Miniss.AspNetCore.csproj");
+        Assert.That(File.Exists(Path.Combine(feed, $"Miniss.AspNetCore.{Version}.nupkg")), Is.True);
+
+        string consumer = Consumer(feed);
+        File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk.Web">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Miniss.AspNetCore" Version="{Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "Program.cs"), """
+            using Miniss;
+            using Miniss.AspNetCore;
+
+            WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+            builder.WebHost.UseMiniss().UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            WebApplication app = builder.Build();
+            app.MapGet("/plaintext", () => $"Hello from shard {Shard.Current?.Id.ToString() ?? "none"}");
+            await app.StartAsync();
+
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            string reply = await client.GetStringAsync(new Uri(new Uri(app.Urls.First()), "plaintext"));
+            MinissRuntime runtime = app.Services.GetRequiredService<MinissRuntime>();
+            Console.WriteLine($"{runtime.ShardCount} shards on {runtime.Backend.Name}: {reply}");
+            await app.StopAsync();
+            Console.WriteLine($"stopped: {runtime.IsStopping}");
+            """);
+
+        string packages = Path.Combine(_work, "packages");
+        Dotnet(consumer, $"build -c Release --packages {packages}");
+        string output = Dotnet(consumer, "run -c Release --no-build",
+            new Dictionary<string, string> { ["Miniss__ShardCount"] = "2" });
+
+        Assert.That(output, Does.Match(@"2 shards on \S+: Hello from shard [01]\b"));
+        Assert.That(output, Does.Contain("stopped: True"));
+    }
+
     /// <summary>Packs <paramref name="projects"/> (built already) into a folder feed of this test.</summary>
     private string Pack(params string[] projects)
     {
