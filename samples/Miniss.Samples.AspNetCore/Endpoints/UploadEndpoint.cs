@@ -36,10 +36,12 @@ internal sealed class UploadEndpoint(long maxUploadBytes)
             catch (BadHttpRequestException e)
             {
                 // The client's fault (a body over the limit: 413; one arriving too slowly: 408): answered with the
-                // status, not logged by Kestrel as the application's failure with its stack.
+                // status and the connection closed, as Kestrel does when the exception escapes, but not logged as the
+                // application's failure with its stack. Closing spares reading the rest of a body nobody wants.
                 if (!context.Response.HasStarted)
                 {
                     context.Response.StatusCode = e.StatusCode;
+                    context.Response.Headers.Connection = "close";
                 }
 
                 return;
