@@ -33,11 +33,11 @@ internal sealed class UploadEndpoint(long maxUploadBytes)
             {
                 read = await body.ReadAsync(aborted).ConfigureAwait(false);
             }
-            catch (BadHttpRequestException e)
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status408RequestTimeout)
             {
-                // The client's fault (a body over the limit: 413; one arriving too slowly: 408): answered with the
-                // status and the connection closed, as Kestrel does when the exception escapes, but not logged as the
-                // application's failure with its stack. Closing spares reading the rest of a body nobody wants.
+                // A body that stopped arriving is the client's fault: answered with 408 and the connection closed, as
+                // Kestrel does when the exception escapes, but not logged as the application's failure with its
+                // stack. (A body over the limit, 413, is left to Kestrel: it ends that connection itself.)
                 if (!context.Response.HasStarted)
                 {
                     context.Response.StatusCode = e.StatusCode;
