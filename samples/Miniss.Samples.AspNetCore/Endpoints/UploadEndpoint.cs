@@ -4,7 +4,6 @@ using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -46,7 +45,7 @@ internal sealed class UploadEndpoint(long maxUploadBytes)
 
                 return;
             }
-            catch (Exception e) when (aborted.IsCancellationRequested || e is ConnectionResetException or System.IO.IOException)
+            catch (Exception e) when (e is not BadHttpRequestException && (aborted.IsCancellationRequested || e is System.IO.IOException))
             {
                 // The client went away mid-body: nobody is left to answer.
                 return;

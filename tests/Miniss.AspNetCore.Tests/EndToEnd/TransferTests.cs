@@ -62,15 +62,6 @@ public sealed class TransferTests(EndToEndTransport transport) : EndToEndFixture
     [Test]
     public async Task Upload_above_the_limit_is_refused_with_413()
     {
-        if (Transport == EndToEndTransport.MinissIoUring)
-        {
-            // Known defect, reported as skipped rather than passed: on io_uring the receive side has drained the
-            // socket into buffers nobody reads, so the close after the 413 is a FIN instead of the reset a socket with
-            // unread data gets; a client still sending the body then waits on a zero window until the kernel's
-            // FIN-WAIT-2 timeout (about 60 s) instead of failing at once. Reproduced about 1 run in 5 on a loaded machine.
-            Assert.Ignore("io_uring: a client still uploading after the 413 can wait up to the FIN-WAIT-2 timeout (known defect)");
-        }
-
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         using var content = new DeterministicContent(new SampleOptions().MaxUploadBytes + 1);
 

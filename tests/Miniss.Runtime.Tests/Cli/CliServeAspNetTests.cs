@@ -69,6 +69,26 @@ public sealed partial class CliServeAspNetTests
         Assert.That(server.StandardError, Does.Not.Contain("   at ").And.Not.Contain("fail:"), server.Transcript);
     }
 
+    [Test]
+    public void A_body_over_the_upload_limit_gets_413()
+    {
+        using MinissProcess server = MinissProcess.Start(["serve", "aspnet", "--port", "0"]);
+        server.WaitForOutput("; Ctrl-C stops it");
+        var url = new Uri(AspNetServingLine().Match(server.StandardOutput).Groups[1].Value);
+
+        using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 60_000 })
+        {
+            client.Connect(IPAddress.Loopback, url.Port);
+            client.Send(System.Text.Encoding.ASCII.GetBytes("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000000\r\n\r\n" + new string('x', 1000)));
+            byte[] reply = new byte[64];
+            int received = client.Receive(reply);
+            Assert.That(System.Text.Encoding.ASCII.GetString(reply, 0, received), Does.StartWith("HTTP/1.1 413 "), server.Transcript);
+        }
+
+        server.Terminate();
+        Assert.That(server.WaitForExit(MinissProcess.Patience), Is.Zero, server.Transcript);
+    }
+
     [GeneratedRegex(@"aspnet server on (http://[^ ,]+/)")]
     private static partial Regex AspNetServingLine();
 }

@@ -183,6 +183,19 @@ internal sealed class MultishotReceiver : IMultishotOperation
             else
             {
                 _ring.Recycle(id);
+                if (result > 0 && _connection.IsDisposed && _holdsHandle)
+                {
+                    // Data for a connection that is closed: nobody will read it. Received after the shutdown, it leaves
+                    // the kernel's queue empty, so the close would be a FIN, and after a shutdown the kernel no longer
+                    // reopens the window it had closed: a peer still sending would wait on a zero window until the
+                    // FIN-WAIT-2 timeout. Unread data makes the close a reset, as it does when it is still queued.
+                    NativeSocket.ResetOnClose((int)_connection.Handle.DangerousGetHandle());
+                    if (more && !_pausing)
+                    {
+                        _pausing = true;
+                        Shard.CancelMultishot(_userData);
+                    }
+                }
             }
         }
 

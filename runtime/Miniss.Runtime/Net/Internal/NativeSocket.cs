@@ -94,6 +94,14 @@ internal static unsafe class NativeSocket
         return result == 0 ? value : throw LastError("getsockopt");
     }
 
+    /// <summary>Makes the eventual close of descriptor <paramref name="fd"/> a reset (SO_LINGER 0), for a socket whose
+    /// handle is already disposed but still held by an operation; a failure is ignored (the close stays a FIN).</summary>
+    public static void ResetOnClose(int fd)
+    {
+        linger value = new() { l_onoff = 1, l_linger = 0 };
+        _ = Libc.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_LINGER, &value, (uint)sizeof(linger));
+    }
+
     public static void SetLinger(SafeHandle socket, bool enabled, int seconds)
     {
         linger value = new() { l_onoff = enabled ? 1 : 0, l_linger = seconds };
