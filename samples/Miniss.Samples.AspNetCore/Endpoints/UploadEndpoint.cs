@@ -32,11 +32,11 @@ internal sealed class UploadEndpoint(long maxUploadBytes)
             {
                 read = await body.ReadAsync(aborted).ConfigureAwait(false);
             }
-            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status408RequestTimeout)
+            catch (BadHttpRequestException e)
             {
-                // A body that stopped arriving is the client's fault: answered with 408 and the connection closed, as
-                // Kestrel does when the exception escapes, but not logged as the application's failure with its
-                // stack. (A body over the limit, 413, is left to Kestrel: it ends that connection itself.)
+                // The client's fault (a body over the limit: 413; one that stopped arriving: 408): answered with the
+                // status and the connection closed, as Kestrel does when the exception escapes, but not logged as the
+                // application's failure with its stack.
                 if (!context.Response.HasStarted)
                 {
                     context.Response.StatusCode = e.StatusCode;
