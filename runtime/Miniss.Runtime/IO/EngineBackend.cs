@@ -4,10 +4,10 @@ using Miniss.IO.Uring;
 
 namespace Miniss.IO;
 
-/// <summary>The <see cref="IIoBackend"/> operations written once over an <see cref="IoEngine"/>, for every backend.</summary>
+/// <summary>The <see cref="IIoBackend"/> operations written once over an <see cref="IoBackend"/>, for every backend.</summary>
 internal static unsafe class EngineBackend
 {
-    public static IoHandle Submit(IoEngine engine, in IoOperation operation)
+    public static IoHandle Submit(IoBackend engine, in IoOperation operation)
     {
         if ((operation.UserData & IoUringBackend.InternalUserData) != 0)
         {
@@ -40,7 +40,7 @@ internal static unsafe class EngineBackend
         return new IoHandle(operation.UserData);
     }
 
-    public static bool Cancel(IoEngine engine, IoHandle handle)
+    public static bool Cancel(IoBackend engine, IoHandle handle)
     {
         io_uring_sqe* sqe = engine.NextSqe();
         sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
@@ -50,7 +50,7 @@ internal static unsafe class EngineBackend
         return true;
     }
 
-    public static int Poll(IoEngine engine, TimeSpan? timeout, Span<IoCompletion> completions)
+    public static int Poll(IoBackend engine, TimeSpan? timeout, Span<IoCompletion> completions)
     {
         int count = Reap(engine, completions);
         if (count > 0 || completions.IsEmpty)
@@ -75,7 +75,7 @@ internal static unsafe class EngineBackend
         return Reap(engine, completions);
     }
 
-    private static int Reap(IoEngine engine, Span<IoCompletion> completions)
+    private static int Reap(IoBackend engine, Span<IoCompletion> completions)
     {
         int count = 0;
         while (count < completions.Length && engine.TryReap(out IoCompletion completion))

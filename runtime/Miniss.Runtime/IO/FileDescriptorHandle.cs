@@ -31,7 +31,7 @@ public sealed class FileDescriptorHandle : SafeHandle
     {
         // Before the close: once closed, the number may name a new file, which readiness backends must not mistake
         // for this one.
-        Readiness.ReadinessEngine.OnDescriptorClosed((int)handle);
+        Readiness.ReadinessBackend.OnDescriptorClosed((int)handle);
         bool closed = Libc.close((int)handle) == 0;
         Internal.DescriptorReserve.OnDescriptorClosed();
         return closed;

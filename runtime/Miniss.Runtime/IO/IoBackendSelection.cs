@@ -290,11 +290,11 @@ public sealed class IoBackendSelection
     }
 
     /// <summary>Creates a shard's engine for this backend, on the shard's thread.</summary>
-    internal IoEngine CreateEngine(RuntimeOptions options, BlockingIoPool? pool) => Kind switch
+    internal IoBackend CreateEngine(RuntimeOptions options, BlockingIoPool? pool) => Kind switch
     {
         IoBackendKind.IoUring => IoUringRing.Create((uint)options.RingEntries, (uint)(options.CompletionEntries ?? options.RingEntries * 4), IoUringBackend.DefaultFlags),
         IoBackendKind.Epoll => new EpollEngine(pool!, options.RingEntries),
-        IoBackendKind.Kqueue => new KqueueEngine(pool!, options.RingEntries),
+        IoBackendKind.Kqueue => new KqueueBackend(pool!, options.RingEntries),
         _ => throw new InvalidOperationException("no backend was chosen"),
     };
 }

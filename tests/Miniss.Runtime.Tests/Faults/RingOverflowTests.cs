@@ -33,7 +33,7 @@ public sealed class RingOverflowTests
     public unsafe void Busy_and_interrupted_enters_lose_no_completion()
     {
         var schedule = new FaultSchedule(77, 0.4, FaultKinds.EnterBusy | FaultKinds.EnterInterrupted | FaultKinds.SubmissionQueueFull);
-        using IoEngine engine = FaultInjectingEngine.Decorate(IoUringRing.Create(4, 4, 0), schedule, 0);
+        using IoBackend engine = FaultInjectingBackend.Decorate(IoUringRing.Create(4, 4, 0), schedule, 0);
         var ring = (IoUringRing)engine.Underlying;
         Assert.That(SubmitNopsAndReapAll(ring, 200), Is.EqualTo(Sequence(200)));
         Assert.That(schedule.Injected(FaultKinds.EnterBusy) + schedule.Injected(FaultKinds.EnterInterrupted), Is.GreaterThan(0));

@@ -14,7 +14,7 @@ namespace Miniss.IO.Readiness;
 internal sealed class BlockingIoPool : IDisposable
 {
     private readonly object _gate = new();
-    private readonly Queue<(ReadinessEngine Engine, int Index)> _work = new();
+    private readonly Queue<(ReadinessBackend Engine, int Index)> _work = new();
     private readonly List<Thread> _threads = [];
     private readonly string _name;
     private int _idle;
@@ -32,7 +32,7 @@ internal sealed class BlockingIoPool : IDisposable
     public int MaxThreads { get; }
 
     /// <summary>Queues operation <paramref name="index"/> of <paramref name="engine"/>. Any thread.</summary>
-    public void Enqueue(ReadinessEngine engine, int index)
+    public void Enqueue(ReadinessBackend engine, int index)
     {
         lock (_gate)
         {
@@ -62,7 +62,7 @@ internal sealed class BlockingIoPool : IDisposable
     {
         while (true)
         {
-            (ReadinessEngine Engine, int Index) item;
+            (ReadinessBackend Engine, int Index) item;
             lock (_gate)
             {
                 while (_work.Count == 0)

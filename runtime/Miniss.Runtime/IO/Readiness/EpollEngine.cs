@@ -7,11 +7,11 @@ using Miniss.Internal.Linux;
 namespace Miniss.IO.Readiness;
 
 /// <summary>
-/// The Linux readiness backend: the shared <see cref="ReadinessEngine"/> over one epoll instance, edge-triggered,
+/// The Linux readiness backend: the shared <see cref="ReadinessBackend"/> over one epoll instance, edge-triggered,
 /// with an eventfd through which the blocking pool wakes a waiting <c>epoll_wait</c>. Only this class knows
 /// <c>epoll_event</c>, whose layout differs between x86_64 (packed, 12 bytes) and aarch64 (16 bytes).
 /// </summary>
-internal sealed unsafe class EpollEngine : ReadinessEngine
+internal sealed unsafe class EpollEngine : ReadinessBackend
 {
     /// <summary>The <c>data</c> of the eventfd's registration: no descriptor has this number.</summary>
     private const ulong NotifyData = ulong.MaxValue;
@@ -96,7 +96,7 @@ internal sealed unsafe class EpollEngine : ReadinessEngine
     protected override void Notify() => EventFd.Signal(_notify);
 
     /// <summary>Also makes the writes that wake this engine's <c>epoll_wait</c> fail as the schedule says.</summary>
-    internal override void AttachFaults(FaultInjection.FaultInjectingEngine faults)
+    internal override void AttachFaults(FaultInjection.FaultInjectingBackend faults)
     {
         base.AttachFaults(faults);
         faults.InjectEventFdFaults(_notify);

@@ -20,7 +20,7 @@ namespace Miniss.IO.Uring;
 /// Not thread-safe: the ring is set up <c>SINGLE_ISSUER</c> (and <c>DEFER_TASKRUN</c>) when the kernel allows, so
 /// only the thread that created it may submit or wait. Deliberately not supported: SQPOLL, SQE128/CQE32.
 /// </remarks>
-internal sealed unsafe class IoUringRing : IoEngine
+internal sealed unsafe class IoUringRing : IoBackend
 {
     /// <summary>The optional setup flags Miniss asks for, dropped newest first when the kernel refuses them.</summary>
     private static readonly uint[] s_optionalFlags =

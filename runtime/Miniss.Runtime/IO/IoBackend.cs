@@ -15,7 +15,7 @@ namespace Miniss.IO;
 /// Not thread-safe: an engine belongs to the thread that created it. Submissions are batched: nothing reaches the
 /// kernel (or the readiness machinery) before <see cref="Submit"/> or <see cref="Wait"/>.
 /// </remarks>
-internal abstract unsafe class IoEngine : IDisposable
+internal abstract unsafe class IoBackend : IDisposable
 {
     /// <summary>The backend's name: <c>io_uring</c>, <c>epoll</c> or <c>kqueue</c>.</summary>
     public abstract string Name { get; }
@@ -60,14 +60,14 @@ internal abstract unsafe class IoEngine : IDisposable
     public abstract bool TryReap(out IoCompletion completion);
 
     /// <summary>The engine that does the work: this one, or the one a test decorator wraps.</summary>
-    public virtual IoEngine Underlying => this;
+    public virtual IoBackend Underlying => this;
 
     /// <summary>The fault injector this engine consults (tests only; <see langword="null"/> otherwise): where a
     /// record is given out, where records are handed over and where the kernel is entered.</summary>
-    internal FaultInjectingEngine? Faults { get; private set; }
+    internal FaultInjectingBackend? Faults { get; private set; }
 
     /// <summary>Makes this engine consult <paramref name="faults"/> (tests only).</summary>
-    internal virtual void AttachFaults(FaultInjectingEngine faults) => Faults = faults;
+    internal virtual void AttachFaults(FaultInjectingBackend faults) => Faults = faults;
 
     public abstract void Dispose();
 }

@@ -26,12 +26,12 @@ namespace Miniss.IO.FaultInjection;
 /// </summary>
 /// <remarks>Not thread-safe, like every engine: only the shard's thread uses it. The inner engine calls back into it
 /// (<see cref="SubmissionQueueFull"/>, <see cref="BeforeHandOver"/>, <see cref="EnterError"/>) through
-/// <see cref="IoEngine.Faults"/>.</remarks>
-internal sealed unsafe class FaultInjectingEngine : IoEngine
+/// <see cref="IoBackend.Faults"/>.</remarks>
+internal sealed unsafe class FaultInjectingBackend : IoBackend
 {
     private const int DirectIoAlignment = 4096;
 
-    private readonly IoEngine _inner;
+    private readonly IoBackend _inner;
     private readonly FaultSchedule _schedule;
     private readonly Random _random;
 
@@ -44,7 +44,7 @@ internal sealed unsafe class FaultInjectingEngine : IoEngine
     private bool _overflowing;
     private bool _disposed;
 
-    private FaultInjectingEngine(IoEngine inner, FaultSchedule schedule, int shardId)
+    private FaultInjectingBackend(IoBackend inner, FaultSchedule schedule, int shardId)
     {
         _inner = inner;
         _schedule = schedule;
@@ -58,8 +58,8 @@ internal sealed unsafe class FaultInjectingEngine : IoEngine
     /// <param name="engine">The shard's real engine; the decorator owns it from now on and disposes it.</param>
     /// <param name="schedule">The faults to inject, or <see langword="null"/> for none.</param>
     /// <param name="shardId">The shard the engine belongs to: its faults are drawn from a generator seeded with it.</param>
-    public static IoEngine Decorate(IoEngine engine, FaultSchedule? schedule, int shardId) =>
-        schedule is null ? engine : new FaultInjectingEngine(engine, schedule, shardId);
+    public static IoBackend Decorate(IoBackend engine, FaultSchedule? schedule, int shardId) =>
+        schedule is null ? engine : new FaultInjectingBackend(engine, schedule, shardId);
 
     /// <summary>The schedule whose faults this engine injects.</summary>
     public FaultSchedule Schedule => _schedule;
@@ -68,7 +68,7 @@ internal sealed unsafe class FaultInjectingEngine : IoEngine
     public int PendingInjectedErrors => _injected.Count;
 
     /// <inheritdoc/>
-    public override IoEngine Underlying => _inner;
+    public override IoBackend Underlying => _inner;
 
     /// <inheritdoc/>
     public override string Name => _inner.Name;

@@ -26,7 +26,7 @@ namespace Miniss.IO.Readiness;
 /// (no <c>EAGAIN</c> since the last edge), a descriptor is registered once, and the event interface is asked only
 /// when something waits on it. Records live in native memory that never moves, so pool threads may read them.</para>
 /// </remarks>
-internal abstract unsafe class ReadinessEngine : IoEngine
+internal abstract unsafe class ReadinessBackend : IoBackend
 {
     private const int ChunkShift = 8;
     private const int ChunkSize = 1 << ChunkShift;
@@ -36,7 +36,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     private static readonly long s_busyPollInterval = Clock.FromNanoseconds(50_000);
 
     // Every live engine, so a descriptor closed on any thread is forgotten by all (its number may come back).
-    private static readonly List<ReadinessEngine> s_engines = [];
+    private static readonly List<ReadinessBackend> s_engines = [];
 
     private readonly BlockingIoPool _pool;
     private readonly List<nint> _chunks = [];
@@ -58,7 +58,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     private long _lastPoll;
     private bool _disposed;
 
-    protected ReadinessEngine(BlockingIoPool pool, int batch)
+    protected ReadinessBackend(BlockingIoPool pool, int batch)
     {
         _pool = pool;
         _events = new ReadyEvent[Math.Max(16, batch)];
@@ -152,7 +152,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
     private void StartStaged()
     {
         ForgetClosed();
-        FaultInjectingEngine? faults = Faults;
+        FaultInjectingBackend? faults = Faults;
         for (int i = 0; i < _stagedCount; i++)
         {
             faults?.BeforeHandOver(&At(_staged[i])->Sqe);
@@ -614,7 +614,7 @@ internal abstract unsafe class ReadinessEngine : IoEngine
 
         lock (s_engines)
         {
-            foreach (ReadinessEngine engine in s_engines)
+            foreach (ReadinessBackend engine in s_engines)
             {
                 engine._closed.Enqueue(fd);
             }

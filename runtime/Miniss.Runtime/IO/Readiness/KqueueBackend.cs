@@ -6,7 +6,7 @@ using Darwin = Miniss.Bindings.Darwin;
 namespace Miniss.IO.Readiness;
 
 /// <summary>
-/// The macOS readiness backend: the shared <see cref="ReadinessEngine"/> over one kqueue, with a read and a write
+/// The macOS readiness backend: the shared <see cref="ReadinessBackend"/> over one kqueue, with a read and a write
 /// filter per descriptor (<c>EV_CLEAR</c>: edge-triggered, as epoll's <c>EPOLLET</c>) and an <c>EVFILT_USER</c> event
 /// through which the blocking pool wakes a waiting <c>kevent</c>. Only the system-call layer lives here.
 /// </summary>
@@ -14,7 +14,7 @@ namespace Miniss.IO.Readiness;
 /// Built in every build and never run by the test suite, which runs on Linux: see the README's backend matrix for
 /// what is and is not verified on macOS.
 /// </remarks>
-internal sealed unsafe class KqueueEngine : ReadinessEngine
+internal sealed unsafe class KqueueBackend : ReadinessBackend
 {
     /// <summary>The identifier of the user event that wakes a waiting <c>kevent</c>.</summary>
     private static readonly nuint NotifyIdent = nuint.MaxValue;
@@ -24,7 +24,7 @@ internal sealed unsafe class KqueueEngine : ReadinessEngine
     private int _kqueue = -1;
 
     /// <exception cref="IOException">The kqueue could not be created.</exception>
-    public KqueueEngine(BlockingIoPool pool, int batch = 256)
+    public KqueueBackend(BlockingIoPool pool, int batch = 256)
         : base(pool, batch)
     {
         _capacity = Math.Max(16, batch);
