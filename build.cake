@@ -117,13 +117,18 @@ Task("Bench")
     });
 
 Task("BenchNet")
-    .Description("Runs the echo and HTTP benchmarks beside .NET Socket and Kestrel, and Kestrel on Miniss beside Kestrel on Sockets, and rewrites their sections of docs/benchmarks.md.")
+    .Description("Runs the echo and HTTP benchmarks beside .NET Socket and Kestrel, Kestrel on Miniss beside Kestrel on Sockets, and one server core beside tokio and C epoll (--suite=all|net|kestrel|native), and rewrites their sections of docs/benchmarks.md.")
     .Does(() =>
     {
         EnsurePackage("wrk", "/usr/bin/wrk");
         var warmup = Argument("warmup", "5");
         var duration = Argument("duration", "10");
         var suite = Argument("suite", "all");
+        if (suite == "all" || suite == "native")
+        {
+            BuildNativeServers();
+        }
+
         Dotnet("build bench/Miniss.NetBenchmarks/Miniss.NetBenchmarks.csproj -c Release --nologo");
         Dotnet($"run -c Release --project bench/Miniss.NetBenchmarks --no-build -- run --warmup {warmup} --duration {duration} --suite {suite}");
     });
@@ -161,6 +166,46 @@ void EnsureLiburing()
     Information("Installing liburing-dev for the native baselines (apt-get).");
     var sudo = System.Environment.UserName == "root" ? "" : "sudo ";
     Run("sh", $"-c \"{sudo}apt-get update -qq && {sudo}apt-get install -y -qq liburing-dev\"");
+}
+
+// The C epoll server and client and the tokio servers of the native suite, into artifacts/bench/native. tokio is
+// built offline from Debian's packaged crates (librust-tokio-dev, librust-socket2-dev), which install a cargo
+// directory registry at /usr/share/cargo/registry; a CARGO_HOME of our own points cargo at it.
+void BuildNativeServers()
+{
+    var output = root.Combine("artifacts/bench/native");
+    EnsureDirectoryExists(output);
+    Run("gcc", $"-O2 -Wall -Wextra -pthread -o {output}/epoll_net bench/native/epoll_net.c");
+    if (StartProcess("sh", new ProcessSettings { Arguments = "-c \"command -v cargo\"", RedirectStandardOutput = true }) != 0)
+    {
+        EnsurePackage("cargo", "/usr/bin/cargo");
+    }
+
+    const string registry = "/usr/share/cargo/registry";
+    if (!System.IO.Directory.Exists(registry) || System.IO.Directory.GetDirectories(registry, "tokio-1.*").Length == 0)
+    {
+        Information("Installing Debian's tokio and socket2 crates (apt-get).");
+        var sudo = System.Environment.UserName == "root" ? "" : "sudo ";
+        Run("sh", $"-c \"{sudo}apt-get update -qq && {sudo}apt-get install -y -qq librust-tokio-dev librust-socket2-dev\"");
+    }
+
+    var cargoHome = root.Combine("artifacts/bench/cargo-home");
+    EnsureDirectoryExists(cargoHome);
+    System.IO.File.WriteAllText(cargoHome.CombineWithFilePath("config.toml").FullPath,
+        $"[source.crates-io]\nreplace-with = \"packaged\"\n\n[source.packaged]\ndirectory = \"{registry}\"\n\n[net]\noffline = true\n");
+    var target = root.Combine("artifacts/bench/tokio-target");
+    var exit = StartProcess("cargo", new ProcessSettings
+    {
+        Arguments = $"build --release --manifest-path bench/native/tokio-servers/Cargo.toml --target-dir {target}",
+        WorkingDirectory = root,
+        EnvironmentVariables = new Dictionary<string, string> { ["CARGO_HOME"] = cargoHome.FullPath },
+    });
+    if (exit != 0)
+    {
+        throw new Exception($"cargo build of bench/native/tokio-servers failed with exit code {exit}");
+    }
+
+    CopyFile(target.CombineWithFilePath("release/miniss-bench-tokio"), output.CombineWithFilePath("miniss-bench-tokio"));
 }
 
 void Run(string tool, string arguments)

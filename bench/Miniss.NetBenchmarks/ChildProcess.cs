@@ -62,10 +62,25 @@ internal sealed partial class ChildProcess : IDisposable
 
     /// <summary>Starts this program with <paramref name="arguments"/>; with <paramref name="inlineCompletions"/> .NET
     /// sockets complete their operations on the event thread (set before the runtime starts, as it must be).</summary>
-    public static ChildProcess StartSelf(string name, bool inlineCompletions, string? backend, params string[] arguments)
+    public static ChildProcess StartSelf(string name, bool inlineCompletions, string? backend, params string[] arguments) =>
+        new(name, SelfStartInfo(null, inlineCompletions, backend, arguments));
+
+    /// <summary>Starts this program as <see cref="StartSelf"/> does, confined to <paramref name="cpus"/> (a
+    /// <c>taskset -c</c> list, which is then all that .NET and Miniss see of the machine).</summary>
+    public static ChildProcess StartSelfOn(string cpus, string name, string? backend, params string[] arguments) =>
+        new(name, SelfStartInfo(cpus, inlineCompletions: false, backend, arguments));
+
+    private static ProcessStartInfo SelfStartInfo(string? cpus, bool inlineCompletions, string? backend, string[] arguments)
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
-        var start = new ProcessStartInfo(host);
+        var start = new ProcessStartInfo(cpus is null ? host : "taskset");
+        if (cpus is not null)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(cpus);
+            start.ArgumentList.Add(host);
+        }
+
         if (Path.GetFileNameWithoutExtension(host) == "dotnet")
         {
             start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
@@ -89,7 +104,7 @@ internal sealed partial class ChildProcess : IDisposable
             start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         }
 
-        return new ChildProcess(name, start);
+        return start;
     }
 
     /// <summary>Starts another program (wrk).</summary>

@@ -12,7 +12,7 @@ namespace Miniss.NetBenchmarks;
 public static class Program
 {
     private const string Usage = """
-        usage: Miniss.NetBenchmarks run [--warmup SECONDS] [--duration SECONDS] [--no-doc] [--suite all|net|kestrel]
+        usage: Miniss.NetBenchmarks run [--warmup SECONDS] [--duration SECONDS] [--no-doc] [--suite all|net|kestrel|native]
                                          every case (or one suite); updates its sections of docs/benchmarks.md
                Miniss.NetBenchmarks serve echo-miniss|echo-dotnet|http-miniss|http-kestrel PORT
                Miniss.NetBenchmarks serve aspnet-miniss|aspnet-sockets|aspnet-sockets-inline PORT

@@ -45,10 +45,15 @@ internal static partial class Runner
         bool writeDoc = !options.Contains("--no-doc");
         int suiteAt = Array.IndexOf(options, "--suite");
         string suite = suiteAt >= 0 && suiteAt + 1 < options.Length ? options[suiteAt + 1] : "all";
-        if (suite is not ("all" or "net" or "kestrel"))
+        if (suite is not ("all" or "net" or "kestrel" or "native"))
         {
-            Console.Error.WriteLine($"--suite {suite} is not a suite; use all, net (echo and HTTP sample) or kestrel (ASP.NET Core on Miniss and Sockets)");
+            Console.Error.WriteLine($"--suite {suite} is not a suite; use all, net (echo and HTTP sample), kestrel (ASP.NET Core on Miniss and Sockets) or native (one server core beside tokio and C)");
             return 2;
+        }
+
+        if (suite == "native")
+        {
+            return await RunNativeAsync(warmup, duration, writeDoc).ConfigureAwait(false);
         }
 
         if (suite == "kestrel")
@@ -103,7 +108,13 @@ internal static partial class Runner
             Console.WriteLine("updated the networking section of docs/benchmarks.md");
         }
 
-        return suite == "all" ? await RunKestrelAsync(warmup, duration, writeDoc).ConfigureAwait(false) : 0;
+        if (suite != "all")
+        {
+            return 0;
+        }
+
+        int kestrel = await RunKestrelAsync(warmup, duration, writeDoc).ConfigureAwait(false);
+        return kestrel != 0 ? kestrel : await RunNativeAsync(warmup, duration, writeDoc).ConfigureAwait(false);
     }
 
     /// <summary>One echo case: the server, then the load generator, which warms up and measures; the server's CPU
