@@ -96,10 +96,13 @@ Task("Bench")
             Run("gcc", $"-O2 -Wall -Wextra -o {output}/{program} bench/native/{program}.c -luring");
         }
 
+        Run("gcc", $"-O2 -Wall -Wextra -pthread -o {output}/spsc_ping_pong bench/native/spsc_ping_pong.c");
+
         var file = output.CombineWithFilePath("read-4k.data");
         Run("sh", $"-c \"head -c 1073741824 /dev/urandom > {file}\"");
         var native = new List<string>();
         native.AddRange(Capture($"{output}/nop_round_trip", "2000000"));
+        native.AddRange(Capture($"{output}/spsc_ping_pong", "2000000"));
         foreach (var depth in new[] { 1, 32 })
         {
             foreach (var mode in new[] { "buffered", "direct" })
