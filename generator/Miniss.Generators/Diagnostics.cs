@@ -15,7 +15,7 @@ internal static class Diagnostics
 
     public static readonly DiagnosticDescriptor WrongReturnType = new(
         "MNS0002", "An I/O operation returns ValueTask<int> or ValueTask",
-        "'{0}' returns '{1}'; an I/O operation returns ValueTask<int> (its result) or ValueTask",
+        "'{0}' returns '{1}'; an I/O operation returns ValueTask<int> (its result) or ValueTask, or void with an io_uring_sqe* first parameter (prepare-only)",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor UnknownSqeField = new(
@@ -63,9 +63,24 @@ internal static class Diagnostics
         "'{0}' has opcode {1}; an io_uring opcode is between 0 and 255",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor BadStream = new(
+        "MNS0012", "The streaming path does not fit",
+        "'{0}': {1}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor BadReadinessFlags = new(
+        "MNS0013", "Readiness flags for a field the system call does not get",
+        "'{0}' adds readiness flags to '{1}', which is not an [Sqe] parameter passed to its Syscall, or gets flags twice; name the field of such a parameter once",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor BadPrepareOnly = new(
+        "MNS0014", "A prepare-only operation takes descriptors and SQE fields only",
+        "'{0}' is prepare-only (void, io_uring_sqe* first), so parameter '{1}' must be an [Fd] int or an [Sqe(\"field\")]: nothing holds memory or handles for it until its completion",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     private static readonly DiagnosticDescriptor[] s_all =
         [NotStaticPartial, WrongReturnType, UnknownSqeField, UnmappedParameter, DuplicateRole, WrongParameterType, BadSyscall, ReadinessWithoutSyscall,
-         FieldSetTwice, DuplicateOperation, OpcodeOutOfRange];
+         FieldSetTwice, DuplicateOperation, OpcodeOutOfRange, BadStream, BadReadinessFlags, BadPrepareOnly];
 
     public static DiagnosticDescriptor ById(string id) => s_all.First(d => d.Id == id);
 }

@@ -13,8 +13,7 @@ public sealed partial class IoOperationGenerator
         private const string Shard = "global::Miniss.Shard";
         private const string Promise = "global::Miniss.IO.IoPromise";
         private const string Sqe = "global::Miniss.Bindings.Linux.io_uring_sqe";
-        private const string Domain = "global::Miniss.IO.Catalog.IoDomain";
-        private const string Readiness = "global::Miniss.IO.Catalog.ReadinessKind";
+        private const string Descriptor = "global::Miniss.IO.Catalog.ReadinessDescriptor";
 
         public static string Emit(OperationModel m)
         {
@@ -33,11 +32,27 @@ public sealed partial class IoOperationGenerator
             s.Append(indent).Append("unsafe partial ").Append(m.TypeKeyword).Append(' ').Append(Escape(m.TypeName)).Append('\n');
             s.Append(indent).Append("{\n");
             string i1 = indent + "    ";
-            EmitOperation(s, m, i1);
+            if (m.PrepareOnly)
+            {
+                EmitPrepare(s, m, i1);
+            }
+            else
+            {
+                EmitOperation(s, m, i1);
+            }
+
+            s.Append('\n');
+            EmitReadinessDescriptor(s, m, i1);
             if (m.Syscall is not null)
             {
                 s.Append('\n');
-                EmitReadinessPath(s, m, i1);
+                EmitPerform(s, m, i1, m.MethodName + "_Perform", m.Syscall, m.SyscallParameterTypes);
+            }
+
+            if (m.StreamSyscall is not null)
+            {
+                s.Append('\n');
+                EmitPerform(s, m, i1, m.MethodName + "_PerformStream", m.StreamSyscall, m.StreamSyscallParameterTypes);
             }
 
             s.Append(indent).Append("}\n");
@@ -59,15 +74,15 @@ public sealed partial class IoOperationGenerator
                 .Append(string.Join(", ", m.Parameters.Select(p => $"{p.Type} {Escape(p.Name)}"))).Append(")\n");
             s.Append(i1).Append("{\n");
             s.Append(i2).Append(Shard).Append(" __shard = ").Append(Shard).Append(".CurrentForIo();\n");
-            s.Append(i2).Append("if (!__shard.TryBeginIo(").Append(Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(m.Name, quote: true)).Append(", (").Append(Domain).Append(')')
-                .Append(m.Domain.ToString(CultureInfo.InvariantCulture)).Append(", ").Append(token)
+            s.Append(i2).Append("if (!__shard.TryBeginIo(").Append(Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(m.Name, quote: true)).Append(", ")
+                .Append(m.DomainText).Append(", ").Append(token)
                 .Append(", out ").Append(Promise).Append(" __promise, out global::System.Threading.Tasks.ValueTask<int> __early))\n");
             s.Append(i2).Append("{\n");
             s.Append(i3).Append(m.ReturnsValue ? "return __early;\n" : "return new global::System.Threading.Tasks.ValueTask(__early.AsTask());\n");
             s.Append(i2).Append("}\n\n");
-            if (m.ExpectedErrno != 0)
+            if (m.ExpectedErrnoText is not null)
             {
-                s.Append(i2).Append("__promise.ExpectErrno(").Append(m.ExpectedErrno.ToString(CultureInfo.InvariantCulture)).Append(");\n");
+                s.Append(i2).Append("__promise.ExpectErrno(").Append(m.ExpectedErrnoText).Append(");\n");
             }
 
             // Everything that may throw happens before the SQE is taken, so a failure never leaves a half-written SQE.
@@ -122,34 +137,59 @@ public sealed partial class IoOperationGenerator
             }
 
             s.Append(i2).Append(Sqe).Append("* __sqe = __shard.NextSqe();\n");
-            s.Append(i2).Append("__sqe->opcode = ").Append(m.Opcode.ToString(CultureInfo.InvariantCulture)).Append(";\n");
+            EmitSqeFields(s, m, i2, "__sqe");
+            // A readiness backend runs the operation itself, as its descriptor says.
+            s.Append(i2).Append(m.ReturnsValue ? "return __shard.Launch(" : "return __shard.LaunchUntyped(").Append("__promise, __sqe, in ")
+                .Append(m.MethodName).Append("_Readiness, ").Append(token).Append(");\n");
+            s.Append(i1).Append("}\n");
+        }
+
+        private static void EmitPrepare(StringBuilder s, OperationModel m, string i1)
+        {
+            string i2 = i1 + "    ";
+            string sqe = Escape(m.SqeParameter!);
+            s.Append(i1).Append(m.Modifiers).Append(" void ").Append(Escape(m.MethodName)).Append('(').Append(Sqe).Append("* ").Append(sqe);
+            foreach (ParameterModel p in m.Parameters)
+            {
+                s.Append(", ").Append(p.Type).Append(' ').Append(Escape(p.Name));
+            }
+
+            s.Append(")\n");
+            s.Append(i1).Append("{\n");
+            EmitSqeFields(s, m, i2, sqe);
+            s.Append(i1).Append("}\n");
+        }
+
+        private static void EmitSqeFields(StringBuilder s, OperationModel m, string i2, string sqe)
+        {
+            s.Append(i2).Append(sqe).Append("->opcode = ").Append(m.OpcodeText).Append(";\n");
             foreach (ParameterModel p in m.Parameters)
             {
                 string name = Escape(p.Name);
                 switch (p.Role)
                 {
                     case ParameterRole.FdInt:
-                        s.Append(i2).Append("__sqe->fd = ").Append(name).Append(";\n");
+                        s.Append(i2).Append(sqe).Append("->fd = ").Append(name).Append(";\n");
                         break;
                     case ParameterRole.FdHandle:
-                        s.Append(i2).Append("__sqe->fd = __fd;\n");
+                        s.Append(i2).Append(sqe).Append("->fd = __fd;\n");
                         break;
                     case ParameterRole.Buffer:
-                        s.Append(i2).Append("__sqe->addr = (ulong)__pin.Pointer;\n");
-                        s.Append(i2).Append("__sqe->len = (uint)").Append(name).Append(".Length;\n");
+                        s.Append(i2).Append(sqe).Append("->addr = (ulong)__pin.Pointer;\n");
+                        s.Append(i2).Append(sqe).Append("->len = (uint)").Append(name).Append(".Length;\n");
                         break;
                     case ParameterRole.Path:
-                        s.Append(i2).Append("__sqe->addr = (ulong)__path;\n");
+                        s.Append(i2).Append(sqe).Append("->addr = (ulong)__path;\n");
                         break;
                     case ParameterRole.Timespec:
                         s.Append(i2).Append("global::Miniss.Bindings.Linux.__kernel_timespec* __timespec = __shard.TimespecOfLastSqe();\n");
                         s.Append(i2).Append("long __nanoseconds = ").Append(name).Append(" <= global::System.TimeSpan.Zero ? 0 : ").Append(name).Append(".Ticks * 100;\n");
                         s.Append(i2).Append("__timespec->tv_sec = __nanoseconds / 1000000000;\n");
                         s.Append(i2).Append("__timespec->tv_nsec = __nanoseconds % 1000000000;\n");
-                        s.Append(i2).Append("__sqe->addr = (ulong)__timespec;\n");
+                        s.Append(i2).Append(sqe).Append("->addr = (ulong)__timespec;\n");
                         break;
                     case ParameterRole.Sqe:
-                        s.Append(i2).Append("__sqe->").Append(p.SqeField).Append(" = unchecked((").Append(p.SqeFieldType).Append(')')
+                        s.Append(i2).Append(sqe).Append("->").Append(p.SqeField).Append(" = unchecked((").Append(p.SqeFieldType).Append(')')
                             .Append(name).Append(");\n");
                         break;
                 }
@@ -157,34 +197,33 @@ public sealed partial class IoOperationGenerator
 
             foreach (FixedValue value in m.FixedValues)
             {
-                s.Append(i2).Append("__sqe->").Append(value.Field).Append(" = unchecked((").Append(value.FieldType).Append(')')
-                    .Append(value.Value.ToString(CultureInfo.InvariantCulture)).Append("L);\n");
+                s.Append(i2).Append(sqe).Append("->").Append(value.Field).Append(" = unchecked((").Append(value.FieldType).Append(")(")
+                    .Append(value.ValueText).Append("));\n");
             }
-
-            s.Append(i2).Append(m.ReturnsValue ? "return __shard.Launch(" : "return __shard.LaunchUntyped(").Append("__promise, __sqe, ");
-            if (m.Syscall is not null)
-            {
-                // A readiness backend runs the operation itself: when, and through which function.
-                s.Append(m.MethodName).Append("_Readiness, &").Append(m.MethodName).Append("_Perform, ");
-            }
-
-            s.Append(token).Append(");\n");
-            s.Append(i1).Append("}\n");
         }
 
-        private static void EmitReadinessPath(StringBuilder s, OperationModel m, string i1)
+        private static void EmitReadinessDescriptor(StringBuilder s, OperationModel m, string i1)
+        {
+            string perform = m.Syscall is null ? "null" : "&" + m.MethodName + "_Perform";
+            string performStream = m.StreamSyscall is null ? "null" : "&" + m.MethodName + "_PerformStream";
+            s.Append(i1).Append("/// <summary>How a readiness backend runs <see cref=\"").Append(m.MethodName).Append("\"/>.</summary>\n");
+            s.Append(i1).Append("internal static readonly ").Append(Descriptor).Append(' ').Append(m.MethodName).Append("_Readiness = new(\n");
+            s.Append(i1).Append("    ").Append(m.ReadinessText).Append(",\n");
+            s.Append(i1).Append("    ").Append(perform).Append(",\n");
+            s.Append(i1).Append("    ").Append(m.EffectsText).Append(",\n");
+            s.Append(i1).Append("    ").Append(m.StreamText).Append(",\n");
+            s.Append(i1).Append("    ").Append(performStream).Append(");\n");
+        }
+
+        private static void EmitPerform(StringBuilder s, OperationModel m, string i1, string function, string syscall, EquatableArray<string> types)
         {
             string i2 = i1 + "    ";
-            List<ParameterModel> inputs = m.Parameters.Where(p => p.ForSyscall).ToList();
-            s.Append(i1).Append("/// <summary>How a readiness backend waits before it performs <see cref=\"").Append(m.MethodName).Append("\"/>.</summary>\n");
-            s.Append(i1).Append("internal const ").Append(Readiness).Append(' ').Append(m.MethodName).Append("_Readiness = (").Append(Readiness).Append(')')
-                .Append(m.Readiness.ToString(CultureInfo.InvariantCulture)).Append(";\n\n");
-            s.Append(i1).Append("/// <summary>The readiness path of <see cref=\"").Append(m.MethodName).Append("\"/>: calls <c>").Append(m.Syscall)
+            s.Append(i1).Append("/// <summary>A readiness path of <see cref=\"").Append(m.MethodName).Append("\"/>: calls <c>").Append(syscall)
                 .Append("</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>\n");
-            s.Append(i1).Append("internal static int ").Append(m.MethodName).Append("_Perform(").Append(Sqe).Append("* __sqe)\n");
+            s.Append(i1).Append("internal static int ").Append(function).Append('(').Append(Sqe).Append("* __sqe)\n");
             s.Append(i1).Append("{\n");
             var arguments = new List<string>();
-            foreach (ParameterModel p in inputs)
+            foreach (ParameterModel p in m.Parameters.Where(p => p.ForSyscall))
             {
                 switch (p.Role)
                 {
@@ -193,7 +232,10 @@ public sealed partial class IoOperationGenerator
                         arguments.Add("__sqe->fd");
                         break;
                     case ParameterRole.Sqe:
-                        arguments.Add("__sqe->" + p.SqeField);
+                        // A readiness backend's own flags (never block the shard, no SIGPIPE) join the caller's.
+                        arguments.Add(m.ReadinessFlags.FirstOrDefault(f => f.Field == p.SqeField) is { } flags
+                            ? $"__sqe->{p.SqeField} | unchecked(({flags.FieldType})({flags.ValueText}))"
+                            : "__sqe->" + p.SqeField);
                         break;
                     case ParameterRole.Buffer:
                         arguments.Add("__sqe->addr");
@@ -205,10 +247,49 @@ public sealed partial class IoOperationGenerator
                 }
             }
 
-            s.Append(i2).Append("long __result = (long)global::Miniss.Bindings.Linux.Libc.").Append(m.Syscall).Append('(')
-                .Append(string.Join(", ", arguments.Select((a, index) => $"unchecked(({m.SyscallParameterTypes[index]})({a}))"))).Append(");\n");
+            // A streaming call takes the leading arguments (all but the offset).
+            s.Append(i2).Append("long __result = (long)global::Miniss.Bindings.Linux.Libc.").Append(syscall).Append('(')
+                .Append(string.Join(", ", arguments.Take(types.Count).Select((a, index) => $"unchecked(({types[index]})({a}))"))).Append(");\n");
             s.Append(i2).Append("return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();\n");
             s.Append(i1).Append("}\n");
+        }
+
+        /// <summary>The list of opcodes one catalog type uses, named, in opcode order.</summary>
+        public static string EmitOpcodes(OpcodeListModel list)
+        {
+            var s = new StringBuilder();
+            s.Append("// <auto-generated>\n");
+            s.Append($"//   Generated by Miniss.Generators from the [IoOperation] declarations of {list.TypeName}.\n");
+            s.Append("// </auto-generated>\n");
+            s.Append("#nullable enable\n\n");
+            string indent = string.Empty;
+            if (list.Namespace.Length > 0)
+            {
+                s.Append("namespace ").Append(list.Namespace).Append('\n').Append("{\n");
+                indent = "    ";
+            }
+
+            string i1 = indent + "    ";
+            s.Append(indent).Append("partial ").Append(list.TypeKeyword).Append(' ').Append(Escape(list.TypeName)).Append('\n');
+            s.Append(indent).Append("{\n");
+            s.Append(i1).Append("/// <summary>Every io_uring opcode the operations of <see cref=\"").Append(Escape(list.TypeName))
+                .Append("\"/> use, with its name, in opcode order: a kernel that lacks one cannot run them all.</summary>\n");
+            s.Append(i1).Append("internal static readonly (byte Opcode, string Name)[] Opcodes =\n");
+            s.Append(i1).Append("[\n");
+            foreach (OpcodeModel opcode in list.Opcodes)
+            {
+                s.Append(i1).Append("    ((byte)").Append(opcode.Text).Append(", ")
+                    .Append(Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(opcode.Name, quote: true)).Append("),\n");
+            }
+
+            s.Append(i1).Append("];\n");
+            s.Append(indent).Append("}\n");
+            if (list.Namespace.Length > 0)
+            {
+                s.Append("}\n");
+            }
+
+            return s.ToString();
         }
 
         private static string Escape(string name) =>

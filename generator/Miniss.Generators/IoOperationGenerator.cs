@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -19,6 +20,7 @@ public sealed partial class IoOperationGenerator : IIncrementalGenerator
     {
         public const string Operations = nameof(Operations);
         public const string Models = nameof(Models);
+        public const string Opcodes = nameof(Opcodes);
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -45,5 +47,20 @@ public sealed partial class IoOperationGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(models, static (output, model) =>
             output.AddSource($"{(model.Namespace.Length > 0 ? model.Namespace + "." : string.Empty)}{model.TypeName}.{model.MethodName}.g.cs", Emitter.Emit(model)));
+
+        // The opcodes each catalog type uses, for the backend to check the kernel against: one list per type, which
+        // changes only when an opcode is added or removed.
+        IncrementalValuesProvider<OpcodeListModel> opcodeLists = models
+            .Select(static (model, _) => (model.Namespace, model.TypeName, model.TypeKeyword, Opcode: new OpcodeModel(model.Opcode, model.OpcodeText, model.OpcodeName)))
+            .Collect()
+            .SelectMany(static (all, _) => all
+                .GroupBy(static entry => (entry.Namespace, entry.TypeName, entry.TypeKeyword))
+                .Select(static group => new OpcodeListModel(group.Key.Namespace, group.Key.TypeName, group.Key.TypeKeyword,
+                    EquatableArray.From(group.Select(static entry => entry.Opcode).GroupBy(static o => o.Value).Select(static o => o.First()).OrderBy(static o => o.Value))))
+                .OrderBy(static list => list.Namespace + "." + list.TypeName, System.StringComparer.Ordinal))
+            .WithTrackingName(Steps.Opcodes);
+
+        context.RegisterSourceOutput(opcodeLists, static (output, list) =>
+            output.AddSource($"{(list.Namespace.Length > 0 ? list.Namespace + "." : string.Empty)}{list.TypeName}.g.cs", Emitter.EmitOpcodes(list)));
     }
 }

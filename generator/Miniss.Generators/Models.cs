@@ -25,10 +25,11 @@ internal sealed record ParameterModel(
     bool ForSyscall,
     string? DefaultValue);
 
-/// <summary>A fixed SQE field value of an operation.</summary>
-internal sealed record FixedValue(string Field, string FieldType, long Value);
+/// <summary>A fixed SQE field value of an operation, or flags a readiness backend adds to one: its C# text names the
+/// constants the declaration names (<c>global::Miniss.Bindings.Linux.IoUring.IORING_FSYNC_DATASYNC</c>).</summary>
+internal sealed record FixedValue(string Field, string FieldType, string ValueText);
 
-/// <summary>One declared operation, ready to emit.</summary>
+/// <summary>One declared operation, ready to emit. Every constant is kept as the C# text that names it.</summary>
 internal sealed record OperationModel(
     string Namespace,
     string TypeName,
@@ -36,17 +37,33 @@ internal sealed record OperationModel(
     string MethodName,
     string Modifiers,
     bool ReturnsValue,
+    string? SqeParameter,
     int Opcode,
+    string OpcodeText,
+    string OpcodeName,
     string Name,
-    int ResultKind,
-    int Domain,
-    int Readiness,
-    int ExpectedErrno,
+    string DomainText,
+    string ReadinessText,
+    string EffectsText,
+    string StreamText,
+    string? ExpectedErrnoText,
     string? Syscall,
     EquatableArray<string> SyscallParameterTypes,
-    string? SyscallReturnType,
+    string? StreamSyscall,
+    EquatableArray<string> StreamSyscallParameterTypes,
     EquatableArray<ParameterModel> Parameters,
-    EquatableArray<FixedValue> FixedValues);
+    EquatableArray<FixedValue> FixedValues,
+    EquatableArray<FixedValue> ReadinessFlags)
+{
+    /// <summary>A prepare-only operation: generated as the function that fills in a given SQE.</summary>
+    public bool PrepareOnly => SqeParameter is not null;
+}
+
+/// <summary>An opcode a catalog type uses: its value, the C# text naming it, and its name without <c>IORING_OP_</c>.</summary>
+internal sealed record OpcodeModel(int Value, string Text, string Name);
+
+/// <summary>The opcodes one catalog type uses, for the list a backend checks the kernel against.</summary>
+internal sealed record OpcodeListModel(string Namespace, string TypeName, string TypeKeyword, EquatableArray<OpcodeModel> Opcodes);
 
 /// <summary>A location without a syntax tree reference, so diagnostics can travel through the pipeline.</summary>
 internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)

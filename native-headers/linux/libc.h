@@ -74,6 +74,7 @@ int getpeername(int fd, struct sockaddr *address, socklen_t *length);
 int shutdown(int fd, int how);
 ssize_t recv(int fd, void *buffer, size_t length, int flags);
 ssize_t send(int fd, const void *buffer, size_t length, int flags);
+ssize_t sendmsg(int fd, const struct msghdr *message, int flags);
 
 /* ---- epoll ---------------------------------------------------------------------------------------------------- */
 

@@ -86,11 +86,11 @@ public sealed partial class Shard
         return new ValueTask<int>(promise, promise.Version);
     }
 
-    /// <summary>As <see cref="Launch(IoPromise, io_uring_sqe*, CancellationToken)"/>, for an operation a readiness
-    /// engine runs itself: <paramref name="readiness"/> says when, <paramref name="perform"/> makes the system call.</summary>
-    internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform, CancellationToken cancellationToken)
+    /// <summary>As <see cref="Launch(IoPromise, io_uring_sqe*, CancellationToken)"/>, with how a readiness engine runs
+    /// the operation (its catalog descriptor).</summary>
+    internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, in ReadinessDescriptor readiness, CancellationToken cancellationToken)
     {
-        Describe(readiness, perform);
+        Describe(in readiness);
         return Launch(promise, sqe, cancellationToken);
     }
 
@@ -109,18 +109,18 @@ public sealed partial class Shard
 
     /// <summary>As <see cref="LaunchUntyped(IoPromise, io_uring_sqe*, CancellationToken)"/>, with how a readiness
     /// engine runs the operation.</summary>
-    internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform, CancellationToken cancellationToken)
+    internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, in ReadinessDescriptor readiness, CancellationToken cancellationToken)
     {
-        Describe(readiness, perform);
+        Describe(in readiness);
         return LaunchUntyped(promise, sqe, cancellationToken);
     }
 
     /// <summary>Tells a readiness engine how to run the record just written; io_uring has no use for it.</summary>
-    private unsafe void Describe(ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform)
+    private void Describe(in ReadinessDescriptor readiness)
     {
         if (_ring is null)
         {
-            _engine!.DescribeLastSqe(readiness, perform);
+            _engine!.DescribeLastSqe(in readiness);
         }
     }
 

@@ -475,12 +475,8 @@ public sealed partial class Shard
 
     private unsafe void ArmWakeRead()
     {
-        io_uring_sqe* sqe = _engine!.NextSqe();
-        sqe->opcode = IoUring.IORING_OP_READ;
-        sqe->fd = _eventFd;
-        sqe->addr = (ulong)_wakeBuffer;
-        sqe->len = sizeof(ulong);
-        sqe->user_data = WakeUserData;
+        IoOperations.PrepareWakeRead(_engine!.NextSqe(), _eventFd, (nint)_wakeBuffer, sizeof(ulong), WakeUserData);
+        _engine.DescribeLastSqe(in IoOperations.PrepareWakeRead_Readiness);
     }
 
     // ---- Shutdown ------------------------------------------------------------------------------------------------
@@ -498,11 +494,8 @@ public sealed partial class Shard
         CancelAllTimers();
         if (_inFlight > 0)
         {
-            io_uring_sqe* sqe = _engine!.NextSqe();
-            sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
-            sqe->fd = -1;
-            sqe->cancel_flags = IoUring.IORING_ASYNC_CANCEL_ANY | IoUring.IORING_ASYNC_CANCEL_ALL;
-            sqe->user_data = IoUringBackend.InternalUserData;
+            IoOperations.PrepareCancelAll(_engine!.NextSqe(), IoUringBackend.InternalUserData);
+            _engine.DescribeLastSqe(in IoOperations.PrepareCancelAll_Readiness);
         }
     }
 

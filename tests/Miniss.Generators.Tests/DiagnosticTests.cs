@@ -67,11 +67,44 @@ public sealed class DiagnosticTests
     public void MNS0009_an_SQE_field_is_set_once(string declaration, string at, string field) =>
         AssertReported("MNS0009", declaration, at, "'BadAsync' sets the SQE field " + field + " more than once");
 
+    [TestCase("""[IoOperation(0, Readiness = ReadinessKind.Blocking, Syscall = "pread", Stream = ReadinessKind.Read)] public static partial ValueTask<int> BadAsync([Fd] int fd, [Buffer] Memory<byte> buffer, [Sqe("off")] long offset);""",
+        "Stream needs a StreamSyscall", TestName = "{m}(no streaming function)")]
+    [TestCase("""[IoOperation(0, Readiness = ReadinessKind.Read, Syscall = "recv", Stream = ReadinessKind.Read, StreamSyscall = "read")] public static partial ValueTask<int> BadAsync([Fd] int fd, [Buffer] Memory<byte> buffer, [Sqe("msg_flags")] int flags);""",
+        "only a Readiness = ReadinessKind.Blocking operation may stream", TestName = "{m}(not a blocking operation)")]
+    [TestCase("""[IoOperation(0, Readiness = ReadinessKind.Blocking, Syscall = "pread", Stream = ReadinessKind.Blocking, StreamSyscall = "read")] public static partial ValueTask<int> BadAsync([Fd] int fd, [Buffer] Memory<byte> buffer, [Sqe("off")] long offset);""",
+        "Stream must be ReadinessKind.Read or ReadinessKind.Write", TestName = "{m}(no direction)")]
+    [TestCase("""[IoOperation(0, Readiness = ReadinessKind.Blocking, Syscall = "pread", Stream = ReadinessKind.Read, StreamSyscall = "pwrite")] public static partial ValueTask<int> BadAsync([Fd] int fd, [Buffer] Memory<byte> buffer, [Sqe("off")] long offset);""",
+        "'pwrite' must take fewer arguments than 'pread'", TestName = "{m}(an offset kept)")]
+    [TestCase("""[IoOperation(0, Readiness = ReadinessKind.Blocking, Syscall = "pread", Stream = ReadinessKind.Read, StreamSyscall = "nosuch")] public static partial ValueTask<int> BadAsync([Fd] int fd, [Buffer] Memory<byte> buffer, [Sqe("off")] long offset);""",
+        "Libc has no function 'nosuch'", TestName = "{m}(unknown streaming function)")]
+    public void MNS0012_the_streaming_path_fits_the_operation(string declaration, string message) =>
+        AssertReported("MNS0012", declaration, Bad, message);
+
+    [TestCase("""[IoOperation(0, Readiness = ReadinessKind.Write, Syscall = "send"), ReadinessFlags("len", 64)] public static partial ValueTask<int> BadAsync([Fd] int fd, [Buffer] ReadOnlyMemory<byte> buffer, [Sqe("msg_flags")] int flags);""",
+        "'len'", TestName = "{m}(a field set by a buffer)")]
+    [TestCase("""[IoOperation(0, Readiness = ReadinessKind.Write, Syscall = "send"), ReadinessFlags("msg_flags", 64), ReadinessFlags("msg_flags", 16384)] public static partial ValueTask<int> BadAsync([Fd] int fd, [Buffer] ReadOnlyMemory<byte> buffer, [Sqe("msg_flags")] int flags);""",
+        "'msg_flags'", TestName = "{m}(the same field twice)")]
+    [TestCase("""[IoOperation(0, Readiness = ReadinessKind.Blocking, Syscall = "pread"), ReadinessFlags("buf_index", 1)] public static partial ValueTask<int> BadAsync([Fd] int fd, [Sqe("addr")] nint address, [Sqe("len")] int length, [Sqe("off")] long offset, [Sqe("buf_index"), SqeOnly] ushort index);""",
+        "'buf_index'", TestName = "{m}(an SQE-only field)")]
+    public void MNS0013_readiness_flags_go_to_a_field_the_system_call_gets(string declaration, string field) =>
+        AssertReported("MNS0013", declaration, Bad, "'BadAsync' adds readiness flags to " + field);
+
+    [TestCase("[IoOperation(0)] internal static unsafe partial void BadAsync(io_uring_sqe* sqe, [Buffer] Memory<byte> buffer);", "buffer", TestName = "{m}(a buffer)")]
+    [TestCase("[IoOperation(0)] internal static unsafe partial void BadAsync(io_uring_sqe* sqe, [Fd] SafeHandle handle);", "handle", TestName = "{m}(a SafeHandle)")]
+    [TestCase("[IoOperation(0)] internal static unsafe partial void BadAsync(io_uring_sqe* sqe, [Path] string path);", "path", TestName = "{m}(a path)")]
+    [TestCase("[IoOperation(0)] internal static unsafe partial void BadAsync(io_uring_sqe* sqe, CancellationToken cancellationToken);", "cancellationToken", TestName = "{m}(a token)")]
+    public void MNS0014_a_prepare_only_operation_takes_descriptors_and_SQE_fields_only(string declaration, string at) =>
+        AssertReported("MNS0014", declaration, at, "'BadAsync' is prepare-only");
+
+    [Test]
+    public void A_void_method_without_an_SQE_first_is_no_prepare_only_operation() =>
+        AssertReported("MNS0002", "[IoOperation(0)] internal static partial void BadAsync([Fd] int fd);", Bad, "or void with an io_uring_sqe* first parameter");
+
     [Test]
     public void Every_descriptor_is_an_error_with_an_id_in_the_release_notes()
     {
         string releases = Repository.Read("generator/Miniss.Generators/AnalyzerReleases.Unshipped.md");
-        for (int n = 1; n <= 9; n++)
+        for (int n = 1; n <= 14; n++)
         {
             DiagnosticDescriptor descriptor = Diagnostics.ById($"MNS{n:0000}");
             Assert.That(descriptor.DefaultSeverity, Is.EqualTo(DiagnosticSeverity.Error), descriptor.Id);
@@ -91,6 +124,7 @@ public sealed class DiagnosticTests
             using System.Runtime.InteropServices;
             using System.Threading;
             using System.Threading.Tasks;
+            using Miniss.Bindings.Linux;
             using Miniss.IO.Catalog;
 
             namespace Checks;
@@ -118,7 +152,7 @@ public sealed class DiagnosticTests
             Assert.That(where.Path, Is.EqualTo("Catalog.cs"));
             Assert.That(diagnostic.Location.SourceSpan, Is.EqualTo(IdentifierSpan(compilation, at)), $"reported at '{Text(catalog, diagnostic.Location.SourceSpan)}', line {where.StartLinePosition.Line + 1}");
             Assert.That(run.Sources.Keys, Has.None.EndsWith("." + Bad + ".g.cs"));
-            Assert.That(run.Sources.Keys.Select(GeneratorRun.ShortName), Is.EquivalentTo(new[] { "Ops.GoodAsync.g.cs" }));
+            Assert.That(run.Sources.Keys, Is.EquivalentTo(new[] { "Checks.Ops.GoodAsync.g.cs", "Checks.Ops.g.cs" }));
         });
     }
 

@@ -99,6 +99,37 @@ public sealed class IncrementalityTests
     }
 
     [Test]
+    public void Renaming_one_operation_leaves_the_opcode_list_unchanged()
+    {
+        Compilation before = CatalogCompilation.Sample();
+        GeneratorRun first = GeneratorRun.Of(before);
+
+        GeneratorRun second = first.Rerun(Replace(before, "SampleOperations.cs",
+            CatalogSources.SampleCatalog.Replace("Name = \"read\"", "Name = \"pread\"", StringComparison.Ordinal)));
+
+        (object Value, IncrementalStepRunReason Reason)[] outputs = second.StepOutputs(IoOperationGenerator.Steps.Opcodes).ToArray();
+        Assert.That(outputs, Is.Not.Empty);
+        Assert.That(outputs.Select(o => o.Reason), Is.All.AnyOf(IncrementalStepRunReason.Unchanged, IncrementalStepRunReason.Cached));
+    }
+
+    [Test]
+    public void Adding_an_operation_with_a_new_opcode_changes_the_opcode_list()
+    {
+        Compilation before = CatalogCompilation.Sample();
+        GeneratorRun first = GeneratorRun.Of(before);
+        string added = CatalogSources.SampleCatalog.Replace(
+            "public static partial ValueTask<int> NopAsync();",
+            "public static partial ValueTask<int> NopAsync();\n\n    [IoOperation(IoUring.IORING_OP_SENDMSG, Name = \"sendmsg\", Domain = IoDomain.Socket)]\n    public static partial ValueTask<int> SendMessageAsync([Fd] int fd, [Sqe(\"addr\")] nint message);",
+            StringComparison.Ordinal);
+        Assert.That(added, Is.Not.EqualTo(CatalogSources.SampleCatalog));
+
+        GeneratorRun second = first.Rerun(Replace(before, "SampleOperations.cs", added));
+
+        Assert.That(second.StepOutputs(IoOperationGenerator.Steps.Opcodes).Select(o => o.Reason), Does.Contain(IncrementalStepRunReason.Modified));
+        Assert.That(second.Sources["Sample.IO.SampleOperations.g.cs"], Does.Contain("IORING_OP_SENDMSG, \"SENDMSG\")"));
+    }
+
+    [Test]
     public void Step_outputs_hold_no_symbols_syntax_or_compilations()
     {
         // A symbol or a syntax node in a model would keep a whole compilation alive and defeat the cache's equality.
@@ -106,7 +137,7 @@ public sealed class IncrementalityTests
             "[Fd] int fd, [Buffer]", "[Fd] int fd, int unmapped, [Buffer]", StringComparison.Ordinal)));
         Assert.That(run.Result.Diagnostics, Is.Not.Empty, "a diagnostic's data is checked too");
 
-        foreach (string step in s_steps)
+        foreach (string step in s_steps.Append(IoOperationGenerator.Steps.Opcodes))
         {
             foreach ((object value, _) in run.StepOutputs(step))
             {

@@ -23,6 +23,7 @@ internal static unsafe class EngineBackend
         if (operation.Kind == IoOperationKind.Nop)
         {
             sqe->opcode = IoUring.IORING_OP_NOP;
+            engine.DescribeLastSqe(in IoOperations.NopAsync_Readiness);
         }
         else
         {
@@ -34,6 +35,7 @@ internal static unsafe class EngineBackend
             sqe->fd = -1;
             sqe->addr = (ulong)timespec;
             sqe->len = 1;
+            engine.DescribeLastSqe(in IoOperations.TimeoutAsync_Readiness);
         }
 
         sqe->user_data = operation.UserData;
@@ -47,6 +49,7 @@ internal static unsafe class EngineBackend
         sqe->fd = -1;
         sqe->addr = handle.UserData;
         sqe->user_data = IoUringBackend.InternalUserData;
+        engine.DescribeLastSqe(in IoOperations.AsyncCancelAsync_Readiness);
         return true;
     }
 

@@ -42,9 +42,9 @@ internal abstract unsafe class IoBackend : IDisposable
     /// <summary>A timespec that lives as long as the record just returned by <see cref="NextSqe"/> (for timeouts).</summary>
     public abstract __kernel_timespec* TimespecOfLastSqe();
 
-    /// <summary>Says how a readiness engine runs the record just written: when to call it and which function calls
-    /// the system call. The io_uring engine has no use for it.</summary>
-    public virtual void DescribeLastSqe(ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform)
+    /// <summary>Says how a readiness engine runs the record just written, with the descriptor the catalog generated for
+    /// its operation (kept by reference only for the call). The io_uring engine has no use for it.</summary>
+    public virtual void DescribeLastSqe(in ReadinessDescriptor descriptor)
     {
     }
 

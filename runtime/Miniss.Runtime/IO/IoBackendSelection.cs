@@ -155,17 +155,6 @@ public sealed class IoBackendSelection
         throw new PlatformNotSupportedException("Miniss runs on Linux (io_uring or epoll) and macOS (kqueue)");
     }
 
-    /// <summary>The operations the runtime itself issues on io_uring; a kernel without one of them is not used.</summary>
-    private static readonly (byte Opcode, string Name)[] s_requiredOperations =
-    [
-        (IoUring.IORING_OP_NOP, "NOP"), (IoUring.IORING_OP_READ, "READ"), (IoUring.IORING_OP_WRITE, "WRITE"),
-        (IoUring.IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"), (IoUring.IORING_OP_TIMEOUT, "TIMEOUT"),
-        (IoUring.IORING_OP_RECV, "RECV"), (IoUring.IORING_OP_SEND, "SEND"), (IoUring.IORING_OP_ACCEPT, "ACCEPT"),
-        (IoUring.IORING_OP_CONNECT, "CONNECT"), (IoUring.IORING_OP_SHUTDOWN, "SHUTDOWN"),
-        (IoUring.IORING_OP_OPENAT, "OPENAT"), (IoUring.IORING_OP_CLOSE, "CLOSE"), (IoUring.IORING_OP_STATX, "STATX"),
-        (IoUring.IORING_OP_FSYNC, "FSYNC"), (IoUring.IORING_OP_FALLOCATE, "FALLOCATE"),
-    ];
-
     /// <summary>Sets up a real ring the way a shard will and checks what the runtime needs; <see langword="null"/>
     /// when io_uring is usable, else why not.</summary>
     internal static unsafe RejectedBackend? ProbeIoUring(RuntimeOptions options)
@@ -200,7 +189,8 @@ public sealed class IoBackendSelection
                 return new RejectedBackend("io_uring", $"IORING_REGISTER_PROBE failed: {Internal.ErrnoNames.Describe(errno)}", errno);
             }
 
-            var missing = s_requiredOperations
+            // Every opcode of the operation catalog (generated from it), the runtime's own operations included.
+            var missing = IoOperations.Opcodes
                 .Where(r => r.Opcode >= supported.Length || !supported[r.Opcode])
                 .Select(r => r.Name)
                 .ToList();

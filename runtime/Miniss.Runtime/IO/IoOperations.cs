@@ -23,25 +23,25 @@ namespace Miniss.IO;
 public static unsafe partial class IoOperations
 {
     /// <summary>Does nothing; completes with 0. Measures a round trip through the ring.</summary>
-    [IoOperation(IoUring.IORING_OP_NOP, Name = "nop", Result = IoResultKind.None)]
+    [IoOperation(IoUring.IORING_OP_NOP, Name = "nop", Result = IoResultKind.None, Readiness = ReadinessKind.Immediate)]
     public static partial ValueTask<int> NopAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/> (<c>pread</c>); 0 at end of file. An
     /// offset of -1 reads at the file's position and advances it, as io_uring defines.</summary>
-    [IoOperation(IoUring.IORING_OP_READ, Name = "read", Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.pread))]
+    [IoOperation(IoUring.IORING_OP_READ, Name = "read", Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.pread), Stream = ReadinessKind.Read, StreamSyscall = nameof(Libc.read))]
     public static partial ValueTask<int> ReadAsync([Fd] SafeHandle file, [Buffer] Memory<byte> buffer, [Sqe("off")] long offset, CancellationToken cancellationToken = default);
 
     /// <summary>Writes <c>buffer</c> at <paramref name="offset"/> (<c>pwrite</c>); the count may be short.</summary>
-    [IoOperation(IoUring.IORING_OP_WRITE, Name = "write", Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.pwrite))]
+    [IoOperation(IoUring.IORING_OP_WRITE, Name = "write", Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.pwrite), Stream = ReadinessKind.Write, StreamSyscall = nameof(Libc.write))]
     public static partial ValueTask<int> WriteAsync([Fd] SafeHandle file, [Buffer] ReadOnlyMemory<byte> buffer, [Sqe("off")] long offset, CancellationToken cancellationToken = default);
 
     /// <summary>Reads into <paramref name="count"/> <c>iovec</c>s at <paramref name="iovecs"/> (native memory the caller keeps
     /// until the await completes) at <paramref name="offset"/> (<c>preadv</c>).</summary>
-    [IoOperation(IoUring.IORING_OP_READV, Name = "readv", Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.preadv))]
+    [IoOperation(IoUring.IORING_OP_READV, Name = "readv", Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.preadv), Stream = ReadinessKind.Read, StreamSyscall = nameof(Libc.readv))]
     public static partial ValueTask<int> ReadVectorAsync([Fd] SafeHandle file, [Sqe("addr")] nint iovecs, [Sqe("len")] int count, [Sqe("off")] long offset, CancellationToken cancellationToken = default);
 
     /// <summary>Writes <paramref name="count"/> <c>iovec</c>s at <paramref name="iovecs"/> at <paramref name="offset"/> (<c>pwritev</c>).</summary>
-    [IoOperation(IoUring.IORING_OP_WRITEV, Name = "writev", Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.pwritev))]
+    [IoOperation(IoUring.IORING_OP_WRITEV, Name = "writev", Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.pwritev), Stream = ReadinessKind.Write, StreamSyscall = nameof(Libc.writev))]
     public static partial ValueTask<int> WriteVectorAsync([Fd] SafeHandle file, [Sqe("addr")] nint iovecs, [Sqe("len")] int count, [Sqe("off")] long offset, CancellationToken cancellationToken = default);
 
     /// <summary>Reads into a buffer registered with the ring (<paramref name="bufferIndex"/> names its registration),
@@ -74,7 +74,7 @@ public static unsafe partial class IoOperations
     public static partial ValueTask<int> OpenAtAsync([Fd] int directory, [Path] string path, [Sqe("open_flags")] int flags, [Sqe("len")] int mode, CancellationToken cancellationToken = default);
 
     /// <summary>Closes a file descriptor the caller owns (<c>close</c>).</summary>
-    [IoOperation(IoUring.IORING_OP_CLOSE, Name = "close", Result = IoResultKind.None, Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.close))]
+    [IoOperation(IoUring.IORING_OP_CLOSE, Name = "close", Result = IoResultKind.None, Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.close), Effects = ReadinessEffects.ForgetsDescriptor)]
     public static partial ValueTask<int> CloseAsync([Fd] int fd, CancellationToken cancellationToken = default);
 
     /// <summary>Fills the <c>statx</c> record at <paramref name="buffer"/> (native memory the caller keeps until the await
@@ -84,33 +84,73 @@ public static unsafe partial class IoOperations
 
     /// <summary>Accepts a connection on a listening socket; the peer's address goes to <paramref name="address"/> /
     /// <paramref name="addressLength"/> (native memory kept until completion, or zero). Completes with the new socket.</summary>
-    [IoOperation(IoUring.IORING_OP_ACCEPT, Name = "accept", Result = IoResultKind.FileDescriptor, Domain = IoDomain.Socket, Readiness = ReadinessKind.Read, Syscall = nameof(Libc.accept4))]
+    [IoOperation(IoUring.IORING_OP_ACCEPT, Name = "accept", Result = IoResultKind.FileDescriptor, Domain = IoDomain.Socket, Readiness = ReadinessKind.Read, Syscall = nameof(Libc.accept4), Effects = ReadinessEffects.HangUpIsInvalid)]
+    [ReadinessFlags("accept_flags", Sockets.SOCK_NONBLOCK)]
     public static partial ValueTask<int> AcceptAsync([Fd] SafeHandle socket, [Sqe("addr")] nint address, [Sqe("off")] nint addressLength, [Sqe("accept_flags")] int flags, CancellationToken cancellationToken = default);
 
     /// <summary>Connects a socket to the <c>sockaddr</c> at <paramref name="address"/> of <paramref name="addressLength"/> bytes.</summary>
-    [IoOperation(IoUring.IORING_OP_CONNECT, Name = "connect", Result = IoResultKind.None, Domain = IoDomain.Socket, Readiness = ReadinessKind.Write, Syscall = nameof(Libc.connect))]
+    [IoOperation(IoUring.IORING_OP_CONNECT, Name = "connect", Result = IoResultKind.None, Domain = IoDomain.Socket, Readiness = ReadinessKind.Write, Syscall = nameof(Libc.connect), Effects = ReadinessEffects.InProgressUntilWritable)]
     public static partial ValueTask<int> ConnectAsync([Fd] SafeHandle socket, [Sqe("addr")] nint address, [Sqe("off")] int addressLength, CancellationToken cancellationToken = default);
 
     /// <summary>Receives into <paramref name="buffer"/>; 0 when the peer has shut down its side.</summary>
     [IoOperation(IoUring.IORING_OP_RECV, Name = "recv", Domain = IoDomain.Socket, Readiness = ReadinessKind.Read, Syscall = nameof(Libc.recv))]
+    [ReadinessFlags("msg_flags", Sockets.MSG_DONTWAIT)]
     public static partial ValueTask<int> ReceiveAsync([Fd] SafeHandle socket, [Buffer] Memory<byte> buffer, [Sqe("msg_flags")] int flags, CancellationToken cancellationToken = default);
 
     /// <summary>Sends <paramref name="buffer"/>; the count may be short.</summary>
     [IoOperation(IoUring.IORING_OP_SEND, Name = "send", Domain = IoDomain.Socket, Readiness = ReadinessKind.Write, Syscall = nameof(Libc.send))]
+    [ReadinessFlags("msg_flags", Sockets.MSG_DONTWAIT | Sockets.MSG_NOSIGNAL)]
     public static partial ValueTask<int> SendAsync([Fd] SafeHandle socket, [Buffer] ReadOnlyMemory<byte> buffer, [Sqe("msg_flags")] int flags, CancellationToken cancellationToken = default);
 
+    /// <summary>Sends what the <c>msghdr</c> at <paramref name="message"/> describes (its <c>iovec</c>s, and an address
+    /// or control data if it has them): native memory the caller keeps, with everything it points to, until the await
+    /// completes (<c>sendmsg</c>). The count may be short.</summary>
+    [IoOperation(IoUring.IORING_OP_SENDMSG, Name = "sendmsg", Domain = IoDomain.Socket, Readiness = ReadinessKind.Write, Syscall = nameof(Libc.sendmsg))]
+    [ReadinessFlags("msg_flags", Sockets.MSG_DONTWAIT | Sockets.MSG_NOSIGNAL)]
+    [SqeValue("len", 1)]
+    public static partial ValueTask<int> SendMessageAsync([Fd] SafeHandle socket, [Sqe("addr")] nint message, [Sqe("msg_flags")] int flags, CancellationToken cancellationToken = default);
+
     /// <summary>Shuts down one or both directions of a socket (<c>SHUT_RD</c>, <c>SHUT_WR</c>, <c>SHUT_RDWR</c>).</summary>
-    [IoOperation(IoUring.IORING_OP_SHUTDOWN, Name = "shutdown", Result = IoResultKind.None, Domain = IoDomain.Socket, Readiness = ReadinessKind.Blocking, Syscall = nameof(Libc.shutdown))]
+    [IoOperation(IoUring.IORING_OP_SHUTDOWN, Name = "shutdown", Result = IoResultKind.None, Domain = IoDomain.Socket, Readiness = ReadinessKind.Inline, Syscall = nameof(Libc.shutdown))]
     public static partial ValueTask<int> ShutdownAsync([Fd] SafeHandle socket, [Sqe("len")] int how, CancellationToken cancellationToken = default);
 
     /// <summary>Completes after <paramref name="timeout"/> with 0 (the kernel's <c>-ETIME</c> is the expected outcome
     /// and is reported as success); cancelling it throws <see cref="OperationCanceledException"/>.</summary>
-    [IoOperation(IoUring.IORING_OP_TIMEOUT, Name = "timeout", Result = IoResultKind.None, ExpectedErrno = Errno.ETIME)]
+    [IoOperation(IoUring.IORING_OP_TIMEOUT, Name = "timeout", Result = IoResultKind.None, ExpectedErrno = Errno.ETIME, Readiness = ReadinessKind.Timer)]
     [SqeValue("len", 1)]
     public static partial ValueTask<int> TimeoutAsync([Timespec] TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>Asks the kernel to cancel the operation whose user data is <paramref name="userData"/>: completes with
     /// 0 when it was found and cancelled, and throws (ENOENT: not found, EALREADY: already running) otherwise.</summary>
-    [IoOperation(IoUring.IORING_OP_ASYNC_CANCEL, Name = "async_cancel", Result = IoResultKind.None)]
+    [IoOperation(IoUring.IORING_OP_ASYNC_CANCEL, Name = "async_cancel", Result = IoResultKind.None, Readiness = ReadinessKind.Cancel)]
     public static partial ValueTask<int> AsyncCancelAsync([Sqe("addr")] ulong userData, CancellationToken cancellationToken = default);
+
+    // ---- The runtime's own operations: SQE preparation only, their completions routed by the shard -------------
+
+    /// <summary>The shard's wake-up read: 8 bytes of its eventfd <paramref name="fd"/> into <paramref name="buffer"/>,
+    /// completing as <paramref name="userData"/>. Another thread's write wakes a shard asleep in the kernel.</summary>
+    [IoOperation(IoUring.IORING_OP_READ, Name = "wake_read", Readiness = ReadinessKind.Read, Syscall = nameof(Libc.read), Effects = ReadinessEffects.Internal)]
+    internal static partial void PrepareWakeRead(io_uring_sqe* sqe, [Fd] int fd, [Sqe("addr")] nint buffer, [Sqe("len")] uint length, [Sqe("user_data")] ulong userData);
+
+    /// <summary>Cancels every operation in flight (<c>IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL</c>), as a
+    /// stopping shard does; completes as <paramref name="userData"/>.</summary>
+    [IoOperation(IoUring.IORING_OP_ASYNC_CANCEL, Name = "cancel_all", Readiness = ReadinessKind.Cancel)]
+    [SqeValue("fd", -1)]
+    [SqeValue("cancel_flags", IoUring.IORING_ASYNC_CANCEL_ANY | IoUring.IORING_ASYNC_CANCEL_ALL)]
+    internal static partial void PrepareCancelAll(io_uring_sqe* sqe, [Sqe("user_data")] ulong userData);
+
+    /// <summary>A multishot receive on <paramref name="fd"/> into buffers the kernel selects from the provided-buffer
+    /// ring <paramref name="group"/>: one completion per arrival, flagged <c>IORING_CQE_F_MORE</c> while it stays
+    /// armed. io_uring only (a readiness backend refuses it; the shard does not issue it there).</summary>
+    [IoOperation(IoUring.IORING_OP_RECV, Name = "recv_multishot", Domain = IoDomain.Socket)]
+    [SqeValue("ioprio", IoUring.IORING_RECV_MULTISHOT)]
+    [SqeValue("flags", IoUring.IOSQE_BUFFER_SELECT)]
+    internal static partial void PrepareMultishotReceive(io_uring_sqe* sqe, [Fd] int fd, [Sqe("buf_group")] ushort group);
+
+    /// <summary>A multishot accept on the listening socket <paramref name="fd"/>: one completion per connection (a
+    /// close-on-exec socket), flagged <c>IORING_CQE_F_MORE</c> while it stays armed. io_uring only.</summary>
+    [IoOperation(IoUring.IORING_OP_ACCEPT, Name = "accept_multishot", Domain = IoDomain.Socket)]
+    [SqeValue("ioprio", IoUring.IORING_ACCEPT_MULTISHOT)]
+    [SqeValue("accept_flags", Sockets.SOCK_CLOEXEC)]
+    internal static partial void PrepareMultishotAccept(io_uring_sqe* sqe, [Fd] int fd);
 }

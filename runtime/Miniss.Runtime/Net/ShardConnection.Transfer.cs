@@ -1,7 +1,6 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
-using System.IO;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -227,6 +226,7 @@ public sealed partial class ShardConnection
     private async ValueTask SendSegmentsAsync(ReadOnlyMemory<byte>[] segments, int count, CancellationToken cancellationToken)
     {
         IoVector vector = IoVector.Allocate();
+        nint message = SendOperation.AllocateMessage();
         OnSendStarted();
         try
         {
@@ -244,23 +244,18 @@ public sealed partial class ShardConnection
                 }
 
                 int batch = vector.Pin(segments, index, count);
+                SendOperation.SetMessage(message, vector.Address, batch);
                 int sent;
                 try
                 {
-                    // IORING_OP_WRITEV at offset 0: a socket ignores the offset. The catalog declares writev in the file
-                    // domain, so its errors are turned into the socket exceptions here.
-                    sent = await IoOperations.WriteVectorAsync(Handle, vector.Address, batch, 0, cancellationToken).ConfigureAwait(true);
-                }
-                catch (IOException e) when (e.Data["errno"] is int errno)
-                {
-                    throw NativeSocket.Error(errno, "writev");
+                    sent = await IoOperations.SendMessageAsync(Handle, message, SendOperation.Flags, cancellationToken).ConfigureAwait(true);
                 }
                 finally
                 {
                     vector.Unpin(batch);
                 }
 
-                sent = Progress(sent, "writev");
+                sent = Progress(sent, "sendmsg");
                 while (sent > 0)
                 {
                     int length = segments[index].Length;
@@ -279,11 +274,12 @@ public sealed partial class ShardConnection
         }
         catch (Exception e)
         {
-            throw Failure("writev", e);
+            throw Failure("sendmsg", e);
         }
         finally
         {
             OnSendEnded();
+            SendOperation.FreeMessage(message);
             vector.Dispose();
             ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(segments, clearArray: true);
         }

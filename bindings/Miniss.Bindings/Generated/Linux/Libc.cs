@@ -175,6 +175,10 @@ public static unsafe partial class Libc
     [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial nint send(int fd, [NativeTypeName("const void *")] void* buffer, [NativeTypeName("size_t")] nuint length, int flags);
 
+    /// <summary><c>ssize_t sendmsg(int fd, const struct msghdr * message, int flags)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    public static partial nint sendmsg(int fd, [NativeTypeName("const struct msghdr *")] msghdr* message, int flags);
+
     /// <summary><c>int epoll_create1(int flags)</c>; on failure <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/> holds <c>errno</c>.</summary>
     [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int epoll_create1(int flags);

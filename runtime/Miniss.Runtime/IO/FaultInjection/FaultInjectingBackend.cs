@@ -95,8 +95,8 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
     public override __kernel_timespec* TimespecOfLastSqe() => _inner.TimespecOfLastSqe();
 
     /// <inheritdoc/>
-    public override void DescribeLastSqe(Catalog.ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform) =>
-        _inner.DescribeLastSqe(readiness, perform);
+    public override void DescribeLastSqe(in Catalog.ReadinessDescriptor descriptor) =>
+        _inner.DescribeLastSqe(in descriptor);
 
     /// <inheritdoc/>
     public override bool Submit()
@@ -186,11 +186,12 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
 
     /// <summary>Looks at a record about to be handed over, once, and rewrites it when the schedule says it fails or
     /// transfers less.</summary>
-    internal void BeforeHandOver(io_uring_sqe* sqe)
+    /// <returns>Whether the record became a no-op (whose completion carries the injected error).</returns>
+    internal bool BeforeHandOver(io_uring_sqe* sqe)
     {
         if ((sqe->user_data & IoUringBackend.InternalUserData) != 0 || !_schedule.Targets(sqe->opcode))
         {
-            return;
+            return false;
         }
 
         if (sqe->opcode != IoUring.IORING_OP_CLOSE && _schedule.Strikes(FaultKinds.ErrorResults, _random))
@@ -201,7 +202,7 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
             sqe->opcode = IoUring.IORING_OP_NOP;
             sqe->fd = -1;
             sqe->user_data = userData;
-            return;
+            return true;
         }
 
         uint shorter = ShorterLength(sqe);
@@ -209,6 +210,8 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
         {
             sqe->len = shorter;
         }
+
+        return false;
     }
 
     /// <summary>A shorter length the record could be handed over with, or its own length when it cannot be shortened

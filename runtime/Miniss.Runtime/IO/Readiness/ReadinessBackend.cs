@@ -12,10 +12,12 @@ namespace Miniss.IO.Readiness;
 
 /// <summary>
 /// The part of the epoll and kqueue backends that does not depend on the system's event interface: it reads the
-/// operation records (io_uring SQEs) a shard writes and runs each one the way the catalog says — socket operations
-/// when their descriptor is ready (edge-triggered: tried at once, queued on <c>EAGAIN</c>, retried on the next
-/// edge), file operations on the <see cref="BlockingIoPool"/>, no-ops, timeouts and cancellation by itself — and
-/// hands back completions shaped like io_uring's.
+/// operation records (io_uring SQEs) a shard writes and runs each one the way its catalog descriptor
+/// (<see cref="ReadinessDescriptor"/>) says — socket operations when their descriptor is ready (edge-triggered:
+/// tried at once, queued on <c>EAGAIN</c>, retried on the next edge), file operations on the <see cref="BlockingIoPool"/>,
+/// no-ops, timeouts and cancellation by itself — and hands back completions shaped like io_uring's. It knows no
+/// operation by its opcode: what is particular to one (its system call, flags, effect on the descriptor, whether it
+/// streams) is data of its descriptor.
 /// </summary>
 /// <remarks>
 /// <para>Order: operations on one descriptor and direction complete in submission order (a send never overtakes an
@@ -126,11 +128,12 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     public override __kernel_timespec* TimespecOfLastSqe() => &At(_last)->Timespec;
 
     /// <inheritdoc/>
-    public override void DescribeLastSqe(ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform)
+    public override void DescribeLastSqe(in ReadinessDescriptor descriptor)
     {
         Operation* op = At(_last);
-        op->Readiness = readiness;
-        op->Perform = perform;
+        op->Descriptor = descriptor;
+        op->Readiness = descriptor.Kind;
+        op->Perform = descriptor.Perform;
     }
 
     /// <inheritdoc/>
@@ -155,7 +158,15 @@ internal abstract unsafe class ReadinessBackend : IoBackend
         FaultInjectingBackend? faults = Faults;
         for (int i = 0; i < _stagedCount; i++)
         {
-            faults?.BeforeHandOver(&At(_staged[i])->Sqe);
+            Operation* op = At(_staged[i]);
+            if (faults is not null && faults.BeforeHandOver(&op->Sqe))
+            {
+                // Made a no-op whose completion carries the injected error.
+                op->Descriptor = ReadinessDescriptor.Immediate;
+                op->Readiness = ReadinessKind.Immediate;
+                op->Perform = null;
+            }
+
             Start(_staged[i]);
         }
 
@@ -212,43 +223,13 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     {
         Operation* op = At(index);
         io_uring_sqe* sqe = &op->Sqe;
-        switch (sqe->opcode)
+        ref readonly ReadinessDescriptor descriptor = ref op->Descriptor;
+        if ((descriptor.Effects & ReadinessEffects.Internal) != 0)
         {
-            case IoUring.IORING_OP_NOP:
-                Finish(index, 0);
-                return;
-            case IoUring.IORING_OP_TIMEOUT:
-                var timespec = (__kernel_timespec*)sqe->addr;
-                long nanoseconds = timespec is null ? 0 : timespec->tv_sec * 1_000_000_000 + timespec->tv_nsec;
-                op->State = OperationState.Waiting;
-                _waiting++;
-                _timeouts.Enqueue((index, op->Generation), Clock.Now + Math.Min(Clock.FromNanoseconds(nanoseconds), Clock.Forever / 2));
-                return;
-            case IoUring.IORING_OP_ASYNC_CANCEL:
-                Finish(index, Cancel(sqe->addr, sqe->cancel_flags, index));
-                return;
-            case IoUring.IORING_OP_SHUTDOWN:
-                // Never blocks: done here rather than on the pool.
-                Finish(index, op->Perform is null ? -Errno.EOPNOTSUPP : op->Perform(sqe));
-                return;
-        }
-
-        if (op->Perform is null)
-        {
-            if (sqe->opcode != IoUring.IORING_OP_READ)
-            {
-                Finish(index, -Errno.EOPNOTSUPP);
-                return;
-            }
-
-            // A raw read written without the catalog (a shard's wake-up eventfd): wait for it to be readable. It
-            // does not keep the idle shard from spinning, which sees wake-ups in shared memory anyway.
-            op->Readiness = ReadinessKind.Read;
-            op->Perform = &PerformRead;
             op->Flags |= OperationFlags.Internal;
         }
 
-        if (op->Readiness == ReadinessKind.Blocking && IsStreamCapable(sqe->opcode) && sqe->fd >= 0)
+        if (descriptor.Stream != ReadinessKind.None && sqe->fd >= 0)
         {
             // A read or write is "blocking" for regular files only: pipes, sockets, eventfds and terminals can be
             // waited for, and ignore the offset as io_uring does for them; at the file position (-1) the pool reads
@@ -261,12 +242,12 @@ internal abstract unsafe class ReadinessBackend : IoBackend
 
             if (state.Kind == FdKind.Pollable || sqe->off == ulong.MaxValue)
             {
-                op->Perform = StreamPerform(sqe->opcode);
+                op->Perform = descriptor.PerformStream;
             }
 
             if (state.Kind == FdKind.Pollable)
             {
-                op->Readiness = sqe->opcode is IoUring.IORING_OP_READ or IoUring.IORING_OP_READV ? ReadinessKind.Read : ReadinessKind.Write;
+                op->Readiness = descriptor.Stream;
             }
         }
 
@@ -281,7 +262,24 @@ internal abstract unsafe class ReadinessBackend : IoBackend
                 _atPool++;
                 _pool.Enqueue(this, index);
                 return;
+            case ReadinessKind.Inline:
+                Finish(index, op->Perform(sqe));
+                return;
+            case ReadinessKind.Immediate:
+                Finish(index, 0);
+                return;
+            case ReadinessKind.Timer:
+                var timespec = (__kernel_timespec*)sqe->addr;
+                long nanoseconds = timespec is null ? 0 : timespec->tv_sec * 1_000_000_000 + timespec->tv_nsec;
+                op->State = OperationState.Waiting;
+                _waiting++;
+                _timeouts.Enqueue((index, op->Generation), Clock.Now + Math.Min(Clock.FromNanoseconds(nanoseconds), Clock.Forever / 2));
+                return;
+            case ReadinessKind.Cancel:
+                Finish(index, Cancel(sqe->addr, sqe->cancel_flags, index));
+                return;
             default:
+                // Not described (written outside the catalog), or an operation the catalog keeps to io_uring.
                 Finish(index, -Errno.EOPNOTSUPP);
                 return;
         }
@@ -296,22 +294,6 @@ internal abstract unsafe class ReadinessBackend : IoBackend
             return;
         }
 
-        switch (sqe->opcode)
-        {
-            case IoUring.IORING_OP_RECV:
-                // Never block the shard, whatever the descriptor's own mode.
-                sqe->msg_flags |= Sockets.MSG_DONTWAIT;
-                break;
-            case IoUring.IORING_OP_SEND:
-                // As io_uring: a peer that went away is an error (EPIPE), never a signal.
-                sqe->msg_flags |= Sockets.MSG_DONTWAIT | Sockets.MSG_NOSIGNAL;
-                break;
-            case IoUring.IORING_OP_ACCEPT:
-                // Accepted sockets are driven by readiness too.
-                sqe->accept_flags |= Sockets.SOCK_NONBLOCK;
-                break;
-        }
-
         FdState state = StateOf(sqe->fd);
         bool read = op->Readiness == ReadinessKind.Read;
         ref Waiters queue = ref read ? ref state.Readers : ref state.Writers;
@@ -319,7 +301,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
         if (queue.Head == NoOp && mayBeReady)
         {
             int result = op->Perform(sqe);
-            if (result == -Errno.EINPROGRESS && sqe->opcode == IoUring.IORING_OP_CONNECT)
+            if (result == -Errno.EINPROGRESS && (op->Descriptor.Effects & ReadinessEffects.InProgressUntilWritable) != 0)
             {
                 // The handshake goes on: the socket becomes writable when it ends, and SO_ERROR tells how.
                 op->Flags |= OperationFlags.ConnectStarted;
@@ -378,7 +360,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
             int index = queue.Head;
             Operation* op = At(index);
             int result = (op->Flags & OperationFlags.ConnectStarted) != 0 ? ConnectOutcome(op->Sqe.fd) : op->Perform(&op->Sqe);
-            if (result == -Errno.EAGAIN && hangUp && op->Sqe.opcode == IoUring.IORING_OP_ACCEPT)
+            if (result == -Errno.EAGAIN && hangUp && (op->Descriptor.Effects & ReadinessEffects.HangUpIsInvalid) != 0)
             {
                 // A listening socket that was shut down (how a listener is closed under a pending accept): a Unix
                 // one keeps answering EAGAIN, and no edge would ever come again. io_uring and TCP say EINVAL.
@@ -510,7 +492,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     {
         switch (op->State)
         {
-            case OperationState.Waiting when op->Sqe.opcode == IoUring.IORING_OP_TIMEOUT:
+            case OperationState.Waiting when op->Readiness == ReadinessKind.Timer:
                 _waiting--;
                 Finish(index, -Errno.ECANCELED);
                 return true;
@@ -568,7 +550,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     {
         Operation* op = At(index);
         ulong userData = op->Sqe.user_data;
-        if (op->Sqe.opcode == IoUring.IORING_OP_CLOSE && result == 0)
+        if (result == 0 && (op->Descriptor.Effects & ReadinessEffects.ForgetsDescriptor) != 0)
         {
             Forget(op->Sqe.fd);
         }
@@ -670,35 +652,6 @@ internal abstract unsafe class ReadinessBackend : IoBackend
         state.Kind = FdKind.File;
     }
 
-    private static bool IsStreamCapable(byte opcode) =>
-        opcode is IoUring.IORING_OP_READ or IoUring.IORING_OP_WRITE or IoUring.IORING_OP_READV or IoUring.IORING_OP_WRITEV;
-
-    private static delegate*<io_uring_sqe*, int> StreamPerform(byte opcode) => opcode switch
-    {
-        IoUring.IORING_OP_READ => &PerformRead,
-        IoUring.IORING_OP_WRITE => &PerformWrite,
-        IoUring.IORING_OP_READV => &PerformReadVector,
-        _ => &PerformWriteVector,
-    };
-
-    private static int PerformWrite(io_uring_sqe* sqe)
-    {
-        nint result = Libc.write(sqe->fd, (void*)sqe->addr, sqe->len);
-        return result >= 0 ? (int)result : -Marshal.GetLastPInvokeError();
-    }
-
-    private static int PerformReadVector(io_uring_sqe* sqe)
-    {
-        nint result = Libc.readv(sqe->fd, (iovec*)sqe->addr, (int)sqe->len);
-        return result >= 0 ? (int)result : -Marshal.GetLastPInvokeError();
-    }
-
-    private static int PerformWriteVector(io_uring_sqe* sqe)
-    {
-        nint result = Libc.writev(sqe->fd, (iovec*)sqe->addr, (int)sqe->len);
-        return result >= 0 ? (int)result : -Marshal.GetLastPInvokeError();
-    }
-
     private static int ConnectOutcome(int fd)
     {
         int error = 0;
@@ -709,12 +662,6 @@ internal abstract unsafe class ReadinessBackend : IoBackend
         }
 
         return -error;
-    }
-
-    private static int PerformRead(io_uring_sqe* sqe)
-    {
-        nint result = Libc.read(sqe->fd, (void*)sqe->addr, sqe->len);
-        return result >= 0 ? (int)result : -Marshal.GetLastPInvokeError();
     }
 
     // ---- Records ------------------------------------------------------------------------------------------------
@@ -777,6 +724,10 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     {
         public io_uring_sqe Sqe;
         public __kernel_timespec Timespec;
+        public ReadinessDescriptor Descriptor;
+
+        // What the descriptor resolves to for this record: a streaming operation on a pollable descriptor waits and
+        // calls its streaming function.
         public delegate*<io_uring_sqe*, int> Perform;
         public ReadinessKind Readiness;
         public int State;

@@ -385,11 +385,7 @@ internal sealed class MultishotAcceptor : IMultishotOperation
         }
 
         _holdsHandle = added;
-        io_uring_sqe* sqe = Shard.ArmMultishot(this, out _userData);
-        sqe->opcode = IoUring.IORING_OP_ACCEPT;
-        sqe->fd = (int)_listener.Handle.DangerousGetHandle();
-        sqe->ioprio = (ushort)IoUring.IORING_ACCEPT_MULTISHOT;
-        sqe->accept_flags = (uint)Sockets.SOCK_CLOEXEC;
+        IoOperations.PrepareMultishotAccept(Shard.ArmMultishot(this, out _userData), (int)_listener.Handle.DangerousGetHandle());
         _armed = true;
         Shard.CountMultishotAcceptArmed();
         return true;

@@ -347,12 +347,7 @@ internal sealed class MultishotReceiver : IMultishotOperation
         }
 
         _holdsHandle = added;
-        io_uring_sqe* sqe = Shard.ArmMultishot(this, out _userData);
-        sqe->opcode = IoUring.IORING_OP_RECV;
-        sqe->fd = (int)_connection.Handle.DangerousGetHandle();
-        sqe->ioprio = (ushort)IoUring.IORING_RECV_MULTISHOT;
-        sqe->flags = (byte)IoUring.IOSQE_BUFFER_SELECT;
-        sqe->buf_group = ProvidedBufferRing.GroupId;
+        IoOperations.PrepareMultishotReceive(Shard.ArmMultishot(this, out _userData), (int)_connection.Handle.DangerousGetHandle(), ProvidedBufferRing.GroupId);
         _armed = true;
         _connection.OnReceiveStarted();
         Shard.CountMultishotReceiveArmed();

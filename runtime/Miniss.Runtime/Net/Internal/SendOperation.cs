@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Miniss.Bindings.Linux;
@@ -90,6 +91,21 @@ internal sealed class SendOperation(ShardConnection connection) : ConnectionOper
         _remaining = _remaining[sent..];
         return true;
     }
+
+    /// <summary>A zeroed <c>msghdr</c> in native memory, for a vectored send (<see cref="IoOperations.SendMessageAsync"/>);
+    /// freed with <see cref="FreeMessage"/>.</summary>
+    internal static unsafe nint AllocateMessage() => (nint)NativeMemory.AllocZeroed((nuint)sizeof(msghdr));
+
+    /// <summary>Points the <c>msghdr</c> at <paramref name="message"/> at <paramref name="count"/> <c>iovec</c>s.</summary>
+    internal static unsafe void SetMessage(nint message, nint iovecs, int count)
+    {
+        var header = (msghdr*)message;
+        header->msg_iov = (iovec*)iovecs;
+        header->msg_iovlen = (nuint)count;
+    }
+
+    /// <summary>Frees a <c>msghdr</c> of <see cref="AllocateMessage"/>.</summary>
+    internal static unsafe void FreeMessage(nint message) => NativeMemory.Free((void*)message);
 
     private void Finish(Exception? error)
     {

@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> AcceptAsync(global::System.Runtime.InteropServices.SafeHandle socket, nint address, nint addressLength, int flags, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("accept", (global::Miniss.IO.Catalog.IoDomain)1, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("accept", global::Miniss.IO.Catalog.IoDomain.Socket, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -26,21 +26,26 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 13;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_ACCEPT;
             __sqe->fd = __fd;
             __sqe->addr = unchecked((ulong)address);
             __sqe->off = unchecked((ulong)addressLength);
             __sqe->accept_flags = unchecked((uint)flags);
-            return __shard.Launch(__promise, __sqe, AcceptAsync_Readiness, &AcceptAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in AcceptAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="AcceptAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind AcceptAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)1;
+        /// <summary>How a readiness backend runs <see cref="AcceptAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor AcceptAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Read,
+            &AcceptAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.HangUpIsInvalid,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="AcceptAsync"/>: calls <c>accept4</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="AcceptAsync"/>: calls <c>accept4</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int AcceptAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            long __result = (long)global::Miniss.Bindings.Linux.Libc.accept4(unchecked((int)(__sqe->fd)), unchecked((global::Miniss.Bindings.Linux.sockaddr*)(__sqe->addr)), unchecked((uint*)(__sqe->off)), unchecked((int)(__sqe->accept_flags)));
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.accept4(unchecked((int)(__sqe->fd)), unchecked((global::Miniss.Bindings.Linux.sockaddr*)(__sqe->addr)), unchecked((uint*)(__sqe->off)), unchecked((int)(__sqe->accept_flags | unchecked((uint)(global::Miniss.Bindings.Linux.Sockets.SOCK_NONBLOCK)))));
             return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }

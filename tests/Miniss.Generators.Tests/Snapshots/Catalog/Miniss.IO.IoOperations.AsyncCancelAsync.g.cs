@@ -10,15 +10,23 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> AsyncCancelAsync(ulong userData, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("async_cancel", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("async_cancel", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 14;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_ASYNC_CANCEL;
             __sqe->addr = unchecked((ulong)userData);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in AsyncCancelAsync_Readiness, cancellationToken);
         }
+
+        /// <summary>How a readiness backend runs <see cref="AsyncCancelAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor AsyncCancelAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Cancel,
+            null,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
     }
 }

@@ -10,21 +10,26 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> CloseAsync(int fd, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("close", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("close", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 19;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_CLOSE;
             __sqe->fd = fd;
-            return __shard.Launch(__promise, __sqe, CloseAsync_Readiness, &CloseAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in CloseAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="CloseAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind CloseAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="CloseAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor CloseAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Blocking,
+            &CloseAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.ForgetsDescriptor,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="CloseAsync"/>: calls <c>close</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="CloseAsync"/>: calls <c>close</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int CloseAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.close(unchecked((int)(__sqe->fd)));

@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> FallocateAsync(global::System.Runtime.InteropServices.SafeHandle file, int mode, long offset, long length, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("fallocate", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("fallocate", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -26,18 +26,23 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 17;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_FALLOCATE;
             __sqe->fd = __fd;
             __sqe->len = unchecked((uint)mode);
             __sqe->off = unchecked((ulong)offset);
             __sqe->addr = unchecked((ulong)length);
-            return __shard.Launch(__promise, __sqe, FallocateAsync_Readiness, &FallocateAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in FallocateAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="FallocateAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind FallocateAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="FallocateAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor FallocateAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Blocking,
+            &FallocateAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="FallocateAsync"/>: calls <c>fallocate</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="FallocateAsync"/>: calls <c>fallocate</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int FallocateAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.fallocate(unchecked((int)(__sqe->fd)), unchecked((int)(__sqe->len)), unchecked((nint)(__sqe->off)), unchecked((nint)(__sqe->addr)));

@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> FdatasyncAsync(global::System.Runtime.InteropServices.SafeHandle file, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("fdatasync", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("fdatasync", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -26,16 +26,21 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 3;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_FSYNC;
             __sqe->fd = __fd;
-            __sqe->fsync_flags = unchecked((uint)1L);
-            return __shard.Launch(__promise, __sqe, FdatasyncAsync_Readiness, &FdatasyncAsync_Perform, cancellationToken);
+            __sqe->fsync_flags = unchecked((uint)(global::Miniss.Bindings.Linux.IoUring.IORING_FSYNC_DATASYNC));
+            return __shard.Launch(__promise, __sqe, in FdatasyncAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="FdatasyncAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind FdatasyncAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="FdatasyncAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor FdatasyncAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Blocking,
+            &FdatasyncAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="FdatasyncAsync"/>: calls <c>fdatasync</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="FdatasyncAsync"/>: calls <c>fdatasync</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int FdatasyncAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.fdatasync(unchecked((int)(__sqe->fd)));

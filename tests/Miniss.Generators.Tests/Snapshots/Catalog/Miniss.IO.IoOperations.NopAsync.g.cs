@@ -10,14 +10,22 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> NopAsync(global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("nop", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("nop", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 0;
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_NOP;
+            return __shard.Launch(__promise, __sqe, in NopAsync_Readiness, cancellationToken);
         }
+
+        /// <summary>How a readiness backend runs <see cref="NopAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor NopAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Immediate,
+            null,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
     }
 }

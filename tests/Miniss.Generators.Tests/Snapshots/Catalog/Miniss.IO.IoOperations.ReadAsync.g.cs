@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> ReadAsync(global::System.Runtime.InteropServices.SafeHandle file, global::System.Memory<byte> buffer, long offset, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("read", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("read", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -29,21 +29,33 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 22;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_READ;
             __sqe->fd = __fd;
             __sqe->addr = (ulong)__pin.Pointer;
             __sqe->len = (uint)buffer.Length;
             __sqe->off = unchecked((ulong)offset);
-            return __shard.Launch(__promise, __sqe, ReadAsync_Readiness, &ReadAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in ReadAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="ReadAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind ReadAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="ReadAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor ReadAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Blocking,
+            &ReadAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.Read,
+            &ReadAsync_PerformStream);
 
-        /// <summary>The readiness path of <see cref="ReadAsync"/>: calls <c>pread</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="ReadAsync"/>: calls <c>pread</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int ReadAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.pread(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((nint)(__sqe->off)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        }
+
+        /// <summary>A readiness path of <see cref="ReadAsync"/>: calls <c>read</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int ReadAsync_PerformStream(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
+        {
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.read(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)));
             return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }

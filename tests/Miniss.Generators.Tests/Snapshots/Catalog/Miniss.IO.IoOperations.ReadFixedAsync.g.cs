@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> ReadFixedAsync(global::System.Runtime.InteropServices.SafeHandle file, nint address, int length, long offset, ushort bufferIndex, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("read_fixed", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("read_fixed", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -26,19 +26,24 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 4;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_READ_FIXED;
             __sqe->fd = __fd;
             __sqe->addr = unchecked((ulong)address);
             __sqe->len = unchecked((uint)length);
             __sqe->off = unchecked((ulong)offset);
             __sqe->buf_index = unchecked((ushort)bufferIndex);
-            return __shard.Launch(__promise, __sqe, ReadFixedAsync_Readiness, &ReadFixedAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in ReadFixedAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="ReadFixedAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind ReadFixedAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="ReadFixedAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor ReadFixedAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Blocking,
+            &ReadFixedAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="ReadFixedAsync"/>: calls <c>pread</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="ReadFixedAsync"/>: calls <c>pread</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int ReadFixedAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.pread(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((nint)(__sqe->off)));

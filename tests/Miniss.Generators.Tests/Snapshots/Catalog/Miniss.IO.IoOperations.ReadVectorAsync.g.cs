@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> ReadVectorAsync(global::System.Runtime.InteropServices.SafeHandle file, nint iovecs, int count, long offset, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("readv", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("readv", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -26,21 +26,33 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 1;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_READV;
             __sqe->fd = __fd;
             __sqe->addr = unchecked((ulong)iovecs);
             __sqe->len = unchecked((uint)count);
             __sqe->off = unchecked((ulong)offset);
-            return __shard.Launch(__promise, __sqe, ReadVectorAsync_Readiness, &ReadVectorAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in ReadVectorAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="ReadVectorAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind ReadVectorAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="ReadVectorAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor ReadVectorAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Blocking,
+            &ReadVectorAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.Read,
+            &ReadVectorAsync_PerformStream);
 
-        /// <summary>The readiness path of <see cref="ReadVectorAsync"/>: calls <c>preadv</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="ReadVectorAsync"/>: calls <c>preadv</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int ReadVectorAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.preadv(unchecked((int)(__sqe->fd)), unchecked((global::Miniss.Bindings.Linux.iovec*)(__sqe->addr)), unchecked((int)(__sqe->len)), unchecked((nint)(__sqe->off)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        }
+
+        /// <summary>A readiness path of <see cref="ReadVectorAsync"/>: calls <c>readv</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int ReadVectorAsync_PerformStream(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
+        {
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.readv(unchecked((int)(__sqe->fd)), unchecked((global::Miniss.Bindings.Linux.iovec*)(__sqe->addr)), unchecked((int)(__sqe->len)));
             return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }

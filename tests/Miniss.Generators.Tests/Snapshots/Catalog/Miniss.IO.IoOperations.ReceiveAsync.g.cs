@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> ReceiveAsync(global::System.Runtime.InteropServices.SafeHandle socket, global::System.Memory<byte> buffer, int flags, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("recv", (global::Miniss.IO.Catalog.IoDomain)1, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("recv", global::Miniss.IO.Catalog.IoDomain.Socket, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -29,21 +29,26 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 27;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_RECV;
             __sqe->fd = __fd;
             __sqe->addr = (ulong)__pin.Pointer;
             __sqe->len = (uint)buffer.Length;
             __sqe->msg_flags = unchecked((uint)flags);
-            return __shard.Launch(__promise, __sqe, ReceiveAsync_Readiness, &ReceiveAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in ReceiveAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="ReceiveAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind ReceiveAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)1;
+        /// <summary>How a readiness backend runs <see cref="ReceiveAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor ReceiveAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Read,
+            &ReceiveAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="ReceiveAsync"/>: calls <c>recv</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="ReceiveAsync"/>: calls <c>recv</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int ReceiveAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            long __result = (long)global::Miniss.Bindings.Linux.Libc.recv(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((int)(__sqe->msg_flags)));
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.recv(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((int)(__sqe->msg_flags | unchecked((uint)(global::Miniss.Bindings.Linux.Sockets.MSG_DONTWAIT)))));
             return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }

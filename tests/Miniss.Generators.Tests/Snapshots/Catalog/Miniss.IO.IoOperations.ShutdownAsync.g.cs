@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> ShutdownAsync(global::System.Runtime.InteropServices.SafeHandle socket, int how, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("shutdown", (global::Miniss.IO.Catalog.IoDomain)1, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("shutdown", global::Miniss.IO.Catalog.IoDomain.Socket, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -26,16 +26,21 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 34;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_SHUTDOWN;
             __sqe->fd = __fd;
             __sqe->len = unchecked((uint)how);
-            return __shard.Launch(__promise, __sqe, ShutdownAsync_Readiness, &ShutdownAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in ShutdownAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="ShutdownAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind ShutdownAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="ShutdownAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor ShutdownAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Inline,
+            &ShutdownAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="ShutdownAsync"/>: calls <c>shutdown</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="ShutdownAsync"/>: calls <c>shutdown</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int ShutdownAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.shutdown(unchecked((int)(__sqe->fd)), unchecked((int)(__sqe->len)));

@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> StatxAsync(int directory, string path, int flags, int mask, nint buffer, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("statx", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("statx", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -26,19 +26,24 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 21;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_STATX;
             __sqe->fd = directory;
             __sqe->addr = (ulong)__path;
             __sqe->statx_flags = unchecked((uint)flags);
             __sqe->len = unchecked((uint)mask);
             __sqe->off = unchecked((ulong)buffer);
-            return __shard.Launch(__promise, __sqe, StatxAsync_Readiness, &StatxAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in StatxAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="StatxAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind StatxAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="StatxAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor StatxAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Blocking,
+            &StatxAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="StatxAsync"/>: calls <c>statx</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="StatxAsync"/>: calls <c>statx</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int StatxAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.statx(unchecked((int)(__sqe->fd)), unchecked((byte*)(__sqe->addr)), unchecked((int)(__sqe->statx_flags)), unchecked((uint)(__sqe->len)), unchecked((global::Miniss.Bindings.Linux.statx*)(__sqe->off)));

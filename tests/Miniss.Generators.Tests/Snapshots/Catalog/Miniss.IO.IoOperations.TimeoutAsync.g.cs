@@ -10,21 +10,29 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> TimeoutAsync(global::System.TimeSpan timeout, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("timeout", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("timeout", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
 
-            __promise.ExpectErrno(62);
+            __promise.ExpectErrno(global::Miniss.Bindings.Linux.Errno.ETIME);
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 11;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_TIMEOUT;
             global::Miniss.Bindings.Linux.__kernel_timespec* __timespec = __shard.TimespecOfLastSqe();
             long __nanoseconds = timeout <= global::System.TimeSpan.Zero ? 0 : timeout.Ticks * 100;
             __timespec->tv_sec = __nanoseconds / 1000000000;
             __timespec->tv_nsec = __nanoseconds % 1000000000;
             __sqe->addr = (ulong)__timespec;
-            __sqe->len = unchecked((uint)1L);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            __sqe->len = unchecked((uint)(1));
+            return __shard.Launch(__promise, __sqe, in TimeoutAsync_Readiness, cancellationToken);
         }
+
+        /// <summary>How a readiness backend runs <see cref="TimeoutAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor TimeoutAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Timer,
+            null,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
     }
 }

@@ -10,7 +10,7 @@ namespace Miniss.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> WriteAsync(global::System.Runtime.InteropServices.SafeHandle file, global::System.ReadOnlyMemory<byte> buffer, long offset, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("write", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("write", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -29,21 +29,33 @@ namespace Miniss.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 23;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_WRITE;
             __sqe->fd = __fd;
             __sqe->addr = (ulong)__pin.Pointer;
             __sqe->len = (uint)buffer.Length;
             __sqe->off = unchecked((ulong)offset);
-            return __shard.Launch(__promise, __sqe, WriteAsync_Readiness, &WriteAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in WriteAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="WriteAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind WriteAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="WriteAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor WriteAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Blocking,
+            &WriteAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.Write,
+            &WriteAsync_PerformStream);
 
-        /// <summary>The readiness path of <see cref="WriteAsync"/>: calls <c>pwrite</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="WriteAsync"/>: calls <c>pwrite</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int WriteAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.pwrite(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((nint)(__sqe->off)));
+            return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        }
+
+        /// <summary>A readiness path of <see cref="WriteAsync"/>: calls <c>write</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        internal static int WriteAsync_PerformStream(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
+        {
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.write(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)));
             return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }

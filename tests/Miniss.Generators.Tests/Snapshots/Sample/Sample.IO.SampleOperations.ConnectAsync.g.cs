@@ -10,7 +10,7 @@ namespace Sample.IO
         public static partial global::System.Threading.Tasks.ValueTask ConnectAsync(global::System.Runtime.InteropServices.SafeHandle socket, global::Miniss.Bindings.Linux.sockaddr* address, uint addressLength, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("connect", (global::Miniss.IO.Catalog.IoDomain)1, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("connect", global::Miniss.IO.Catalog.IoDomain.Socket, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return new global::System.Threading.Tasks.ValueTask(__early.AsTask());
             }
@@ -26,17 +26,22 @@ namespace Sample.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 16;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_CONNECT;
             __sqe->fd = __fd;
             __sqe->addr = unchecked((ulong)address);
             __sqe->off = unchecked((ulong)addressLength);
-            return __shard.LaunchUntyped(__promise, __sqe, ConnectAsync_Readiness, &ConnectAsync_Perform, cancellationToken);
+            return __shard.LaunchUntyped(__promise, __sqe, in ConnectAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="ConnectAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind ConnectAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)2;
+        /// <summary>How a readiness backend runs <see cref="ConnectAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor ConnectAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Write,
+            &ConnectAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.InProgressUntilWritable,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="ConnectAsync"/>: calls <c>connect</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="ConnectAsync"/>: calls <c>connect</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int ConnectAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.connect(unchecked((int)(__sqe->fd)), unchecked((global::Miniss.Bindings.Linux.sockaddr*)(__sqe->addr)), unchecked((uint)(__sqe->off)));

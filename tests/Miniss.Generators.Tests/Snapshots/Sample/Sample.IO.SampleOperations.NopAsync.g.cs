@@ -10,14 +10,22 @@ namespace Sample.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> NopAsync()
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("NopAsync", (global::Miniss.IO.Catalog.IoDomain)0, default, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("NopAsync", global::Miniss.IO.Catalog.IoDomain.File, default, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 0;
-            return __shard.Launch(__promise, __sqe, default);
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_NOP;
+            return __shard.Launch(__promise, __sqe, in NopAsync_Readiness, default);
         }
+
+        /// <summary>How a readiness backend runs <see cref="NopAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor NopAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Immediate,
+            null,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
     }
 }

@@ -10,7 +10,7 @@ namespace Sample.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> OpenAtAsync(int directory, string path, int flags, uint mode, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("openat", (global::Miniss.IO.Catalog.IoDomain)0, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("openat", global::Miniss.IO.Catalog.IoDomain.File, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -26,18 +26,23 @@ namespace Sample.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 18;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_OPENAT;
             __sqe->fd = directory;
             __sqe->addr = (ulong)__path;
             __sqe->open_flags = unchecked((uint)flags);
             __sqe->len = unchecked((uint)mode);
-            return __shard.Launch(__promise, __sqe, OpenAtAsync_Readiness, &OpenAtAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in OpenAtAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="OpenAtAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind OpenAtAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)3;
+        /// <summary>How a readiness backend runs <see cref="OpenAtAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor OpenAtAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Blocking,
+            &OpenAtAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="OpenAtAsync"/>: calls <c>openat</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="OpenAtAsync"/>: calls <c>openat</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int OpenAtAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
             long __result = (long)global::Miniss.Bindings.Linux.Libc.openat(unchecked((int)(__sqe->fd)), unchecked((byte*)(__sqe->addr)), unchecked((int)(__sqe->open_flags)), unchecked((uint)(__sqe->len)));

@@ -10,16 +10,24 @@ namespace Sample.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> PollAsync(int fd, uint @event, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("poll_add", (global::Miniss.IO.Catalog.IoDomain)1, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("poll_add", global::Miniss.IO.Catalog.IoDomain.Socket, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 6;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_POLL_ADD;
             __sqe->fd = fd;
             __sqe->poll32_events = unchecked((uint)@event);
-            return __shard.Launch(__promise, __sqe, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in PollAsync_Readiness, cancellationToken);
         }
+
+        /// <summary>How a readiness backend runs <see cref="PollAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor PollAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
     }
 }

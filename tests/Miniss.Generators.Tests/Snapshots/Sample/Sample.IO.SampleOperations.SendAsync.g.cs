@@ -10,7 +10,7 @@ namespace Sample.IO
         public static partial global::System.Threading.Tasks.ValueTask<int> SendAsync(global::System.Runtime.InteropServices.SafeHandle socket, global::System.ReadOnlyMemory<byte> buffer, int flags, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Miniss.Shard __shard = global::Miniss.Shard.CurrentForIo();
-            if (!__shard.TryBeginIo("send", (global::Miniss.IO.Catalog.IoDomain)1, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
+            if (!__shard.TryBeginIo("send", global::Miniss.IO.Catalog.IoDomain.Socket, cancellationToken, out global::Miniss.IO.IoPromise __promise, out global::System.Threading.Tasks.ValueTask<int> __early))
             {
                 return __early;
             }
@@ -29,21 +29,26 @@ namespace Sample.IO
             }
 
             global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
-            __sqe->opcode = 26;
+            __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_SEND;
             __sqe->fd = __fd;
             __sqe->addr = (ulong)__pin.Pointer;
             __sqe->len = (uint)buffer.Length;
             __sqe->msg_flags = unchecked((uint)flags);
-            return __shard.Launch(__promise, __sqe, SendAsync_Readiness, &SendAsync_Perform, cancellationToken);
+            return __shard.Launch(__promise, __sqe, in SendAsync_Readiness, cancellationToken);
         }
 
-        /// <summary>How a readiness backend waits before it performs <see cref="SendAsync"/>.</summary>
-        internal const global::Miniss.IO.Catalog.ReadinessKind SendAsync_Readiness = (global::Miniss.IO.Catalog.ReadinessKind)2;
+        /// <summary>How a readiness backend runs <see cref="SendAsync"/>.</summary>
+        internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor SendAsync_Readiness = new(
+            global::Miniss.IO.Catalog.ReadinessKind.Write,
+            &SendAsync_Perform,
+            global::Miniss.IO.Catalog.ReadinessEffects.None,
+            global::Miniss.IO.Catalog.ReadinessKind.None,
+            null);
 
-        /// <summary>The readiness path of <see cref="SendAsync"/>: calls <c>send</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
+        /// <summary>A readiness path of <see cref="SendAsync"/>: calls <c>send</c> once with the arguments its SQE holds and returns the result, or <c>-errno</c>. The SQE's memory (buffer, path) is held by the operation until it completes.</summary>
         internal static int SendAsync_Perform(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe)
         {
-            long __result = (long)global::Miniss.Bindings.Linux.Libc.send(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((int)(__sqe->msg_flags)));
+            long __result = (long)global::Miniss.Bindings.Linux.Libc.send(unchecked((int)(__sqe->fd)), unchecked((void*)(__sqe->addr)), unchecked((nuint)(__sqe->len)), unchecked((int)(__sqe->msg_flags | unchecked((uint)(global::Miniss.Bindings.Linux.Sockets.MSG_DONTWAIT | global::Miniss.Bindings.Linux.Sockets.MSG_NOSIGNAL)))));
             return __result >= 0 ? (int)__result : -global::System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         }
     }
