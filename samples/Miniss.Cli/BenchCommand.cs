@@ -262,7 +262,7 @@ internal static class BenchCommand
         }
 
         progress.Line(result is BenchResult r
-            ? string.Create(CultureInfo.InvariantCulture, $"  {title}: {r.OperationsPerSecond:N0} ops/s, p50 {Micro(r.Latency?.P50)} µs, p99 {Micro(r.Latency?.P99)} µs, {r.AllocatedBytesPerOperation:F1} B/op")
+            ? string.Create(CultureInfo.InvariantCulture, $"  {title}: {r.OperationsPerSecond:N0} ops/s, p50 {Figure(r.Latency?.P50)} µs, p99 {Figure(r.Latency?.P99)} µs, {r.AllocatedBytesPerOperation:F1} B/op")
             : $"  {title}: done");
         return result;
     }
@@ -370,11 +370,11 @@ internal static class BenchCommand
                 Markup.Escape(r.Workload),
                 Markup.Escape(r.Runtime),
                 r.OperationsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
-                Micro(r.Latency?.P50),
-                Micro(r.Latency?.P99),
-                Micro(r.Latency?.P999),
-                Micro(r.Latency?.Max),
-                Micro(double.IsFinite(r.AllocatedBytesPerOperation) ? r.AllocatedBytesPerOperation : null),
+                Figure(r.Latency?.P50),
+                Figure(r.Latency?.P99),
+                Figure(r.Latency?.P999),
+                Figure(r.Latency?.Max),
+                Figure(double.IsFinite(r.AllocatedBytesPerOperation) ? r.AllocatedBytesPerOperation : null),
                 r.RatioToDotNet is { } ratio ? ratio.ToString("F2", CultureInfo.InvariantCulture) + "x" : "");
         }
 
@@ -389,7 +389,7 @@ internal static class BenchCommand
     };
 
     /// <summary>A figure with one decimal, or a dash when there is none (no operation completed).</summary>
-    private static string Micro(double? figure) =>
+    private static string Figure(double? figure) =>
         figure is { } value ? value.ToString("F1", CultureInfo.InvariantCulture) : "-";
 
     /// <summary>The figures as the JSON document of docs/schemas/miniss-bench.schema.json.</summary>

@@ -89,7 +89,11 @@ internal static class MinissCommandLine
 
         Command command = parsed.CommandResult.Command;
         string sentence;
-        if (command.Action is null && command.Subcommands.Count > 0)
+        if (command is RootCommand && parsed.UnmatchedTokens.Count > 0)
+        {
+            sentence = $"unknown command '{parsed.UnmatchedTokens[0]}': use bench, serve or info";
+        }
+        else if (command.Action is null && command.Subcommands.Count > 0)
         {
             // serve without echo, http or aspnet (or with another word).
             sentence = $"'{command.Name}' needs {Alternatives(command)}{(parsed.UnmatchedTokens.Count > 0 ? $", not '{parsed.UnmatchedTokens[0]}'" : "")}";
@@ -97,8 +101,7 @@ internal static class MinissCommandLine
         else if (parsed.UnmatchedTokens.Count > 0)
         {
             string token = parsed.UnmatchedTokens[0];
-            sentence = command is RootCommand ? $"unknown command '{token}': use bench, serve or info"
-                : token.StartsWith('-') ? $"unknown {CommandPath(command)} option '{token}'"
+            sentence = token.StartsWith('-') ? $"unknown {CommandPath(command)} option '{token}'"
                 : $"'{CommandPath(command)}' takes no argument '{token}'";
         }
         else

@@ -75,7 +75,7 @@ internal sealed class LatencyHistogram
     }
 
     /// <summary>The value at or below which <paramref name="percentile"/> percent of the recorded values fall, in ticks:
-    /// the midpoint of the bucket that holds it, never more than <see cref="Max"/>.</summary>
+    /// the midpoint of the bucket that holds it, never more than <see cref="Max"/> (which is p100, exactly).</summary>
     /// <returns>The value, or -1 when nothing was recorded.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="percentile"/> is not within 0 to 100.</exception>
     public double ValueAtPercentile(double percentile)
@@ -89,6 +89,11 @@ internal sealed class LatencyHistogram
         }
 
         long rank = Math.Max(1, (long)Math.Ceiling(percentile / 100 * count));
+        if (rank >= count)
+        {
+            return _max;
+        }
+
         long seen = 0;
         for (int i = 0; i < _counts.Length; i++)
         {
