@@ -23,9 +23,8 @@ internal static class BenchCommandLine
         var backend = new Option<IReadOnlyList<IoBackendKind>>("--backend")
         {
             Description = "The I/O backend: io_uring, epoll, auto (reads MINISS_BACKEND, then takes io_uring when this " +
-                "process can set up every shard's ring, else epoll) or all (each in turn).",
+                "process can set up every shard's ring, else epoll) or all (each in turn) [default: auto].",
             HelpName = "io_uring|epoll|auto|all",
-            DefaultValueFactory = _ => [IoBackendKind.Auto],
             CustomParser = OptionParsers.Backends,
         };
         Option<double> duration = OptionParsers.Seconds("--duration", "Measured time per workload, after a warm-up of up to 0.5 s.", 0.05, 3600, 3);
@@ -47,7 +46,7 @@ internal static class BenchCommandLine
         {
             var options = new BenchOptions
             {
-                Backends = parsed.GetValue(backend)!,
+                Backends = parsed.GetValue(backend) ?? [IoBackendKind.Auto],
                 DurationSeconds = parsed.GetValue(duration),
                 FileSizeMiB = parsed.GetValue(fileSize),
                 Connections = parsed.GetValue(connections),
