@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 
@@ -85,7 +84,4 @@ internal static class MachineFacts
 
     /// <summary>A count in bytes for JSON, <see langword="null"/> meaning unlimited.</summary>
     public static long? Limit(ulong value, ulong infinity) => value == infinity || value > long.MaxValue ? null : (long)value;
-
-    /// <summary>Invariant text of <paramref name="value"/>.</summary>
-    public static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
