@@ -200,6 +200,9 @@ internal sealed record LoadResult(long Requests, double Seconds, double P50Micro
             all.Add(histogram);
         }
 
-        return new LoadResult(all.Count, seconds, all.PercentileMicroseconds(0.50), all.PercentileMicroseconds(0.99), cpu);
+        return new LoadResult(all.Count, seconds, Micro(all, 50), Micro(all, 99), cpu);
     }
+
+    private static double Micro(LatencyHistogram histogram, double percentile) =>
+        histogram.Count == 0 ? double.NaN : LatencyHistogram.ToMicroseconds(histogram.ValueAtPercentile(percentile));
 }

@@ -2,11 +2,11 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Win32.SafeHandles;
+using Miniss.Cli.Reports;
 using Miniss.IO;
 using Spectre.Console;
 
@@ -27,16 +27,17 @@ internal sealed class BenchOptions
 
     public int? Shards { get; set; }
 
+    /// <summary>Where the figures go as JSON: a path, <c>-</c> for stdout (instead of the table), or nowhere.</summary>
     public string? JsonPath { get; set; }
+
+    /// <summary>How progress is shown on stderr.</summary>
+    public ProgressMode Progress { get; set; } = ProgressMode.Lines;
 }
 
 /// <summary><c>miniss bench</c>: Miniss's file reads, TCP echo and cross-core messages beside .NET's in one run.</summary>
 internal static class BenchCommand
 {
     private const int ReadsInFlight = 32;
-
-    /// <summary>The exit code of a run stopped by Ctrl-C or SIGTERM.</summary>
-    private const int Interrupted = 130;
 
     /// <summary>Descriptors a run may open besides the echo connections: per shard (its ring or epoll instance, eventfd,
     /// listener, file), and for the process (the .NET runtime, the console, the file, assemblies loaded late).</summary>
@@ -117,13 +118,16 @@ internal static class BenchCommand
         watchdog.Arm(TimeSpan.FromSeconds(plan), string.Create(CultureInfo.InvariantCulture,
             $"the run is still going {plan:0} s after it began, far beyond its plan: a workload or the runtime stopped making progress (see the log above); exiting"), Program.RuntimeFailure);
         using var interrupt = new CancellationTokenSource();
-        using var signals = new StopSignals(interrupt.Cancel, watchdog, Interrupted);
+        using var signals = new StopSignals(interrupt.Cancel, watchdog, Program.Interrupted);
 
         if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 120)
         {
             // Spectre assumes 80 columns without a terminal, which would wrap the table.
             AnsiConsole.Profile.Width = 120;
         }
+
+        DateTime startedUtc = DateTime.UtcNow;
+        var progress = new BenchProgress(options.Progress);
 
         var context = new BenchContext(options, s_stopTimeout, interrupt.Token);
         string path = Path.Combine(Path.GetTempPath(), $"miniss-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.dat");
@@ -136,7 +140,7 @@ internal static class BenchCommand
         int shards = 0;
         try
         {
-            file = await Step("creating the file", _ => CreateFileAsync(path, fileSize, interrupt.Token)).ConfigureAwait(false);
+            file = await Step(progress, "creating the file", _ => CreateFileAsync(path, fileSize, interrupt.Token)).ConfigureAwait(false);
             string readPath = ReadPath(file, path);
             interrupt.Token.ThrowIfCancellationRequested();
             foreach (IoBackendKind backend in options.Backends)
@@ -146,15 +150,14 @@ internal static class BenchCommand
                 shards = runtime.ShardCount;
                 string backendName = runtime.Backend.Name;
                 backendNames.Add(backendName);
-                AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                    $"miniss bench: backend {backendName}, {shards} shards, {options.DurationSeconds:0.##} s per workload, {options.FileSizeMiB} MiB file, {options.Connections} connections, .NET {Environment.Version}")));
+                progress.Line(RunLine(options, backendName, shards));
 
                 // With several backends, each row names its own.
                 string label = options.Backends.Count > 1 ? $"{Workloads.MinissName} {backendName}" : Workloads.MinissName;
                 MinissRuntime miniss = runtime;
-                results.Add(await Step($"{Workloads.FileRead}, {label}", update => Workloads.MinissFileReadAsync(context, miniss, readPath, fileSize, ReadsInFlight, update)).ConfigureAwait(false) with { Runtime = label });
-                results.Add(await Step($"{Workloads.Echo}, {label}", update => Workloads.MinissEchoAsync(context, miniss, options.Connections, update)).ConfigureAwait(false) with { Runtime = label });
-                results.Add(await Step($"{Workloads.PingPong}, {label}", update => Workloads.MinissPingPongAsync(context, miniss, update)).ConfigureAwait(false) with { Runtime = label });
+                results.Add(await Step(progress, $"{Workloads.FileRead}, {label}", update => Workloads.MinissFileReadAsync(context, miniss, readPath, fileSize, ReadsInFlight, update)).ConfigureAwait(false) with { Runtime = label, Backend = backendName });
+                results.Add(await Step(progress, $"{Workloads.Echo}, {label}", update => Workloads.MinissEchoAsync(context, miniss, options.Connections, update)).ConfigureAwait(false) with { Runtime = label, Backend = backendName });
+                results.Add(await Step(progress, $"{Workloads.PingPong}, {label}", update => Workloads.MinissPingPongAsync(context, miniss, update)).ConfigureAwait(false) with { Runtime = label, Backend = backendName });
                 MinissRuntime stopping = runtime;
                 runtime = null;
                 try
@@ -167,9 +170,9 @@ internal static class BenchCommand
                 }
             }
 
-            results.Add(await Step($"{Workloads.FileRead}, .NET", update => Workloads.DotNetFileReadAsync(context, shards, readPath, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
-            results.Add(await Step($"{Workloads.Echo}, .NET", update => Workloads.DotNetEchoAsync(context, options.Connections, update)).ConfigureAwait(false));
-            results.Add(await Step($"{Workloads.PingPong}, .NET", update => Workloads.DotNetPingPongAsync(context, shards, update)).ConfigureAwait(false));
+            results.Add(await Step(progress, $"{Workloads.FileRead}, .NET", update => Workloads.DotNetFileReadAsync(context, shards, readPath, fileSize, ReadsInFlight, update)).ConfigureAwait(false));
+            results.Add(await Step(progress, $"{Workloads.Echo}, .NET", update => Workloads.DotNetEchoAsync(context, options.Connections, update)).ConfigureAwait(false));
+            results.Add(await Step(progress, $"{Workloads.PingPong}, .NET", update => Workloads.DotNetPingPongAsync(context, shards, update)).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
         {
@@ -184,7 +187,7 @@ internal static class BenchCommand
         if (interrupted)
         {
             Console.Error.WriteLine("miniss bench: interrupted; the runtime is stopped and the temporary file deleted.");
-            return Interrupted;
+            return Program.Interrupted;
         }
 
         foreach (BenchResult result in results)
@@ -196,19 +199,36 @@ internal static class BenchCommand
             }
         }
 
-        AnsiConsole.Write(Table(results, $"miniss bench: Miniss on {string.Join(" and ", backendNames)} with {shards} shards beside .NET"));
+        BenchReport report = Report(options, backendNames, shards, startedUtc, results);
+        Table table = Table(results, $"miniss bench: Miniss on {string.Join(" and ", backendNames)} with {shards} shards beside .NET");
+        if (options.JsonPath == "-")
+        {
+            // stdout holds the document alone; the table is for whoever watches stderr.
+            Console.Out.WriteLine(JsonSerializer.Serialize(report, ReportJson.Default.BenchReport));
+            if (options.Progress != ProgressMode.None)
+            {
+                IAnsiConsole error = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                error.Profile.Width = Math.Max(error.Profile.Width, 120);
+                error.Write(table);
+            }
+
+            return 0;
+        }
+
+        AnsiConsole.MarkupLine(Markup.Escape(RunLine(options, string.Join(" and ", backendNames), shards)));
+        AnsiConsole.Write(table);
         if (options.JsonPath is { } json)
         {
             try
             {
-                WriteJson(json, options, results);
+                await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, ReportJson.Default.BenchReport) + "\n", CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new CommandFailedException($"the figures could not be written to '{json}': {FailureText.Describe(e)}", e);
             }
 
-            AnsiConsole.MarkupLine(Markup.Escape($"figures written to {json}"));
+            progress.Line($"figures written to {json}");
         }
 
         return 0;
@@ -224,23 +244,26 @@ internal static class BenchCommand
         return (2 * (file + (3 * (options.Backends.Count + 1) * workload) + runtimes)) + 60;
     }
 
-    /// <summary>Runs one step with a live status line (when the console is interactive), then prints its outcome.</summary>
-    private static async Task<T> Step<T>(string title, Func<Action<string>, Task<T>> step)
+    /// <summary>What a run is: its backend, shards, and options.</summary>
+    private static string RunLine(BenchOptions options, string backend, int shards) => string.Create(CultureInfo.InvariantCulture,
+        $"miniss bench: backend {backend}, {shards} shards, {options.DurationSeconds:0.##} s per workload, {options.FileSizeMiB} MiB file, {options.Connections} connections, .NET {Environment.Version}");
+
+    /// <summary>Runs one step, its progress on stderr, then reports its outcome there.</summary>
+    private static async Task<T> Step<T>(BenchProgress progress, string title, Func<Action<string>, Task<T>> step)
     {
         T result;
         try
         {
-            result = await AnsiConsole.Status().StartAsync(Markup.Escape(title), status =>
-                step(text => status.Status(Markup.Escape(text)))).ConfigureAwait(false);
+            result = await progress.RunAsync(title, step).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not (OperationCanceledException or CommandFailedException))
         {
             throw new CommandFailedException($"{title} failed: {FailureText.Describe(e)}", e);
         }
 
-        AnsiConsole.MarkupLine(Markup.Escape(result is BenchResult r
-            ? string.Create(CultureInfo.InvariantCulture, $"  {title}: {r.OperationsPerSecond:N0} ops/s, p50 {r.P50Microseconds:F1} µs, p99 {r.P99Microseconds:F1} µs, {r.AllocatedBytesPerOperation:F1} B/op")
-            : $"  {title}: done"));
+        progress.Line(result is BenchResult r
+            ? string.Create(CultureInfo.InvariantCulture, $"  {title}: {r.OperationsPerSecond:N0} ops/s, p50 {Figure(r.Latency?.P50)} µs, p99 {Figure(r.Latency?.P99)} µs, {r.AllocatedBytesPerOperation:F1} B/op")
+            : $"  {title}: done");
         return result;
     }
 
@@ -328,12 +351,14 @@ internal static class BenchCommand
     private static Table Table(List<BenchResult> results, string title)
     {
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title))
-            .Caption("p50/p99: one operation's await as its worker sees it, queueing behind the others in flight included; B/op: bytes allocated per operation; vs .NET: Miniss ops/s over .NET ops/s; ping-pong: Miniss SubmitTo to the next shard, .NET a channel pair per core");
+            .Caption("p50/p99/p99.9/max: one operation's await as its worker sees it, queueing behind the others in flight included; B/op: bytes allocated per operation; vs .NET: Miniss ops/s over .NET ops/s; ping-pong: Miniss SubmitTo to the next shard, .NET a channel pair per core");
         table.AddColumn(new TableColumn("workload").NoWrap());
         table.AddColumn("runtime");
         table.AddColumn(new TableColumn("ops/s").RightAligned());
         table.AddColumn(new TableColumn("p50 µs").RightAligned());
         table.AddColumn(new TableColumn("p99 µs").RightAligned());
+        table.AddColumn(new TableColumn("p99.9 µs").RightAligned());
+        table.AddColumn(new TableColumn("max µs").RightAligned());
         table.AddColumn(new TableColumn("B/op").RightAligned());
         table.AddColumn(new TableColumn("vs .NET").RightAligned().NoWrap());
         results.Sort((a, b) => a.Workload == b.Workload
@@ -345,9 +370,11 @@ internal static class BenchCommand
                 Markup.Escape(r.Workload),
                 Markup.Escape(r.Runtime),
                 r.OperationsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
-                r.P50Microseconds.ToString("F1", CultureInfo.InvariantCulture),
-                r.P99Microseconds.ToString("F1", CultureInfo.InvariantCulture),
-                r.AllocatedBytesPerOperation.ToString("F1", CultureInfo.InvariantCulture),
+                Figure(r.Latency?.P50),
+                Figure(r.Latency?.P99),
+                Figure(r.Latency?.P999),
+                Figure(r.Latency?.Max),
+                Figure(double.IsFinite(r.AllocatedBytesPerOperation) ? r.AllocatedBytesPerOperation : null),
                 r.RatioToDotNet is { } ratio ? ratio.ToString("F2", CultureInfo.InvariantCulture) + "x" : "");
         }
 
@@ -361,50 +388,28 @@ internal static class BenchCommand
         _ => 2,
     };
 
-    private static void WriteJson(string path, BenchOptions options, List<BenchResult> results)
+    /// <summary>A figure with one decimal, or a dash when there is none (no operation completed).</summary>
+    private static string Figure(double? figure) =>
+        figure is { } value ? value.ToString("F1", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>The figures as the JSON document of docs/schemas/miniss-bench.schema.json.</summary>
+    private static BenchReport Report(BenchOptions options, List<string> backends, int shards, DateTime startedUtc, List<BenchResult> results)
     {
-        using FileStream file = File.Create(path);
-        using var json = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true });
-        json.WriteStartObject();
-        json.WriteNumber("durationSeconds", options.DurationSeconds);
-        json.WriteNumber("fileSizeMiB", options.FileSizeMiB);
-        json.WriteNumber("connections", options.Connections);
-        json.WriteNumber("readsInFlightPerCore", ReadsInFlight);
-        json.WriteString("dotnet", Environment.Version.ToString());
-        json.WriteString("os", RuntimeInformation.OSDescription);
-        json.WriteStartArray("results");
+        var asked = new List<string>(options.Backends.Count);
+        foreach (IoBackendKind backend in options.Backends)
+        {
+            asked.Add(IoBackendSelection.NameOf(backend));
+        }
+
+        var rows = new List<BenchRow>(results.Count);
         foreach (BenchResult r in results)
         {
-            json.WriteStartObject();
-            json.WriteString("workload", r.Workload);
-            json.WriteString("runtime", r.Runtime);
-            json.WriteNumber("operations", r.Operations);
-            json.WriteNumber("seconds", r.Seconds);
-            json.WriteNumber("operationsPerSecond", r.OperationsPerSecond);
-            WriteNumberOrNull(json, "p50Microseconds", r.P50Microseconds);
-            WriteNumberOrNull(json, "p99Microseconds", r.P99Microseconds);
-            WriteNumberOrNull(json, "allocatedBytesPerOperation", r.AllocatedBytesPerOperation);
-            if (r.RatioToDotNet is { } ratio)
-            {
-                json.WriteNumber("minissToDotNet", ratio);
-            }
-
-            json.WriteEndObject();
+            rows.Add(new BenchRow(r.Workload, r.Runtime, r.Backend, r.Operations, r.Seconds, r.OperationsPerSecond, r.Latency,
+                double.IsFinite(r.AllocatedBytesPerOperation) ? r.AllocatedBytesPerOperation : null, r.RatioToDotNet));
         }
 
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    private static void WriteNumberOrNull(Utf8JsonWriter json, string name, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            json.WriteNumber(name, value);
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
+        var run = RunDescription<BenchRunOptions>.Describe("bench", backends, shards, startedUtc,
+            new BenchRunOptions(asked, options.DurationSeconds, options.FileSizeMiB, options.Connections, options.Shards, ReadsInFlight));
+        return new BenchReport(BenchReport.SchemaVersion, run, rows);
     }
 }

@@ -97,8 +97,7 @@ internal sealed class BenchContext(BenchOptions options, TimeSpan stopTimeout, C
         }
 
         long total = WorkerStats.Total(stats);
-        (double p50, double p99) = BenchResult.Percentiles(stats);
-        return new BenchResult(workload, runtime, total, (double)(ended - started) / Stopwatch.Frequency, p50, p99,
+        return new BenchResult(workload, runtime, total, (double)(ended - started) / Stopwatch.Frequency, WorkerStats.Merge(stats).Summarize(),
             total > 0 ? (double)(allocatedAfter - allocatedBefore) / total : double.NaN);
     }
 }

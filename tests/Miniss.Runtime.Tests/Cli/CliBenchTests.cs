@@ -38,7 +38,7 @@ public sealed class CliBenchTests
     {
         using MinissProcess bench = MinissProcess.Start(["bench", "--duration", "60", "--file-size", "8", "--connections", "4"],
             environment: new Dictionary<string, string> { ["TMPDIR"] = _folder });
-        bench.WaitForOutput("file read 4 KiB, Miniss");
+        bench.WaitForError("file read 4 KiB, Miniss");
 
         bench.Terminate();
 
@@ -53,7 +53,7 @@ public sealed class CliBenchTests
     {
         using MinissProcess bench = MinissProcess.Start(["bench", "--duration", "60", "--file-size", "8", "--connections", "4"],
             environment: new Dictionary<string, string> { ["TMPDIR"] = _folder });
-        bench.WaitForOutput("file read 4 KiB, Miniss");
+        bench.WaitForError("file read 4 KiB, Miniss");
 
         bench.Dispose();   // SIGKILL
 

@@ -25,7 +25,7 @@ public sealed class CliUsageTests
 
         Assert.That(run.Exit, Is.EqualTo(Usage), run.Transcript);
         MinissProcess.AssertOneLineFailure(run.Stderr, run.Transcript);
-        Assert.That(run.Stderr, Does.Contain("unknown bench option '--frob'").And.Contain("miniss --help"));
+        Assert.That(run.Stderr, Does.Contain("unknown bench option '--frob'").And.Contain("miniss bench --help"));
     }
 
     [TestCase("serve", "echo", "--port", "99999", "'--port' needs a whole number from 0 to 65535, not '99999'")]
@@ -61,7 +61,7 @@ public sealed class CliUsageTests
             Assert.That(run.Exit, Is.EqualTo(Usage), run.Transcript);
             MinissProcess.AssertOneLineFailure(run.Stderr, run.Transcript);
             Assert.That(run.Stderr, Does.Contain($"'--json {folder}' is a folder"));
-            Assert.That(run.Stdout, Does.Not.Contain("creating the file"), "refused before the run, not after it");
+            Assert.That(run.Stderr, Does.Not.Contain("creating the file"), "refused before the run, not after it");
         }
         finally
         {
@@ -84,7 +84,7 @@ public sealed class CliUsageTests
             Assert.That(run.Exit, Is.EqualTo(Usage), run.Transcript);
             MinissProcess.AssertOneLineFailure(run.Stderr, run.Transcript);
             Assert.That(run.Stderr, Does.Contain($"'--json {target}' cannot be written"));
-            Assert.That(run.Stdout, Does.Not.Contain("creating the file"), "refused before the run, not after it");
+            Assert.That(run.Stderr, Does.Not.Contain("creating the file"), "refused before the run, not after it");
             Assert.That(File.Exists(target), Is.False);
         }
         finally
@@ -103,7 +103,7 @@ public sealed class CliUsageTests
         Assert.That(run.Exit, Is.EqualTo(Usage), run.Transcript);
         MinissProcess.AssertOneLineFailure(run.Stderr, run.Transcript);
         Assert.That(run.Stderr, Does.Contain($"'--connections {connections}' needs about").And.Contain($"RLIMIT_NOFILE allows {limit}"));
-        Assert.That(run.Stdout, Does.Not.Contain("creating the file"), "refused before the run");
+        Assert.That(run.Stderr, Does.Not.Contain("creating the file"), "refused before the run");
     }
 
     [Test]

@@ -113,29 +113,43 @@ internal sealed class MinissProcess : IDisposable
 
     /// <summary>Waits until standard output holds <paramref name="text"/>; fails the test if the process exits first or
     /// <see cref="Patience"/> passes.</summary>
-    public void WaitForOutput(string text)
+    public void WaitForOutput(string text) => WaitFor(text, _stdout, "stdout");
+
+    /// <summary>Waits until standard error (progress and the log) holds <paramref name="text"/>; fails the test if the
+    /// process exits first or <see cref="Patience"/> passes.</summary>
+    public void WaitForError(string text) => WaitFor(text, _stderr, "stderr");
+
+    private void WaitFor(string text, StringBuilder stream, string name)
     {
         var clock = Stopwatch.StartNew();
-        while (!StandardOutput.Contains(text, StringComparison.Ordinal))
+        while (!Holds(stream, text))
         {
             if (_process.HasExited)
             {
                 _process.WaitForExit();
-                if (StandardOutput.Contains(text, StringComparison.Ordinal))
+                if (Holds(stream, text))
                 {
                     return;
                 }
 
-                Assert.Fail($"miniss exited ({_process.ExitCode}) before printing '{text}'\n{Transcript}");
+                Assert.Fail($"miniss exited ({_process.ExitCode}) before printing '{text}' on {name}\n{Transcript}");
             }
 
             if (clock.Elapsed > Patience)
             {
                 Kill();
-                Assert.Fail($"miniss did not print '{text}' within {Patience.TotalSeconds} s\n{Transcript}");
+                Assert.Fail($"miniss did not print '{text}' on {name} within {Patience.TotalSeconds} s\n{Transcript}");
             }
 
             Thread.Sleep(20);
+        }
+    }
+
+    private static bool Holds(StringBuilder stream, string text)
+    {
+        lock (stream)
+        {
+            return stream.ToString().Contains(text, StringComparison.Ordinal);
         }
     }
 
