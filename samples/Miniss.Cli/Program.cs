@@ -7,9 +7,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
-using Miniss;
 using Miniss.IO;
-using Miniss.IO.Uring;
 using Miniss.Bindings.Linux;
 using Microsoft.Extensions.Logging;
 
