@@ -16,7 +16,7 @@ internal static class Http
 {
     private static readonly byte[] s_body = "Hello, World!"u8.ToArray();
 
-    /// <summary>The HTTP sample: <see cref="HelloServer.HandleAsync"/> on every shard, as its Program.cs serves it.</summary>
+    /// <summary>The HTTP sample: <see cref="HelloServer.HandleAsync(ShardConnection)"/> on every shard, as its Program.cs serves it.</summary>
     public static async Task ServeMinissAsync(int port, Task stop)
     {
         await using MinissRuntime runtime = MinissRuntime.Start();

@@ -61,7 +61,11 @@ internal sealed partial class ServerProcess : IDisposable
     /// Starts <c><paramref name="miniss"/> serve <paramref name="kind"/> --port P</c> and waits until 127.0.0.1:P accepts
     /// a connection.
     /// </summary>
+    /// <param name="miniss">The miniss executable.</param>
+    /// <param name="kind">What it serves (the argument of <c>serve</c>).</param>
     /// <param name="backend">MINISS_BACKEND for the server, or <see langword="null"/> to remove the variable.</param>
+    /// <param name="timeout">How long the server may take to accept a connection.</param>
+    /// <param name="cancellation">Ends the wait early.</param>
     /// <exception cref="SoakException">The server ended or did not accept within <paramref name="timeout"/>.</exception>
     public static async Task<ServerProcess> StartAsync(string miniss, string kind, string? backend, TimeSpan timeout, CancellationToken cancellation)
     {

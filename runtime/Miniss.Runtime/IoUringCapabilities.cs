@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using Miniss.Bindings.Linux;
 using Miniss.Internal.Linux;
 

@@ -340,7 +340,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Runs an I/O operation on shard <paramref name="shard"/>, the shard that owns the resource, and brings its result
-    /// back by message (the specification's <c>CrossCpuMessage.SubmitIo</c>): no I/O state is shared between shards.
+    /// back by message (the design's <c>CrossCpuMessage.SubmitIo</c>, docs/architecture.md): no I/O state is shared between shards.
     /// </summary>
     public ValueTask<T> SubmitIo<T>(int shard, Func<ValueTask<T>> operation, CancellationToken cancellationToken = default) =>
         SubmitTo(shard, operation, cancellationToken);

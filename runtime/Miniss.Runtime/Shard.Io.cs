@@ -5,7 +5,6 @@ using System.Threading.Tasks;
 using Miniss.Bindings.Linux;
 using Miniss.IO;
 using Miniss.IO.Catalog;
-using Miniss.IO.Uring;
 
 namespace Miniss;
 

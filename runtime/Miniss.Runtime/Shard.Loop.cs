@@ -11,7 +11,7 @@ using Miniss.Scheduling;
 
 namespace Miniss;
 
-// The loop: the specification's Cpu.Tick(), the idle path, start-up and tear-down.
+// The loop: Cpu.Tick() of the design (docs/architecture.md, its table of names), the idle path, start-up and tear-down.
 public sealed partial class Shard
 {
     /// <summary>User data of the eventfd read that wakes a sleeping shard.</summary>
@@ -205,7 +205,7 @@ public sealed partial class Shard
     }
 
     /// <summary>
-    /// One turn of the loop, as the specification's <c>Cpu.Tick()</c>: messages from other shards, I/O completions
+    /// One turn of the loop, the design's <c>Cpu.Tick()</c> (docs/architecture.md): messages from other shards, I/O completions
     /// (read from shared memory, no system call), ready tasks within the quota, expired timers, then the batch of
     /// new submissions and outgoing messages, each handed over once.
     /// </summary>

@@ -6,7 +6,6 @@ using System.Threading.Tasks;
 using Miniss.IO.Uring;
 using Miniss.Messaging;
 using Miniss.Scheduling;
-using Miniss.Timers;
 
 namespace Miniss;
 

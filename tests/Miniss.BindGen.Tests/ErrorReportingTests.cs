@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.IO;
 using NUnit.Framework;
 
@@ -41,40 +42,48 @@ public sealed class ErrorReportingTests
         Assert.That(result.Error, Does.Contain("rec.recipe.json"), "names the recipe at fault");
     }
 
-    [Test]
-    public void A_recipe_naming_a_constant_that_does_not_exist_is_an_error()
+    /// <summary>Recipes naming constants the header does not declare, named as the test each is, and the error expected.</summary>
+    private static IEnumerable<TestCaseData> UndeclaredConstants()
     {
-        _tree.WriteHeader("con.h", "#define CON_PRESENT 1\n");
-        _tree.WriteRecipe("con", "Con", constants: ["CON_PRESENT", "CON_ABSENT"]);
-
-        BindGenResult result = _tree.Generate();
-
-        AssertCleanError(result);
-        Assert.That(result.Error, Does.Contain("constant 'CON_ABSENT' is not declared in con.h"));
+        yield return new TestCaseData("#define CON_PRESENT 1\n", new[] { "CON_PRESENT", "CON_ABSENT" }, "constant 'CON_ABSENT' is not declared in con.h")
+            .SetName("A_recipe_naming_a_constant_that_does_not_exist_is_an_error");
+        yield return new TestCaseData("#define CON_PRESENT_LONGER 1\n", new[] { "CON_PRESENT" }, "constant 'CON_PRESENT' is not declared in con.h")
+            .SetName("An_exact_constant_name_does_not_match_longer_names");
+        yield return new TestCaseData("#define CON_A 1\n", new[] { "CON_*", "NOTHING_*" }, "no macro or enumerator in con.h starts with 'NOTHING_'")
+            .SetName("A_recipe_prefix_that_matches_nothing_is_an_error");
     }
 
-    [Test]
-    public void An_exact_constant_name_does_not_match_longer_names()
+    [TestCaseSource(nameof(UndeclaredConstants))]
+    public void A_recipe_constant_the_header_does_not_declare_is_an_error(string header, string[] constants, string expected)
     {
-        _tree.WriteHeader("con.h", "#define CON_PRESENT_LONGER 1\n");
-        _tree.WriteRecipe("con", "Con", constants: ["CON_PRESENT"]);
+        _tree.WriteHeader("con.h", header);
+        _tree.WriteRecipe("con", "Con", constants: constants);
 
         BindGenResult result = _tree.Generate();
 
         AssertCleanError(result);
-        Assert.That(result.Error, Does.Contain("constant 'CON_PRESENT' is not declared in con.h"));
+        Assert.That(result.Error, Does.Contain(expected));
     }
 
-    [Test]
-    public void A_recipe_prefix_that_matches_nothing_is_an_error()
+    /// <summary>Recipes naming functions that cannot be bound, named as the test each is, and the error expected.</summary>
+    private static IEnumerable<TestCaseData> UnboundFunctions()
     {
-        _tree.WriteHeader("pre.h", "#define PRE_A 1\n");
-        _tree.WriteRecipe("pre", "Pre", constants: ["PRE_*", "NOTHING_*"]);
+        yield return new TestCaseData("int present(int a);\n", new[] { "present", "absent" }, "function 'absent' is not declared in fun.h")
+            .SetName("A_recipe_naming_a_function_that_does_not_exist_is_an_error");
+        yield return new TestCaseData("int my_printf(const char *format, ...);\n", new[] { "my_printf" }, "function 'my_printf' is variadic")
+            .SetName("A_variadic_function_is_an_error");
+    }
+
+    [TestCaseSource(nameof(UnboundFunctions))]
+    public void A_recipe_function_that_cannot_be_bound_is_an_error(string header, string[] functions, string expected)
+    {
+        _tree.WriteHeader("fun.h", header);
+        _tree.WriteRecipe("fun", "Fun", functions: functions);
 
         BindGenResult result = _tree.Generate();
 
         AssertCleanError(result);
-        Assert.That(result.Error, Does.Contain("no macro or enumerator in pre.h starts with 'NOTHING_'"));
+        Assert.That(result.Error, Does.Contain(expected));
     }
 
     [Test]
@@ -88,30 +97,6 @@ public sealed class ErrorReportingTests
 
         AssertCleanError(result);
         Assert.That(result.Error, Does.Contain("no macro or enumerator in inc.h starts with 'INC_'"));
-    }
-
-    [Test]
-    public void A_recipe_naming_a_function_that_does_not_exist_is_an_error()
-    {
-        _tree.WriteHeader("fun.h", "int present(int a);\n");
-        _tree.WriteRecipe("fun", "Fun", functions: ["present", "absent"]);
-
-        BindGenResult result = _tree.Generate();
-
-        AssertCleanError(result);
-        Assert.That(result.Error, Does.Contain("function 'absent' is not declared in fun.h"));
-    }
-
-    [Test]
-    public void A_variadic_function_is_an_error()
-    {
-        _tree.WriteHeader("var.h", "int my_printf(const char *format, ...);\n");
-        _tree.WriteRecipe("var", "Var", functions: ["my_printf"]);
-
-        BindGenResult result = _tree.Generate();
-
-        AssertCleanError(result);
-        Assert.That(result.Error, Does.Contain("function 'my_printf' is variadic"));
     }
 
     [Test]

@@ -6,7 +6,6 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Miniss.Bindings;
 
 namespace Miniss.Bindings.Tests;
 

@@ -1,8 +1,5 @@
 using System.Collections.Generic;
 using System.Threading;
-using System.Threading.Tasks;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NUnit.Framework;
@@ -12,49 +9,33 @@ namespace Miniss.Hosting.Tests;
 /// <summary>An invalid option fails the host's start, before any shard starts, with a message naming the key and its rule.</summary>
 public sealed class OptionsValidationTests
 {
-    [Test]
-    [CancelAfter(60_000)]
-    public void A_shard_count_of_zero_fails_start_naming_the_key_and_the_rule(CancellationToken token)
+    /// <summary>One invalid setting each, named as the test it is, and what the refusal must say about it.</summary>
+    private static IEnumerable<TestCaseData> InvalidSettings()
     {
-        OptionsValidationException error = StartFails(new() { ["Miniss:ShardCount"] = "0" }, token);
-
-        Assert.That(error.Message, Does.Contain("Miniss:ShardCount is 0").And.Contain("at least 1 shard"));
+        yield return Refusal("A_shard_count_of_zero_fails_start_naming_the_key_and_the_rule", "Miniss:ShardCount", "0", "Miniss:ShardCount is 0", "at least 1 shard");
+        yield return Refusal("A_value_that_is_not_a_number_fails_start_naming_the_key", "Miniss:ShardCount", "two", "Miniss:ShardCount", "two");
+        yield return Refusal("An_unknown_backend_fails_start_naming_the_key_and_the_backends", "Miniss:Backend", "fast", "Miniss:Backend is 'fast'", "io_uring, epoll");
+        yield return Refusal(
+            "A_buffer_pool_smaller_than_its_largest_buffer_fails_start_naming_the_key",
+            "Miniss:BufferPool:MaxMemory",
+            "4096",
+            "Miniss:BufferPool:MaxMemory (4096 bytes) must hold at least one buffer of the largest size class");
+        yield return Refusal("A_negative_duration_fails_start_naming_that_duration", "Miniss:StallThreshold", "-00:00:01", "Miniss:StallThreshold is -00:00:01: must not be negative");
     }
 
-    [Test]
+    private static TestCaseData Refusal(string name, string key, string value, params string[] expected) =>
+        new TestCaseData(key, value, expected).SetName(name);
+
+    [TestCaseSource(nameof(InvalidSettings))]
     [CancelAfter(60_000)]
-    public void A_value_that_is_not_a_number_fails_start_naming_the_key(CancellationToken token)
+    public void An_invalid_setting_fails_start_with_a_message_naming_it(string key, string value, string[] expected, CancellationToken token)
     {
-        OptionsValidationException error = StartFails(new() { ["Miniss:ShardCount"] = "two" }, token);
+        OptionsValidationException error = StartFails(new() { [key] = value }, token);
 
-        Assert.That(error.Message, Does.Contain("Miniss:ShardCount").And.Contain("two"));
-    }
-
-    [Test]
-    [CancelAfter(60_000)]
-    public void An_unknown_backend_fails_start_naming_the_key_and_the_backends(CancellationToken token)
-    {
-        OptionsValidationException error = StartFails(new() { ["Miniss:Backend"] = "fast" }, token);
-
-        Assert.That(error.Message, Does.Contain("Miniss:Backend is 'fast'").And.Contain("io_uring, epoll"));
-    }
-
-    [Test]
-    [CancelAfter(60_000)]
-    public void A_buffer_pool_smaller_than_its_largest_buffer_fails_start_naming_the_key(CancellationToken token)
-    {
-        OptionsValidationException error = StartFails(new() { ["Miniss:BufferPool:MaxMemory"] = "4096" }, token);
-
-        Assert.That(error.Message, Does.Contain("Miniss:BufferPool:MaxMemory (4096 bytes) must hold at least one buffer of the largest size class"));
-    }
-
-    [Test]
-    [CancelAfter(60_000)]
-    public void A_negative_duration_fails_start_naming_that_duration(CancellationToken token)
-    {
-        OptionsValidationException error = StartFails(new() { ["Miniss:StallThreshold"] = "-00:00:01" }, token);
-
-        Assert.That(error.Message, Does.Contain("Miniss:StallThreshold is -00:00:01: must not be negative"));
+        foreach (string text in expected)
+        {
+            Assert.That(error.Message, Does.Contain(text));
+        }
     }
 
     [Test]

@@ -22,7 +22,7 @@ namespace Miniss.Buffers;
 /// </remarks>
 public readonly struct BufferHandle : IEquatable<BufferHandle>
 {
-    // The pointer, capacity and pool of the spec's handle live in the slot, shared by every handle of the buffer; the
+    // The pointer, capacity and pool of the design's handle (docs/architecture.md) live in the slot, shared by every handle of the buffer; the
     // handle adds what differs per allocation: the size asked for and the generation.
     private readonly BufferSlot? _slot;
     private readonly int _size;

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading;
-using Miniss.Buffers;
 
 namespace Miniss.Diagnostics;
 

@@ -3,7 +3,6 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
-using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
 using Miniss.Bindings.Linux;
 using Miniss.IO.Catalog;
@@ -12,7 +11,7 @@ using Miniss.Scheduling;
 namespace Miniss.IO;
 
 /// <summary>
-/// A pooled completion object for one operation in flight on a shard's ring (the specification's IoHandle and
+/// A pooled completion object for one operation in flight on a shard's ring (docs/architecture.md: the design's IoHandle and
 /// IoFuture in one): its slot in the shard's table and its version together are the SQE's user data, so a completion
 /// finds its promise without a lookup structure, and a stale completion is recognised and ignored.
 /// </summary>

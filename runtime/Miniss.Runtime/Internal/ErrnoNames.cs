@@ -1,4 +1,3 @@
-using System;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using LinuxErrno = Miniss.Bindings.Linux.Errno;

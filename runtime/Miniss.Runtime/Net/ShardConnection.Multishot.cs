@@ -1,5 +1,4 @@
 using System.Threading;
-using System.Threading.Tasks;
 using Miniss.IO.Uring;
 using Miniss.Net.Internal;
 

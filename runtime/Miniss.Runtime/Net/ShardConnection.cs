@@ -34,7 +34,7 @@ namespace Miniss.Net;
 public sealed partial class ShardConnection : IDisposable, IAsyncDisposable
 {
     private EndPoint? _localEndPoint;
-    private EndPoint? _remoteEndPoint;
+    private readonly EndPoint? _remoteEndPoint;
     private int _disposed;
 
     // Operations in flight, counted on the owning shard only: Abort shuts the socket down first when some are.

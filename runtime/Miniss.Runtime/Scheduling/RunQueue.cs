@@ -1,5 +1,3 @@
-using System;
-
 namespace Miniss.Scheduling;
 
 /// <summary>

@@ -8,7 +8,6 @@ using System.Threading.Tasks;
 using Miniss.Bindings.Linux;
 using Miniss.Buffers;
 using Miniss.IO;
-using Miniss.IO.Catalog;
 using LinuxFiles = Miniss.Bindings.Linux.Files;
 
 namespace Miniss.Storage;

@@ -1,8 +1,5 @@
-using System;
 using System.CommandLine;
-using System.CommandLine.Help;
 using System.CommandLine.Invocation;
-using System.CommandLine.Parsing;
 using Microsoft.Extensions.Logging;
 
 namespace Miniss.Cli.CommandLine;

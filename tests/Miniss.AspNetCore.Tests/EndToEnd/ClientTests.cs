@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Security;
 using System.Net.WebSockets;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;

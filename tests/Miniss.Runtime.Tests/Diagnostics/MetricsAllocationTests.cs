@@ -4,7 +4,6 @@ using System.Threading.Tasks;
 using Miniss.Buffers;
 using Miniss.IO;
 using NUnit.Framework;
-using TestRuntime = Miniss.Runtime.Tests.Shards.TestRuntime;
 
 namespace Miniss.Runtime.Tests.Diagnostics;
 
@@ -23,7 +22,7 @@ public sealed class MetricsAllocationTests(IoBackendKind backend) : BackendFixtu
     [Test, CancelAfter(30_000)]
     public async Task Awaiting_nops_allocates_nothing_with_a_listener_reading_the_meter(CancellationToken token)
     {
-        await using TestRuntime scope = TestRuntime.Start();
+        await using RuntimeScope scope = RuntimeScope.Start();
         using var listening = new BusyListener(scope.Runtime);
 
         long allocated = await scope.Runtime.SubmitTo(0, static async () =>
@@ -49,7 +48,7 @@ public sealed class MetricsAllocationTests(IoBackendKind backend) : BackendFixtu
     [Test, CancelAfter(30_000)]
     public async Task Calls_between_shards_allocate_nothing_on_either_side_with_a_listener_reading_the_meter(CancellationToken token)
     {
-        await using TestRuntime scope = TestRuntime.Start();
+        await using RuntimeScope scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         using var listening = new BusyListener(runtime);
 
@@ -81,7 +80,7 @@ public sealed class MetricsAllocationTests(IoBackendKind backend) : BackendFixtu
     [Test, CancelAfter(30_000)]
     public async Task Delays_and_buffer_allocations_allocate_nothing_with_a_listener_reading_the_meter(CancellationToken token)
     {
-        await using TestRuntime scope = TestRuntime.Start();
+        await using RuntimeScope scope = RuntimeScope.Start();
         using var listening = new BusyListener(scope.Runtime);
 
         long allocated = await scope.Runtime.SubmitTo(1, static async () =>

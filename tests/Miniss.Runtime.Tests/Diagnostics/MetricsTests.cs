@@ -9,7 +9,6 @@ using System.Threading.Tasks;
 using Miniss.Buffers;
 using Miniss.IO;
 using Miniss.Net;
-using TestRuntime = Miniss.Runtime.Tests.Shards.TestRuntime;
 using Miniss.Storage;
 using NUnit.Framework;
 using static Miniss.Runtime.Tests.Net.NetTestSupport;
@@ -72,17 +71,17 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     };
 
     /// <summary>Two shards, no stall detector (a test that wants stalls says so), the fixture's backend.</summary>
-    private static TestRuntime StartRuntime(Action<RuntimeOptions>? configure = null)
+    private static RuntimeScope StartRuntime(Action<RuntimeOptions>? configure = null)
     {
         var options = new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = TimeSpan.Zero };
         configure?.Invoke(options);
-        return TestRuntime.Start(options);
+        return RuntimeScope.Start(options);
     }
 
     [Test, CancelAfter(30_000)]
     public async Task Every_instrument_is_published_on_a_meter_named_Miniss_with_its_kind_and_unit()
     {
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         using var capture = new MeterCapture(scope.Runtime);
 
         Assert.That(capture.Instruments.Keys, Is.EquivalentTo(s_instruments.Select(i => i.Name)));
@@ -102,7 +101,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(30_000)]
     public async Task Every_observable_instrument_measures_each_shard_tagged_with_its_id_and_backend()
     {
-        await using TestRuntime scope = StartRuntime(o => o.ShardCount = 3);
+        await using RuntimeScope scope = StartRuntime(o => o.ShardCount = 3);
         using var capture = new MeterCapture(scope.Runtime);
 
         Reading reading = capture.Collect();
@@ -138,7 +137,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     public async Task N_nops_are_N_submissions_and_N_completions_of_their_shard(CancellationToken token)
     {
         const int N = 500;
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         using var capture = new MeterCapture(scope.Runtime);
         Reading before = capture.Collect();
 
@@ -176,7 +175,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
         await File.WriteAllBytesAsync(path, new byte[4096], token);
         try
         {
-            await using TestRuntime scope = StartRuntime();
+            await using RuntimeScope scope = StartRuntime();
             using var capture = new MeterCapture(scope.Runtime);
             BufferedFile file = await scope.Runtime.SubmitTo(0, () => BufferedFile.OpenAsync(path, FileMode.Open, FileAccess.Read)).Within(token);
             Reading before = capture.Collect();
@@ -213,7 +212,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     public async Task M_calls_from_one_shard_to_another_are_M_messages_each_way(CancellationToken token)
     {
         const int M = 300;
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         MinissRuntime runtime = scope.Runtime;
         using var capture = new MeterCapture(runtime);
         Reading before = capture.Collect();
@@ -245,7 +244,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     public async Task Messages_waiting_for_a_busy_shard_are_its_queue_depth(CancellationToken token)
     {
         const int M = 100;
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         MinissRuntime runtime = scope.Runtime;
         using var capture = new MeterCapture(runtime);
         using var release = new ManualResetEventSlim();
@@ -288,7 +287,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(30_000)]
     public async Task A_blocking_task_adds_to_busy_time_and_a_delay_to_the_loop_time_it_sleeps_through(CancellationToken token)
     {
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         using var capture = new MeterCapture(scope.Runtime);
 
         Reading start = capture.Collect();
@@ -323,7 +322,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     public async Task Armed_timers_are_counted_until_cancelled_and_fired_ones_once_each(CancellationToken token)
     {
         const int K = 25;
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         using var capture = new MeterCapture(scope.Runtime);
         using var cancel = new CancellationTokenSource();
 
@@ -363,7 +362,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(30_000)]
     public async Task Buffer_pool_usage_peak_limit_and_failures_follow_allocations(CancellationToken token)
     {
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         MinissRuntime runtime = scope.Runtime;
         using var capture = new MeterCapture(runtime);
         Reading before = capture.Collect();
@@ -404,7 +403,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(30_000)]
     public async Task Registered_buffer_state_is_1_exactly_when_the_pool_is_registered_with_the_ring()
     {
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         using var capture = new MeterCapture(scope.Runtime);
 
         Reading reading = capture.Collect();
@@ -423,7 +422,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(30_000)]
     public async Task Registered_buffer_state_is_0_when_registration_is_turned_off()
     {
-        await using TestRuntime scope = StartRuntime(o => o.RegisterBuffers = false);
+        await using RuntimeScope scope = StartRuntime(o => o.RegisterBuffers = false);
         using var capture = new MeterCapture(scope.Runtime);
 
         Assert.That(capture.Collect().Total("miniss.buffer_pool.registered"), Is.Zero);
@@ -433,7 +432,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     public async Task Connections_through_a_server_are_counted_accepted_active_and_faulted(CancellationToken token)
     {
         const int K = 6;
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         MinissRuntime runtime = scope.Runtime;
         using var capture = new MeterCapture(runtime);
         Reading before = capture.Collect();
@@ -517,7 +516,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     {
         // A ring of 16 buffers of 4 KiB (io_uring only): a connection that has read 10 of 100 KB holds buffers; a slow
         // reader of 2 MiB runs the ring dry (ENOBUFS) and its receive is armed again. Readiness backends have no ring.
-        await using TestRuntime scope = StartRuntime(o =>
+        await using RuntimeScope scope = StartRuntime(o =>
         {
             o.ReceiveBufferCount = 16;
             o.ReceiveBufferSize = 4096;
@@ -598,7 +597,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(30_000)]
     public async Task Exceptions_escaping_work_on_a_shard_are_counted_on_that_shard(CancellationToken token)
     {
-        await using TestRuntime scope = StartRuntime();
+        await using RuntimeScope scope = StartRuntime();
         using var capture = new MeterCapture(scope.Runtime);
         Reading before = capture.Collect();
 
@@ -619,7 +618,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_stall_is_recorded_in_the_duration_histogram_with_its_shard(CancellationToken token)
     {
         var threshold = TimeSpan.FromMilliseconds(20);
-        await using TestRuntime scope = StartRuntime(o => o.StallThreshold = threshold);
+        await using RuntimeScope scope = StartRuntime(o => o.StallThreshold = threshold);
         using var capture = new MeterCapture(scope.Runtime);
         Reading before = capture.Collect();
 
@@ -647,7 +646,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(30_000)]
     public async Task Stopping_the_runtime_ends_its_instruments()
     {
-        TestRuntime scope = StartRuntime();
+        RuntimeScope scope = StartRuntime();
         using var capture = new MeterCapture(scope.Runtime);
         Assert.That(capture.Collect().All, Is.Not.Empty);
 
@@ -661,7 +660,7 @@ public sealed class MetricsTests(IoBackendKind backend) : BackendFixture(backend
     public async Task With_a_meter_factory_the_meter_comes_from_the_factory_which_keeps_it()
     {
         using var factory = new RecordingMeterFactory();
-        TestRuntime scope = StartRuntime(o => o.MeterFactory = factory);
+        RuntimeScope scope = StartRuntime(o => o.MeterFactory = factory);
         Meter meter = scope.Runtime.Metrics!.Meter;
         using var capture = new MeterCapture(meter);
 

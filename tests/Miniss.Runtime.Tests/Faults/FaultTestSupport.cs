@@ -7,7 +7,6 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
-using Miniss.IO;
 using Miniss.IO.FaultInjection;
 using NUnit.Framework;
 
@@ -68,13 +67,10 @@ internal static class FaultTestSupport
     /// faults, and records every exception its shards report into <paramref name="escaped"/>.</summary>
     public static MinissRuntime Start(FaultSchedule schedule, ConcurrentQueue<string> escaped, int shards = 2)
     {
-        MinissRuntime runtime = MinissRuntime.Start(new RuntimeOptions
-        {
-            Backend = Backends.Current,
-            ShardCount = shards,
-            StallThreshold = TimeSpan.Zero,
-            Faults = schedule,
-        });
+        RuntimeOptions options = RuntimeScope.Options(shards);
+        options.StallThreshold = TimeSpan.Zero;
+        options.Faults = schedule;
+        MinissRuntime runtime = MinissRuntime.Start(options);
         runtime.UnhandledException += (_, e) => escaped.Enqueue($"shard {e.ShardId}: {e.Exception}");
         return runtime;
     }

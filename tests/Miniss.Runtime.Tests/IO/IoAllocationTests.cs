@@ -26,7 +26,8 @@ public sealed class IoAllocationTests(IoBackendKind backend) : BackendFixture(ba
     {
         string path = Path.Combine(_directory, "cached");
         await File.WriteAllBytesAsync(path, RandomBytes(512, 1));
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (long allocated, long total) = await runtime.SubmitTo(1, async () =>
         {
@@ -55,7 +56,8 @@ public sealed class IoAllocationTests(IoBackendKind backend) : BackendFixture(ba
     [Test, CancelAfter(30_000)]
     public async Task Ten_thousand_awaited_nops_allocate_nothing_once_warm()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         long allocated = await runtime.SubmitTo(0, async () =>
         {

@@ -33,7 +33,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
         using var _ = read;
         using var __ = write;
         using var memory = new TrackedMemory(16);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (bool completedAtOnce, bool canceled, Exception? error, int pins) = await runtime.SubmitTo(0, async () =>
         {
@@ -57,7 +58,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
     public async Task A_token_cancelled_before_a_file_open_throws_OperationCanceledException_and_creates_nothing()
     {
         string path = Path.Combine(_directory, "never");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(1, () => Capture(async () =>
         {
@@ -76,7 +78,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
         (FileDescriptorHandle read, FileDescriptorHandle write) = CreatePipe();
         using var _ = read;
         using var __ = write;
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? error, TimeSpan took) = await runtime.SubmitTo(0, async () =>
         {
@@ -107,7 +110,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
         using var _ = read;
         using var __ = write;
         using var memory = new TrackedMemory(64);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int pinsAfterCancel, int unpinsAfterCancel, Exception? error, int pinsAfterAwait, int unpinsAfterAwait, byte[] afterward, int nextRead, byte[] nextData) =
             await runtime.SubmitTo(1, async () =>
@@ -146,7 +150,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
         using var _ = read;
         using var __ = write;
         using var cts = new CancellationTokenSource();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         ValueTask<Exception?> outcome = runtime.SubmitTo(0, () => Capture(() => IoOperations.ReadAsync(read, new byte[8], 0, cts.Token)));
         await Task.Delay(200);
@@ -162,7 +167,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
     public async Task Cancelling_a_blocked_eventfd_read_throws_OperationCanceledException()
     {
         using FileDescriptorHandle eventFd = CreateEventFd();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? error, int later) = await runtime.SubmitTo(1, async () =>
         {
@@ -186,7 +192,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
     {
         string path = Path.Combine(_directory, "data");
         await File.WriteAllBytesAsync(path, RandomBytes(1000, 1));
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (bool completedBeforeCancel, int result, int next) = await runtime.SubmitTo(0, async () =>
         {
@@ -221,7 +228,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
         (FileDescriptorHandle read, FileDescriptorHandle write) = CreatePipe();
         using var _ = read;
         using var __ = write;
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         string[] problems = await runtime.SubmitTo(0, async () =>
         {
@@ -275,7 +283,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
     [Test, CancelAfter(20_000)]
     public async Task TimeoutAsync_completes_with_zero_after_its_delay()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int result, TimeSpan took) = await runtime.SubmitTo(1, async () =>
         {
@@ -292,7 +301,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
     [Test, CancelAfter(20_000)]
     public async Task TimeoutAsync_with_a_zero_delay_completes_with_zero()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         int[] results = await runtime.SubmitTo(0, async () => new[]
         {
@@ -306,7 +316,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
     [Test, CancelAfter(20_000)]
     public async Task A_cancelled_TimeoutAsync_throws_OperationCanceledException_before_its_delay()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? error, TimeSpan took) = await runtime.SubmitTo(0, async () =>
         {
@@ -323,7 +334,8 @@ public sealed class IoCancellationTests(IoBackendKind backend) : BackendFixture(
     [Test, CancelAfter(20_000)]
     public async Task AsyncCancelAsync_of_an_unknown_user_data_throws_with_ENOENT()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(1, () => Capture(() => IoOperations.AsyncCancelAsync(0x7ABC_0000_BEEFUL))).Within(15);
 

@@ -31,7 +31,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_negative_offset_throws_ArgumentOutOfRangeException_for_every_file_operation()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception?[] errors = await runtime.SubmitTo(0, async () =>
         {
@@ -57,7 +58,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     {
         string path = FilePath();
         await File.WriteAllTextAsync(path, "content");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception?[] errors = await runtime.SubmitTo(1, async () =>
         {
@@ -83,7 +85,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(20_000)]
     public async Task A_descriptor_number_that_is_not_open_fails_with_EBADF_as_UnauthorizedAccessException()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(0, async () =>
         {
@@ -109,7 +112,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(20_000)]
     public async Task An_invalid_handle_of_minus_one_is_refused_before_submission()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (bool invalid, Exception? error, bool closedAfter) = await runtime.SubmitTo(1, async () =>
         {
@@ -126,7 +130,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(20_000)]
     public async Task A_closed_handle_is_refused_before_submission_with_ObjectDisposedException()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? error, long completionsBefore, long completionsAfter) = await runtime.SubmitTo(0, async () =>
         {
@@ -147,7 +152,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     {
         string path = FilePath();
         await File.WriteAllBytesAsync(path, RandomBytes(4096, 3));
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? error, long completionsBefore, long completionsAfter, int next) = await runtime.SubmitTo(1, async () =>
         {
@@ -170,7 +176,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     public async Task Opening_a_missing_path_throws_FileNotFoundException_with_the_path_and_ENOENT()
     {
         string missing = FilePath("no-such-file");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? buffered, Exception? dma, Exception? raw) = await runtime.SubmitTo(1, async () => (
             await Capture(async () => { await using BufferedFile f = await BufferedFile.OpenAsync(missing, FileMode.Open); }),
@@ -191,7 +198,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     {
         string file = FilePath("plain");
         await File.WriteAllTextAsync(file, "x");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? missingDirectory, Exception? notADirectory) = await runtime.SubmitTo(0, async () => (
             await Capture(async () => { await using BufferedFile f = await BufferedFile.OpenAsync(FilePath("nope/inner"), FileMode.Create); }),
@@ -207,7 +215,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_failed_open_carries_errno_its_name_the_operation_and_the_path()
     {
         // Opening a directory for writing fails with EISDIR, even for root.
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(0, () => Capture(async () =>
         {
@@ -226,7 +235,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_failed_read_carries_errno_its_name_the_operation_and_the_files_path()
     {
         // A directory opens read-only, but reading it fails with EISDIR.
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(1, async () =>
         {
@@ -246,7 +256,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     {
         // Root bypasses permission bits, so a mode-0 directory would not do: sysfs refuses to create files for anyone.
         const string path = "/sys/miniss-cannot-create";
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(0, () => Capture(async () =>
         {
@@ -264,7 +275,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(20_000)]
     public async Task Awaiting_an_operation_twice_throws_InvalidOperationException_naming_a_stale_ValueTask()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int first, Exception? second, int next) = await runtime.SubmitTo(1, async () =>
         {
@@ -287,7 +299,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
         (FileDescriptorHandle read, FileDescriptorHandle write) = CreatePipe();
         using var _ = read;
         using var __ = write;
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? stale, int reused) = await runtime.SubmitTo(0, async () =>
         {
@@ -310,7 +323,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     {
         string path = FilePath();
         await File.WriteAllTextAsync(path, "x");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
         BufferedFile file = await runtime.SubmitTo(0, () => BufferedFile.OpenAsync(path, FileMode.Open)).Within(15);
         try
         {
@@ -334,7 +348,8 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(20_000)]
     public async Task Shard_NopAsync_called_on_another_shard_throws_InvalidOperationException()
     {
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(1, () => CaptureAtCall(() => runtime[0].NopAsync())).Within(15);
 
@@ -348,7 +363,7 @@ public sealed class IoErrorTests(IoBackendKind backend) : BackendFixture(backend
         string existing = FilePath("existing");
         await File.WriteAllTextAsync(existing, "x");
         string missing = FilePath("missing");
-        MinissRuntime runtime = StartRuntime();
+        MinissRuntime runtime = MinissRuntime.Start(RuntimeScope.Options());
         int before = -1, after = -1;
         string leaked = string.Empty;
         try

@@ -43,7 +43,7 @@ public sealed class IoShutdownTests(IoBackendKind backend) : BackendFixture(back
         (FileDescriptorHandle read, FileDescriptorHandle write) = CreatePipe();
         using var _ = read;
         using var __ = write;
-        MinissRuntime runtime = StartRuntime();
+        MinissRuntime runtime = MinissRuntime.Start(RuntimeScope.Options());
         Task<int>[] pending;
         try
         {
@@ -71,7 +71,7 @@ public sealed class IoShutdownTests(IoBackendKind backend) : BackendFixture(back
         (FileDescriptorHandle read, FileDescriptorHandle write) = CreatePipe();
         using var _ = read;
         using var __ = write;
-        MinissRuntime runtime = StartRuntime();
+        MinissRuntime runtime = MinissRuntime.Start(RuntimeScope.Options());
         var loopStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // A loop that retries its read whenever it is cancelled, until the runtime refuses a new one.
@@ -114,7 +114,7 @@ public sealed class IoShutdownTests(IoBackendKind backend) : BackendFixture(back
         (FileDescriptorHandle read, FileDescriptorHandle write) = CreatePipe();
         using var __ = write;
         string pipe = new FileInfo($"/proc/self/fd/{read.Descriptor}").LinkTarget!;
-        MinissRuntime runtime = StartRuntime();
+        MinissRuntime runtime = MinissRuntime.Start(RuntimeScope.Options());
         Task<int>[] reads;
         try
         {
@@ -140,7 +140,7 @@ public sealed class IoShutdownTests(IoBackendKind backend) : BackendFixture(back
     private static async Task<(TimeSpan Stopping, bool AllEnded, Task<int>[] Reads)> StopWithReadsInFlight(int perShard)
     {
         var pipes = new List<(FileDescriptorHandle Read, FileDescriptorHandle Write)> { CreatePipe(), CreatePipe() };
-        MinissRuntime runtime = StartRuntime();
+        MinissRuntime runtime = MinissRuntime.Start(RuntimeScope.Options());
         Task<int>[] reads;
         try
         {

@@ -7,7 +7,6 @@ using System.Threading.Tasks;
 using Miniss.Bindings.Linux;
 using Miniss.IO;
 using Miniss.Net;
-using Miniss.Runtime.Tests.Net;
 using NUnit.Framework;
 using static Miniss.Runtime.Tests.Net.NetTestSupport;
 
@@ -25,7 +24,7 @@ public sealed class SendMessageTests(IoBackendKind backend) : BackendFixture(bac
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         byte[] expected = RandomBytes(3000, seed: 12);
 
         Task<Socket> accepted = listener.AcceptSocketAsync(token).AsTask();
@@ -62,7 +61,7 @@ public sealed class SendMessageTests(IoBackendKind backend) : BackendFixture(bac
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var reset = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -110,7 +109,7 @@ public sealed class SendMessageTests(IoBackendKind backend) : BackendFixture(bac
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var reset = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 

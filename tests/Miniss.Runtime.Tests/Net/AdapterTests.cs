@@ -1,6 +1,5 @@
 using Miniss.IO;
 using System;
-using System.Buffers;
 using System.IO;
 using System.IO.Pipelines;
 using System.Net.Sockets;
@@ -25,7 +24,7 @@ public sealed class AdapterTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_Stream_on_both_ends_echoes_byte_for_byte(int size, CancellationToken token)
     {
         byte[] payload = RandomBytes(size, seed: size);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             await using Stream stream = connection.AsStream();
@@ -54,7 +53,7 @@ public sealed class AdapterTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_pipe_on_both_ends_echoes_byte_for_byte(int size, CancellationToken token)
     {
         byte[] payload = RandomBytes(size, seed: size + 1);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             await using ConnectionPipe pipe = connection.AsPipe();
@@ -105,7 +104,7 @@ public sealed class AdapterTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_stream_called_from_another_thread_carries_its_reads_and_writes_to_the_shard(CancellationToken token)
     {
         byte[] payload = RandomBytes(200_000, seed: 12);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
         ShardConnection client = await scope.Runtime.SubmitTo(1, () => ShardConnection.ConnectAsync(server.LocalEndPoint)).Within(token);
 
@@ -122,7 +121,7 @@ public sealed class AdapterTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_reset_reaches_the_pipe_reader_as_a_SocketException(CancellationToken token)
     {
         var outcome = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             await using ConnectionPipe pipe = connection.AsPipe();
@@ -160,7 +159,7 @@ public sealed class AdapterTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(20_000)]
     public async Task Blocking_stream_calls_are_refused_rather_than_stalling_the_shard(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
 
         Exception?[] errors = await scope.Runtime.SubmitTo(0, async () =>

@@ -18,7 +18,7 @@ public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(20_000)]
     public async Task Ten_thousand_request_response_round_trips_allocate_nothing_once_warm(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
 
         long allocated = await scope.Runtime.SubmitTo(0, async () =>
@@ -61,7 +61,7 @@ public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(20_000)]
     public async Task Ten_thousand_round_trips_through_pipes_allocate_nothing_once_warm(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
 
         long allocated = await scope.Runtime.SubmitTo(1, async () =>

@@ -1,7 +1,6 @@
 using Miniss.IO;
 using System;
 using System.Collections.Generic;
-using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -20,7 +19,7 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
     [Test, CancelAfter(20_000)]
     public async Task A_cancelled_accept_throws_OperationCanceled_and_the_listener_accepts_afterwards(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
 
         Exception? error = await scope.Runtime.SubmitTo(0, async () =>
@@ -53,7 +52,7 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
     [Test, CancelAfter(20_000)]
     public async Task Disposing_a_listener_completes_a_pending_accept_with_OperationAborted(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
         int descriptorsWithListener = OpenDescriptorCount();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -87,7 +86,7 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
     {
         // A listener that never accepts, with a backlog of 0: once its queue holds a connection, the kernel drops
         // further handshakes, and their connects wait (the only loopback address that never answers).
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort, new ListenerOptions { Backlog = 0 });
         int descriptorsBefore = OpenDescriptorCount();
 
@@ -153,7 +152,7 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
     [Test, CancelAfter(20_000)]
     public async Task A_cancelled_receive_throws_OperationCanceled_and_the_connection_still_works(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
 
         (Exception? error, byte[] echoed) = await scope.Runtime.SubmitTo(1, async () =>
@@ -187,7 +186,7 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
     [Test, CancelAfter(20_000)]
     public async Task A_cancelled_send_to_a_peer_that_does_not_read_throws_OperationCanceled(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(AnyLoopbackPort);
         listener.Listen();
@@ -220,7 +219,7 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
     [Test, CancelAfter(20_000)]
     public async Task Disposing_a_connection_completes_its_pending_receive_with_OperationAborted(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
         int descriptorsBefore = OpenDescriptorCount();
 
@@ -244,14 +243,14 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
         Assert.That(disposedFirst, Is.True);
         Assert.That(error, Is.TypeOf<SocketException>());
         Assert.That(((SocketException)error!).SocketErrorCode, Is.EqualTo(SocketError.OperationAborted));
-        await Eventually(() => server.ActiveConnections == 0, TimeSpan.FromSeconds(5), "the server saw the close", token);
+        await Bounded.Eventually(() => server.ActiveConnections == 0, "the server saw the close", token);
         Assert.That(OpenDescriptorCount(), Is.EqualTo(descriptorsBefore), "both ends are closed");
     }
 
     [Test, CancelAfter(20_000)]
     public async Task Disposing_a_connection_from_another_thread_completes_its_pending_send(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(AnyLoopbackPort);
         listener.Listen();
@@ -289,7 +288,7 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
     [Test, CancelAfter(20_000)]
     public async Task Operations_on_a_disposed_connection_throw_ObjectDisposed(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
 
         Exception?[] errors = await scope.Runtime.SubmitTo(0, async () =>
@@ -311,7 +310,7 @@ public sealed class CancellationTests(IoBackendKind backend) : BackendFixture(ba
     [Test, CancelAfter(20_000)]
     public async Task Receiving_off_the_connections_shard_throws_InvalidOperation(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
         ShardConnection client = await scope.Runtime.SubmitTo(0, () => ShardConnection.ConnectAsync(server.LocalEndPoint)).Within(token);
         try

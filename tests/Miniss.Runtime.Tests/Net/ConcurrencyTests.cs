@@ -24,7 +24,7 @@ public sealed class ConcurrencyTests(IoBackendKind backend) : BackendFixture(bac
         EnsureDescriptorLimit(2 * Connections + 256);
         int descriptorsBefore = OpenDescriptorCount();
         var servedBy = new int[2];
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using (ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             Interlocked.Increment(ref servedBy[Shard.Current!.Id]);
@@ -66,7 +66,7 @@ public sealed class ConcurrencyTests(IoBackendKind backend) : BackendFixture(bac
                 Assert.That(await client.ReceiveAsync(reply, token), Is.Zero, "the server closes after the client's end of stream");
             }
 
-            await Eventually(() => server.ActiveConnections == 0, TimeSpan.FromSeconds(10), "every handler has returned", token);
+            await Bounded.Eventually(() => server.ActiveConnections == 0, "every handler has returned", token);
             Assert.That(server.AcceptedConnections, Is.EqualTo(Connections));
             Assert.That(server.FaultedConnections, Is.Zero);
         }

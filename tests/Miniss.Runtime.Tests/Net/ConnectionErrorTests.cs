@@ -21,7 +21,7 @@ public sealed class ConnectionErrorTests(IoBackendKind backend) : BackendFixture
     public async Task Connecting_where_nothing_listens_throws_ConnectionRefused(CancellationToken token)
     {
         IPEndPoint nobody = UnusedLoopbackEndPoint();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         int descriptorsBefore = OpenDescriptorCount();
 
         Exception? error = await scope.Runtime.SubmitTo(0, async () =>
@@ -47,7 +47,7 @@ public sealed class ConnectionErrorTests(IoBackendKind backend) : BackendFixture
     public async Task A_peer_reset_fails_a_pending_receive_with_ConnectionReset_and_the_server_goes_on(CancellationToken token)
     {
         var outcome = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             if (outcome.Task.IsCompleted)
@@ -89,7 +89,7 @@ public sealed class ConnectionErrorTests(IoBackendKind backend) : BackendFixture
     {
         var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var outcome = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             if (outcome.Task.IsCompleted)
@@ -133,7 +133,7 @@ public sealed class ConnectionErrorTests(IoBackendKind backend) : BackendFixture
         // The peer asks, reads a little of the answer, and closes with unread data: the kernel resets, and the
         // server's next sends fail (ConnectionReset first, then Shutdown: EPIPE).
         var outcome = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             if (outcome.Task.IsCompleted)
@@ -176,12 +176,12 @@ public sealed class ConnectionErrorTests(IoBackendKind backend) : BackendFixture
     [Test, CancelAfter(20_000)]
     public async Task A_client_that_sends_nothing_holds_up_nobody_and_is_closed_when_the_server_stops(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
         await using (server)
         {
             using Socket silent = await ConnectDotNetAsync(server.LocalEndPoint, token);
-            await Eventually(() => server.ActiveConnections == 1, TimeSpan.FromSeconds(5), "the silent client is being served", token);
+            await Bounded.Eventually(() => server.ActiveConnections == 1, "the silent client is being served", token);
 
             await AssertStillServes(scope.Runtime, server, token);
 
@@ -195,7 +195,7 @@ public sealed class ConnectionErrorTests(IoBackendKind backend) : BackendFixture
     [Test, CancelAfter(20_000)]
     public async Task A_half_closed_peer_still_receives_the_reply(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             // Read the whole request (to the client's half-close), then answer it.
@@ -217,7 +217,7 @@ public sealed class ConnectionErrorTests(IoBackendKind backend) : BackendFixture
     [Test, CancelAfter(20_000)]
     public async Task A_send_after_the_peer_closed_throws_instead_of_raising_SIGPIPE(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(AnyLoopbackPort);
         listener.Listen();

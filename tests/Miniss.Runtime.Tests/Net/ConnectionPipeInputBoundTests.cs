@@ -31,7 +31,7 @@ public sealed class ConnectionPipeInputBoundTests(IoBackendKind backend) : Backe
     {
         var pool = new CountingMemoryPool();
         var outcome = new TaskCompletionSource<(Exception? Error, long Largest)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             await using ConnectionPipe pipe = connection.AsPipe(new ConnectionPipeOptions { Pool = pool, MaxBufferedInput = Bound });
@@ -76,7 +76,7 @@ public sealed class ConnectionPipeInputBoundTests(IoBackendKind backend) : Backe
         const int Record = 48 * 1024;
         byte[] payload = RandomBytes(20 * Record, seed: 48);
         var received = new TaskCompletionSource<(byte[] Data, long MostBuffered)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             await using ConnectionPipe pipe = connection.AsPipe(new ConnectionPipeOptions { MaxBufferedInput = Bound });
@@ -130,7 +130,7 @@ public sealed class ConnectionPipeInputBoundTests(IoBackendKind backend) : Backe
     {
         var full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             ConnectionPipe pipe = connection.AsPipe(new ConnectionPipeOptions { MaxBufferedInput = Bound });
@@ -161,7 +161,7 @@ public sealed class ConnectionPipeInputBoundTests(IoBackendKind backend) : Backe
         const int Count = 512;
         var pool = new CountingMemoryPool();
         var seen = Channel.CreateUnbounded<long>();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             await using ConnectionPipe pipe = connection.AsPipe(new ConnectionPipeOptions { Pool = pool, MaxBufferedInput = Bound });

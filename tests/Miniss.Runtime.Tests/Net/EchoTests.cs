@@ -25,7 +25,7 @@ public sealed class EchoTests(IoBackendKind backend) : BackendFixture(backend)
     public async Task A_random_payload_is_echoed_byte_for_byte(int size, CancellationToken token)
     {
         byte[] payload = RandomBytes(size, seed: size);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
 
         byte[] echoed = await scope.Runtime.SubmitTo(1, async () =>
@@ -41,7 +41,7 @@ public sealed class EchoTests(IoBackendKind backend) : BackendFixture(backend)
     public async Task IPv6_loopback_connections_echo(CancellationToken token)
     {
         byte[] payload = RandomBytes(100_000, seed: 6);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, new IPEndPoint(IPAddress.IPv6Loopback, 0), Echo).Within(token);
 
         (byte[] echoed, EndPoint? local, EndPoint? remote) = await scope.Runtime.SubmitTo(0, async () =>
@@ -60,7 +60,7 @@ public sealed class EchoTests(IoBackendKind backend) : BackendFixture(backend)
     {
         string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"miniss-{Guid.NewGuid():N}.sock");
         byte[] payload = RandomBytes(300_000, seed: 7);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using (ShardServer server = await ShardServer.StartAsync(scope.Runtime, new UnixDomainSocketEndPoint(path), Echo).Within(token))
         {
             Assert.That(server.Distribution, Is.EqualTo(ConnectionDistribution.LeastLoaded), "a Unix socket cannot be shared by SO_REUSEPORT");
@@ -84,7 +84,7 @@ public sealed class EchoTests(IoBackendKind backend) : BackendFixture(backend)
         // of stream. One in a few dozen used to lose it (the server waited for ever), more often on a busy machine.
         string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"miniss-{Guid.NewGuid():N}.sock");
         byte[] payload = RandomBytes(300_000, seed: 7);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, new UnixDomainSocketEndPoint(path), Echo).Within(token);
         for (int i = 0; i < 100; i++)
         {
@@ -102,7 +102,7 @@ public sealed class EchoTests(IoBackendKind backend) : BackendFixture(backend)
     public async Task A_plain_dotnet_client_is_echoed_by_a_Miniss_server(CancellationToken token)
     {
         byte[] payload = RandomBytes(2 << 20, seed: 8);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
         using Socket client = await ConnectDotNetAsync(server.LocalEndPoint, token);
 
@@ -136,7 +136,7 @@ public sealed class EchoTests(IoBackendKind backend) : BackendFixture(backend)
         }
 
         byte[] expected = Concat(buffers);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
 
         byte[] echoed = await scope.Runtime.SubmitTo(0, async () =>
@@ -158,7 +158,7 @@ public sealed class EchoTests(IoBackendKind backend) : BackendFixture(backend)
         byte[][] parts = [RandomBytes(10, 1), RandomBytes(70_000, 2), [], RandomBytes(1, 3), RandomBytes(3 << 20, 4)];
         System.Buffers.ReadOnlySequence<byte> sequence = Segments.Chain(parts);
         byte[] expected = Concat(Array.ConvertAll(parts, part => (ReadOnlyMemory<byte>)part));
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
 
         byte[] echoed = await scope.Runtime.SubmitTo(1, async () =>
@@ -178,7 +178,7 @@ public sealed class EchoTests(IoBackendKind backend) : BackendFixture(backend)
     public async Task Pool_buffers_receive_and_send_without_copies_through_user_memory(CancellationToken token)
     {
         byte[] payload = RandomBytes(500_000, seed: 10);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             while (true)

@@ -226,7 +226,7 @@ public sealed class ExhaustionTests(IoBackendKind backend) : BackendFixture(back
             echo._process.BeginErrorReadLine();
             try
             {
-                await Eventually(() => echo.Output.Contains("echo server on", StringComparison.Ordinal) || echo.HasExited, Bound, "the echo server listens", token);
+                await Bounded.Eventually(() => echo.Output.Contains("echo server on", StringComparison.Ordinal) || echo.HasExited, "the echo server listens", token);
                 Assert.That(echo.HasExited, Is.False, $"the echo server exited at start:\n{echo.Output}");
                 return echo;
             }
@@ -238,7 +238,7 @@ public sealed class ExhaustionTests(IoBackendKind backend) : BackendFixture(back
         }
 
         public Task WaitForErrorLineAsync(string prefix, string text, CancellationToken token) =>
-            Eventually(() => HasErrorLine(prefix, text) || HasExited, Bound, $"the server writes a line '{prefix}...{text}...'", token);
+            Bounded.Eventually(() => HasErrorLine(prefix, text) || HasExited, $"the server writes a line '{prefix}...{text}...'", token);
 
         /// <summary>SIGTERM, then the exit code (SIGKILL and a failure when it does not exit within the bound).</summary>
         public async Task<int> StopAsync()

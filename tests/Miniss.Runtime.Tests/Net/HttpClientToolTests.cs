@@ -200,12 +200,12 @@ public sealed class HttpClientToolTests(IoBackendKind backend) : BackendFixture(
     /// shard's pool buffers in use.</summary>
     private sealed class ServedSample : IAsyncDisposable
     {
-        private readonly NetRuntime _scope;
+        private readonly RuntimeScope _scope;
         private readonly int _descriptorsBefore;
         private readonly int _descriptorsListening;
         private readonly long[] _poolBytesInUse;
 
-        private ServedSample(NetRuntime scope, ShardServer server, int descriptorsBefore, int descriptorsListening, long[] poolBytesInUse)
+        private ServedSample(RuntimeScope scope, ShardServer server, int descriptorsBefore, int descriptorsListening, long[] poolBytesInUse)
         {
             _scope = scope;
             Server = server;
@@ -218,7 +218,7 @@ public sealed class HttpClientToolTests(IoBackendKind backend) : BackendFixture(
 
         public static async Task<ServedSample> StartAsync(CancellationToken token)
         {
-            NetRuntime scope = NetRuntime.Start();
+            RuntimeScope scope = RuntimeScope.Start(detectStalls: false);
             try
             {
                 int before = OpenDescriptorCount();

@@ -35,7 +35,7 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
             HeaderTimeout = Timeout.InfiniteTimeSpan,
             Pipe = new ConnectionPipeOptions { Pool = pool, MaxBufferedInput = 2 * HeadLimit },
         };
-        await using var scope = NetRuntime.Start(shards: 1);
+        await using var scope = RuntimeScope.Start(shards: 1, detectStalls: false);
         await using ShardServer server = await StartAsync(scope, options, token);
 
         using Socket hostile = await ConnectDotNetAsync(server.LocalEndPoint, token);
@@ -67,13 +67,13 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
         string response = await answer.WaitAsync(Bound, token);
         Assert.That(response, Does.StartWith("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
         Assert.That(response, Does.Contain("Connection: close\r\n"));
-        await Eventually(() => server.ActiveConnections == 0, Bound, "the server closed the connection", token);
+        await Bounded.Eventually(() => server.ActiveConnections == 0, "the server closed the connection", token);
 
         // The pipes took all their memory from the counting pool: the endless header's input never held more than the
         // bound, beside a few 4 KiB segments (a partly consumed one, a partly filled one, the answers' output).
         TestContext.Out.WriteLine($"{sent} bytes sent; the server's pipes held at most {pool.Peak} bytes");
         Assert.That(pool.Peak, Is.LessThanOrEqualTo(2 * HeadLimit + 8 * 4096), "bytes the server's pipes held at once");
-        await Eventually(() => pool.Rented == 0, Bound, "every pipe segment was returned", token);
+        await Bounded.Eventually(() => pool.Rented == 0, "every pipe segment was returned", token);
     }
 
     [Test, CancelAfter(120_000)]
@@ -83,7 +83,7 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
         EndlessHeadStart.CopyTo(request, 0);
         request.AsSpan(EndlessHeadStart.Length, 8 << 20).Fill((byte)'a');
         "\r\n\r\n"u8.CopyTo(request.AsSpan(request.Length - 4));
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await StartAsync(scope, HelloServerOptions.Default, token);
 
         string response = await ExchangeAsync(server.LocalEndPoint, request, token);
@@ -96,7 +96,7 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
     public async Task A_20_KiB_request_line_gets_414(CancellationToken token)
     {
         string request = $"GET /{new string('a', 20 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n";
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await StartAsync(scope, HelloServerOptions.Default, token);
 
         string response = await ExchangeAsync(server.LocalEndPoint, Encoding.ASCII.GetBytes(request), token);
@@ -114,7 +114,7 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
     [CancelAfter(60_000)]
     public async Task A_malformed_request_line_gets_400_and_a_close(string request, CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await StartAsync(scope, HelloServerOptions.Default, token);
 
         string response = await ExchangeAsync(server.LocalEndPoint, Encoding.Latin1.GetBytes(request), token);
@@ -127,7 +127,7 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
     public async Task Half_a_request_line_is_closed_after_the_header_timeout(CancellationToken token)
     {
         var options = new HelloServerOptions { HeaderTimeout = TimeSpan.FromSeconds(1) };
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await StartAsync(scope, options, token);
 
         // The client sends half a request line and stops, without closing: only the server's timeout ends this.
@@ -137,14 +137,14 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
 
         string response = await answer.WaitAsync(Bound, token);
         Assert.That(response, Does.StartWith("HTTP/1.1 408 Request Timeout\r\n"));
-        await Eventually(() => server.ActiveConnections == 0, Bound, "the server closed the connection", token);
+        await Bounded.Eventually(() => server.ActiveConnections == 0, "the server closed the connection", token);
     }
 
     [Test, CancelAfter(60_000)]
     public async Task Pipelined_requests_in_one_write_are_answered_once_each_in_order(CancellationToken token)
     {
         byte[] requests = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8.ToArray();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await StartAsync(scope, HelloServerOptions.Default, token);
 
         string responses = await ExchangeAsync(server.LocalEndPoint, requests, token);
@@ -156,7 +156,7 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
     public async Task A_head_sent_one_byte_at_a_time_is_answered_once_and_the_connection_kept(CancellationToken token)
     {
         byte[] request = "GET /slow HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n"u8.ToArray();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await StartAsync(scope, HelloServerOptions.Default, token);
         using Socket client = await ConnectDotNetAsync(server.LocalEndPoint, token);
         client.NoDelay = true;
@@ -181,7 +181,7 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
         // The body looks like a request: answering it would be answering bytes the client never meant as one.
         byte[] requests = Encoding.ASCII.GetBytes("POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 18\r\n\r\nGET / HTTP/1.1\r\n\r\n" +
             "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await StartAsync(scope, HelloServerOptions.Default, token);
 
         string responses = await ExchangeAsync(server.LocalEndPoint, requests, token);
@@ -191,7 +191,7 @@ public sealed class HttpLimitsTests(IoBackendKind backend) : BackendFixture(back
 
     private static string Ok => Encoding.ASCII.GetString(HelloServer.Response.Span);
 
-    private static Task<ShardServer> StartAsync(NetRuntime scope, HelloServerOptions options, CancellationToken token) =>
+    private static Task<ShardServer> StartAsync(RuntimeScope scope, HelloServerOptions options, CancellationToken token) =>
         ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, HelloServer.Handler(options)).Within(token);
 
     /// <summary>Sends <paramref name="request"/> on a new connection while reading, and returns all the server sent

@@ -53,7 +53,7 @@ public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backen
         using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         holder.Bind(AnyLoopbackPort);
         holder.Listen();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         int descriptorsBefore = OpenDescriptorCount();
 
         var error = Assert.ThrowsAsync<SocketException>(async () => await ShardServer.StartAsync(scope.Runtime, holder.LocalEndPoint!, Echo).Within(token));
@@ -75,7 +75,7 @@ public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backen
     public async Task A_server_on_a_port_another_socket_listens_on_with_SO_REUSEPORT_fails_to_start_and_leaves_nothing_open(CancellationToken token)
     {
         using Socket other = ListenWithReusePort();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         int descriptorsBefore = OpenDescriptorCount();
 
         var error = Assert.ThrowsAsync<SocketException>(async () => await ShardServer.StartAsync(scope.Runtime, other.LocalEndPoint!, Echo).Within(token));
@@ -89,7 +89,7 @@ public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backen
     {
         using Socket other = ListenWithReusePort();
         var sharing = new ListenerOptions { ShareAcrossProcesses = true };
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
 
         using (ShardListener listener = ShardListener.Bind(other.LocalEndPoint!, sharing))
         {
@@ -104,7 +104,7 @@ public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backen
     public async Task A_restarted_server_binds_its_port_while_connections_of_the_previous_one_linger_in_TIME_WAIT(CancellationToken token)
     {
         IPEndPoint endPoint = UnusedLoopbackEndPoint();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         for (int run = 0; run < 2; run++)
         {
             // The server closes first, so its side of each connection lingers in TIME_WAIT.
@@ -130,7 +130,7 @@ public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(20_000)]
     public async Task Accepted_connections_know_both_endpoints_and_start_with_NoDelay(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
         Task<ShardConnection> accepting = scope.Runtime.SubmitTo(1, () => listener.AcceptAsync()).Within(token);
         ShardConnection client = await scope.Runtime.SubmitTo(0, () => ShardConnection.ConnectAsync(listener.LocalEndPoint)).Within(token);
@@ -154,7 +154,7 @@ public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(20_000)]
     public async Task Connection_options_read_back_what_was_set(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
         ShardConnection client = await scope.Runtime.SubmitTo(0, () => ShardConnection.ConnectAsync(server.LocalEndPoint)).Within(token);
         using (client)
@@ -180,7 +180,7 @@ public sealed class ListenerTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(20_000)]
     public async Task An_aborted_connection_resets_its_peer(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(AnyLoopbackPort);
         listener.Listen();

@@ -22,7 +22,7 @@ public sealed class MultishotAcceptTests
     [CancelAfter(30_000)]
     public async Task Two_hundred_and_fifty_connections_are_accepted_and_served(bool multishot, CancellationToken token)
     {
-        await using var scope = NetRuntime.Start(new RuntimeOptions { ShardCount = 2, StallThreshold = TimeSpan.Zero, Multishot = multishot });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { ShardCount = 2, StallThreshold = TimeSpan.Zero, Multishot = multishot });
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
 
         // .NET clients from the thread pool, 25 at a time, each a small round trip.
@@ -73,7 +73,7 @@ public sealed class MultishotAcceptTests
     [Test, CancelAfter(60_000)]
     public async Task A_connection_queued_by_one_shards_multishot_accept_is_taken_by_an_accept_on_another_shard(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
 
         // Shard 0 accepts once, which arms its multishot accept; the next connection waits in its queue.
@@ -81,7 +81,7 @@ public sealed class MultishotAcceptTests
         using Socket firstClient = await ConnectDotNetAsync(listener.LocalEndPoint, token);
         using ShardConnection firstAccepted = await first.WaitAsync(token);
         using Socket secondClient = await ConnectDotNetAsync(listener.LocalEndPoint, token);
-        await Eventually(() => listener.QueuedConnections == 1, TimeSpan.FromSeconds(30), "the second connection is queued on shard 0", token);
+        await Bounded.Eventually(() => listener.QueuedConnections == 1, "the second connection is queued on shard 0", token);
 
         using ShardConnection second = await scope.Runtime.SubmitTo(1, () => listener.AcceptAsync()).Within(token);
 
@@ -93,7 +93,7 @@ public sealed class MultishotAcceptTests
     [Test, CancelAfter(60_000)]
     public async Task An_accept_pending_on_another_shard_completes_with_the_next_connection_of_the_multishot_accept(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
         Task<ShardConnection> first = scope.Runtime.SubmitTo(0, () => listener.AcceptAsync()).AsTask();
         using Socket firstClient = await ConnectDotNetAsync(listener.LocalEndPoint, token);
@@ -123,7 +123,7 @@ public sealed class MultishotAcceptTests
     [Test, CancelAfter(20_000)]
     public async Task Disposing_a_listener_closes_the_connections_it_accepted_and_nobody_took(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         int descriptorsBefore = OpenDescriptorCount();
         ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
         EndPoint endPoint = listener.LocalEndPoint;
@@ -139,7 +139,7 @@ public sealed class MultishotAcceptTests
         }
 
         ShardConnection accepted = await first.WaitAsync(token);
-        await Eventually(() => listener.QueuedConnections == 20, TimeSpan.FromSeconds(5), "20 connections are queued", token);
+        await Bounded.Eventually(() => listener.QueuedConnections == 20, "20 connections are queued", token);
         Assert.That(listener.AcceptsMultishot, Is.True);
         Assert.That(OpenDescriptorCount(), Is.GreaterThanOrEqualTo(descriptorsBefore + 1 + 21 + 21), "listener, clients, accepted");
 
@@ -153,7 +153,7 @@ public sealed class MultishotAcceptTests
             client.Dispose();
         }
 
-        await Eventually(() => OpenDescriptorCount() == descriptorsBefore, TimeSpan.FromSeconds(5), "every descriptor is closed", token);
+        await Bounded.Eventually(() => OpenDescriptorCount() == descriptorsBefore, "every descriptor is closed", token);
         Assert.ThrowsAsync<ObjectDisposedException>(async () => await scope.Runtime.SubmitTo(0, () => listener.AcceptAsync()).Within(token));
     }
 }

@@ -16,8 +16,8 @@ namespace Miniss.Runtime.Tests.Net;
 [Platform("Linux")]
 public sealed class MultishotReceiveTests
 {
-    private static NetRuntime StartRuntime(bool multishot, int bufferCount = 256, int bufferSize = 8 * 1024) =>
-        NetRuntime.Start(new RuntimeOptions
+    private static RuntimeScope StartRuntime(bool multishot, int bufferCount = 256, int bufferSize = 8 * 1024) =>
+        RuntimeScope.Start(new RuntimeOptions
         {
             ShardCount = 2,
             StallThreshold = TimeSpan.Zero,
@@ -26,12 +26,12 @@ public sealed class MultishotReceiveTests
             ReceiveBufferSize = bufferSize,
         });
 
-    private static Task<MultishotStatistics[]> StatisticsAsync(NetRuntime scope, CancellationToken token) =>
+    private static Task<MultishotStatistics[]> StatisticsAsync(RuntimeScope scope, CancellationToken token) =>
         scope.Runtime.InvokeOnAll(() => Shard.Current!.MultishotStatistics).Within(token);
 
     /// <summary>Waits until no shard's ring has a buffer out (completions may still be on their way).</summary>
-    private static Task BuffersBackToRing(NetRuntime scope, CancellationToken token) =>
-        Eventually(() => scope.Runtime.Shards.All(s => s.MultishotStatistics.BuffersInUse == 0), TimeSpan.FromSeconds(5), "every buffer is back in its ring", token);
+    private static Task BuffersBackToRing(RuntimeScope scope, CancellationToken token) =>
+        Bounded.Eventually(() => scope.Runtime.Shards.All(s => s.MultishotStatistics.BuffersInUse == 0), "every buffer is back in its ring", token);
 
     [TestCase(1, true)]
     [TestCase(1_000, true)]
@@ -45,7 +45,7 @@ public sealed class MultishotReceiveTests
     public async Task A_random_payload_is_echoed_byte_for_byte_with_and_without_multishot_receives(int size, bool multishot, CancellationToken token)
     {
         byte[] payload = RandomBytes(size, seed: size + 11);
-        await using NetRuntime scope = StartRuntime(multishot);
+        await using RuntimeScope scope = StartRuntime(multishot);
         bool serverMultishot = false;
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
@@ -84,7 +84,7 @@ public sealed class MultishotReceiveTests
     public async Task Many_connections_at_once_are_echoed_and_give_every_buffer_back(CancellationToken token)
     {
         // 64 buffers for 300 connections: the ring runs dry and receives fall back or wait, without losing a byte.
-        await using NetRuntime scope = StartRuntime(multishot: true, bufferCount: 64, bufferSize: 4096);
+        await using RuntimeScope scope = StartRuntime(multishot: true, bufferCount: 64, bufferSize: 4096);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
 
         int[] failures = await scope.Runtime.InvokeOnAll(async () =>
@@ -117,7 +117,7 @@ public sealed class MultishotReceiveTests
     [Test, CancelAfter(20_000)]
     public async Task Data_that_arrives_after_a_receive_was_cancelled_is_kept_for_the_next_receive(CancellationToken token)
     {
-        await using NetRuntime scope = StartRuntime(multishot: true);
+        await using RuntimeScope scope = StartRuntime(multishot: true);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
         byte[] payload = RandomBytes(50_000, seed: 21);
 
@@ -156,7 +156,7 @@ public sealed class MultishotReceiveTests
     [Test, CancelAfter(20_000)]
     public async Task A_peer_reset_during_a_multishot_receive_throws_ConnectionReset(CancellationToken token)
     {
-        await using NetRuntime scope = StartRuntime(multishot: true);
+        await using RuntimeScope scope = StartRuntime(multishot: true);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
 
         Task<SocketError> receiving = scope.Runtime.SubmitTo(0, async () =>
@@ -193,7 +193,7 @@ public sealed class MultishotReceiveTests
     [Test, CancelAfter(20_000)]
     public async Task Disposing_a_connection_with_unread_data_gives_its_buffers_back(CancellationToken token)
     {
-        await using NetRuntime scope = StartRuntime(multishot: true);
+        await using RuntimeScope scope = StartRuntime(multishot: true);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
 
         (int held, int queued) = await scope.Runtime.SubmitTo(0, async () =>
@@ -227,7 +227,7 @@ public sealed class MultishotReceiveTests
     {
         // 16 buffers of 4 KiB (64 KiB) for 2 MiB: the ring runs dry (ENOBUFS) again and again, and the receive is armed
         // again as the reader catches up.
-        await using NetRuntime scope = StartRuntime(multishot: true, bufferCount: 16, bufferSize: 4096);
+        await using RuntimeScope scope = StartRuntime(multishot: true, bufferCount: 16, bufferSize: 4096);
         using ShardListener listener = ShardListener.Bind(AnyLoopbackPort);
         byte[] payload = RandomBytes(2 << 20, seed: 24);
 
@@ -268,7 +268,7 @@ public sealed class MultishotReceiveTests
     public async Task A_connection_that_does_not_read_holds_at_most_an_eighth_of_the_shards_ring(CancellationToken token)
     {
         const int size = 4 << 20;
-        await using NetRuntime scope = StartRuntime(multishot: true);
+        await using RuntimeScope scope = StartRuntime(multishot: true);
         var connected = new TaskCompletionSource<ShardConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
         var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var received = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -294,7 +294,7 @@ public sealed class MultishotReceiveTests
         Shard shard = scope.Runtime.Shards.First(s => s.MultishotStatistics.BuffersInUse > 0 || s.MultishotStatistics.ReceivesArmed > 0);
 
         // The reader reads nothing more: its multishot receive ends (paused, or, before the cap, when the ring ran dry).
-        await Eventually(() => !reader.MultishotReceiveArmed && shard.MultishotStatistics.BuffersInUse > 0, TimeSpan.FromSeconds(30), "the idle reader's receive ends", token);
+        await Bounded.Eventually(() => !reader.MultishotReceiveArmed && shard.MultishotStatistics.BuffersInUse > 0, "the idle reader's receive ends", token);
         int cap = Math.Max(4, 256 / 8);
         Assert.That(shard.MultishotStatistics.BuffersInUse, Is.LessThanOrEqualTo(cap + 8), "a reader that does not read holds at most an eighth of the ring (and what was in flight)");
 

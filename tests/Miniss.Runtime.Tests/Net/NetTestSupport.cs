@@ -1,4 +1,3 @@
-using Miniss.IO;
 using System;
 using System.IO;
 using System.Linq;
@@ -10,27 +9,6 @@ using Miniss.Net;
 using NUnit.Framework;
 
 namespace Miniss.Runtime.Tests.Net;
-
-/// <summary>
-/// A two-shard runtime for one networking test, stopped by <c>await using</c> within a bound: a runtime that does
-/// not stop fails the test instead of hanging the run.
-/// </summary>
-internal sealed class NetRuntime : IAsyncDisposable
-{
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
-
-    private NetRuntime(MinissRuntime runtime) => Runtime = runtime;
-
-    public MinissRuntime Runtime { get; }
-
-    public static NetRuntime Start(int shards = 2) =>
-        new(MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = shards, StallThreshold = TimeSpan.Zero }));
-
-    /// <summary>A runtime with the caller's options (two shards and no stall detector unless they say otherwise).</summary>
-    public static NetRuntime Start(RuntimeOptions options) => new(MinissRuntime.Start(options));
-
-    public async ValueTask DisposeAsync() => await Runtime.StopAsync().AsTask().WaitAsync(StopTimeout);
-}
 
 /// <summary>Helpers of the networking tests: loopback endpoints, payloads, echo handlers, bounded waits.</summary>
 internal static class NetTestSupport
@@ -141,23 +119,4 @@ internal static class NetTestSupport
     /// <summary>How many descriptors the process has open (not counting mapped assemblies).</summary>
     public static int OpenDescriptorCount() =>
         Directory.EnumerateFileSystemEntries("/proc/self/fd").Count(entry => !(new FileInfo(entry).LinkTarget ?? string.Empty).EndsWith(".dll", StringComparison.Ordinal));
-
-    /// <summary>Waits until <paramref name="condition"/> holds, polling, or fails after <paramref name="timeout"/>.</summary>
-    public static async Task Eventually(Func<bool> condition, TimeSpan timeout, string what, CancellationToken token)
-    {
-        DateTime deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting until {what}");
-            }
-
-            await Task.Delay(2, token);
-        }
-    }
-
-    public static Task<T> Within<T>(this ValueTask<T> task, CancellationToken token) => task.AsTask().WaitAsync(token);
-
-    public static Task Within(this ValueTask task, CancellationToken token) => task.AsTask().WaitAsync(token);
 }

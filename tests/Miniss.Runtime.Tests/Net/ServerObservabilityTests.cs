@@ -9,7 +9,6 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Miniss.Diagnostics;
-using Miniss.IO;
 using Miniss.Net;
 using NUnit.Framework;
 using static Miniss.Runtime.Tests.Net.NetTestSupport;
@@ -36,7 +35,7 @@ public sealed class ServerObservabilityTests
     {
         (ILoggerFactory factory, FakeLogCollector collector) = Logging();
         using var _ = factory;
-        await using var scope = NetRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, LoggerFactory = factory });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, LoggerFactory = factory });
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             byte[] buffer = new byte[16];
@@ -59,11 +58,10 @@ public sealed class ServerObservabilityTests
         using (Socket bad = await ConnectDotNetAsync(server.LocalEndPoint, token))
         {
             await bad.SendAsync("!"u8.ToArray(), token);
-            Assert.That(await Shards.Bounded.Eventually(() => server.FaultedConnections == 1, TimeSpan.FromSeconds(20), token), Is.True);
+            await Bounded.Eventually(() => server.FaultedConnections == 1, "the bad connection is counted as faulted", token);
         }
 
-        Assert.That(await Shards.Bounded.Eventually(() => collector.GetSnapshot().Count(r => r.Id.Id == 105) == 2, TimeSpan.FromSeconds(20), token), Is.True,
-            "two connections closed, two Debug lines expected");
+        await Bounded.Eventually(() => collector.GetSnapshot().Count(r => r.Id.Id == 105) == 2, "two connections closed, two Debug lines expected", token);
         IReadOnlyList<FakeLogRecord> records = collector.GetSnapshot();
         FakeLogRecord[] accepted = records.Where(r => r.Id.Id == 104).ToArray();
         FakeLogRecord[] closed = records.Where(r => r.Id.Id == 105).ToArray();
@@ -96,7 +94,7 @@ public sealed class ServerObservabilityTests
             ActivityStopped = stopped.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
-        await using var scope = NetRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2 });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2 });
         var seen = new ConcurrentQueue<string?>();
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
@@ -111,7 +109,7 @@ public sealed class ServerObservabilityTests
             Assert.That(await client.ReceiveAsync(new byte[1], token), Is.EqualTo(1));
         }
 
-        Assert.That(await Shards.Bounded.Eventually(() => stopped.Any(a => a.OperationName == MinissTracing.ConnectionActivityName), TimeSpan.FromSeconds(20), token), Is.True);
+        await Bounded.Eventually(() => stopped.Any(a => a.OperationName == MinissTracing.ConnectionActivityName), "a connection activity stops", token);
         Assert.That(seen, Is.EqualTo(new[] { MinissTracing.ConnectionActivityName, MinissTracing.ConnectionActivityName }));
         Activity connectionActivity = stopped.First(a => a.OperationName == MinissTracing.ConnectionActivityName);
         Assert.That(connectionActivity.Kind, Is.EqualTo(ActivityKind.Server));

@@ -19,7 +19,7 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
     public async Task Least_loaded_distribution_accepts_on_one_shard_and_serves_on_the_least_busy(CancellationToken token)
     {
         var servedOn = new List<int>();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {
             lock (servedOn)
@@ -52,13 +52,13 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
             clients.ForEach(client => client.Dispose());
         }
 
-        await Eventually(() => server.ActiveConnections == 0, TimeSpan.FromSeconds(5), "every connection ended", token);
+        await Bounded.Eventually(() => server.ActiveConnections == 0, "every connection ended", token);
     }
 
     [Test, CancelAfter(20_000)]
     public async Task Stopping_closes_open_connections_waits_for_their_handlers_and_frees_every_socket(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         int descriptorsBefore = OpenDescriptorCount();
         int handlersReturned = 0;
         ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
@@ -79,7 +79,7 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
             clients.Add(await ConnectDotNetAsync(server.LocalEndPoint, token));
         }
 
-        await Eventually(() => server.ActiveConnections == 6, TimeSpan.FromSeconds(5), "all six are served", token);
+        await Bounded.Eventually(() => server.ActiveConnections == 6, "all six are served", token);
         await server.StopAsync().Within(token);
 
         Assert.That(handlersReturned, Is.EqualTo(6));
@@ -100,7 +100,7 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
     public async Task A_handler_bug_is_reported_as_an_unhandled_exception_and_the_server_goes_on(CancellationToken token)
     {
         var reported = new TaskCompletionSource<ShardExceptionEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         scope.Runtime.UnhandledException += (_, e) => reported.TrySetResult(e);
         int calls = 0;
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
@@ -133,14 +133,14 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(20_000)]
     public async Task Stopping_the_runtime_under_a_running_server_ends_it(CancellationToken token)
     {
-        var scope = NetRuntime.Start();
+        var scope = RuntimeScope.Start(detectStalls: false);
         ShardServer server;
         Socket client;
         await using (scope)
         {
             server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
             client = await ConnectDotNetAsync(server.LocalEndPoint, token);
-            await Eventually(() => server.ActiveConnections == 1, TimeSpan.FromSeconds(5), "the client is served", token);
+            await Bounded.Eventually(() => server.ActiveConnections == 1, "the client is served", token);
         }
 
         using (client)
@@ -155,7 +155,7 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
     public async Task MaxConnections_stops_accepting_until_a_connection_closes(CancellationToken token)
     {
         var served = new ServedCounter();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, served.EchoAsync,
             new ShardServerOptions { MaxConnections = 3 }).Within(token);
 
@@ -190,7 +190,7 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
     public async Task MaxConnectionsPerShard_stops_the_acceptor_when_every_shard_is_full_and_resumes_when_one_closes(CancellationToken token)
     {
         var served = new ServedCounter();
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, served.EchoAsync,
             new ShardServerOptions { Distribution = ConnectionDistribution.LeastLoaded, MaxConnectionsPerShard = 2 }).Within(token);
 
@@ -225,7 +225,7 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(60_000)]
     public async Task IdleTimeout_closes_a_connection_that_receives_nothing_and_spares_one_that_does(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo,
             new ShardServerOptions { IdleTimeout = TimeSpan.FromSeconds(3) }).Within(token);
 
@@ -242,7 +242,7 @@ public sealed class ServerTests(IoBackendKind backend) : BackendFixture(backend)
         Assert.That(await end, Is.Zero, "the idle connection was closed by the server");
         Assert.That(server.TimedOutConnections, Is.EqualTo(1));
         await EchoesOneByteAsync(busy, token);
-        await Eventually(() => server.ActiveConnections == 1, TimeSpan.FromSeconds(30), "the idle connection's handler ended", token);
+        await Bounded.Eventually(() => server.ActiveConnections == 1, "the idle connection's handler ended", token);
     }
 
     private static async Task EchoesOneByteAsync(Socket client, CancellationToken token)

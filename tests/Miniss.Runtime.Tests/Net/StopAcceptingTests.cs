@@ -1,4 +1,3 @@
-using System;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -17,7 +16,7 @@ public sealed class StopAcceptingTests(IoBackendKind backend) : BackendFixture(b
     [Test, CancelAfter(60_000)]
     public async Task Stopping_accepting_refuses_new_clients_and_leaves_served_connections_open(CancellationToken token)
     {
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, Echo).Within(token);
         using Socket served = await ConnectDotNetAsync(server.LocalEndPoint, token);
         await served.SendAsync(new byte[] { 1 }, SocketFlags.None, token);

@@ -1,6 +1,5 @@
 using Miniss.IO;
 using System;
-using System.IO;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -26,7 +25,7 @@ public sealed class TlsTests(IoBackendKind backend) : BackendFixture(backend)
         using X509Certificate2 certificate = CreateSelfSignedCertificate();
         byte[] payload = RandomBytes(1 << 20, seed: 11);
         int handshakeShard = -1;
-        await using var scope = NetRuntime.Start();
+        await using var scope = RuntimeScope.Start(detectStalls: false);
         scope.Runtime.UnhandledException += (_, e) => TestContext.Out.WriteLine($"handler failed: {e.Exception}");
         await using ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
         {

@@ -11,6 +11,8 @@ namespace Miniss.Runtime.Tests.Shards;
 [Platform("Linux")]
 public sealed class AffinityTests(IoBackendKind backend) : BackendFixture(backend)
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
+
     /// <summary>Where code ran: the shard, the managed thread and whether that thread belongs to the pool.</summary>
     private readonly record struct Place(int Shard, int Thread, bool OnPool)
     {
@@ -20,7 +22,7 @@ public sealed class AffinityTests(IoBackendKind backend) : BackendFixture(backen
     /// <summary>Runs <paramref name="pause"/> on shard 0 and returns where the code was before and after it.</summary>
     private static async Task<(Place Before, Place After)> AroundAwait(Func<MinissRuntime, ValueTask> pause, CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         return await runtime.SubmitTo(0, async () =>
         {
@@ -89,7 +91,7 @@ public sealed class AffinityTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(10000)]
     public async Task Remote_async_work_resumes_on_its_own_shard_after_each_await(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         Place[] places = await runtime.SubmitTo(0, () => runtime.SubmitTo(1, async () =>
         {
@@ -114,7 +116,7 @@ public sealed class AffinityTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(10000)]
     public async Task A_chain_of_mixed_awaits_never_leaves_the_shard_thread(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         int leaks = await runtime.SubmitTo(1, async () =>
         {
@@ -153,7 +155,7 @@ public sealed class AffinityTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(10000)]
     public async Task Shard_code_sees_the_shard_synchronization_context_and_no_other(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         bool same = await runtime.SubmitTo(1, async () =>
         {
@@ -163,5 +165,100 @@ public sealed class AffinityTests(IoBackendKind backend) : BackendFixture(backen
         }).Within(token);
 
         Assert.That(same, Is.True);
+    }
+
+    // Guards Shard.ArmTimer's thread check: a periodic timer waited on off its shard throws InvalidOperationException
+    // (before, it armed a timer in the shard's heap from the wrong thread and its await's OnCompleted threw on the
+    // thread pool, which ends the process).
+    [Test, CancelAfter(10000)]
+    public async Task Waiting_on_a_periodic_timer_off_its_shard_throws_and_the_runtime_keeps_working(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
+        // A long period: the first wait is never already due, so it has to arm a timer.
+        ShardPeriodicTimer timer = await runtime.SubmitTo(0, () => new ShardPeriodicTimer(TimeSpan.FromHours(1))).Within(token);
+
+        InvalidOperationException? error = Assert.ThrowsAsync<InvalidOperationException>(async () => await timer.WaitForNextTickAsync());
+
+        Assert.That(error!.Message, Does.Contain("shard 0"));
+        await runtime.SubmitTo(0, timer.Dispose).Within(token);
+        Assert.That(await runtime.SubmitTo(0, () => Shard.Current!.Id + 40).Within(token), Is.EqualTo(40));
+    }
+
+    /// <summary>Carries a shard-owned ValueTask out of the shard unawaited.</summary>
+    private sealed class Holder(ValueTask<int> operation)
+    {
+        public ValueTask<int> Operation { get; } = operation;
+    }
+
+    // Guards LocalPromiseCore.OnCompleted: an I/O await from another thread completes with InvalidOperationException
+    // naming the shard (before, OnCompleted threw inside the awaiting thread's async machinery: the process ended).
+    [Test, CancelAfter(10000)]
+    public async Task Awaiting_a_shards_io_on_another_thread_throws_naming_the_shard_and_the_process_survives(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = TimeSpan.Zero });
+        MinissRuntime runtime = scope.Runtime;
+        var handedOver = new TaskCompletionSource<Holder>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim();
+        Task<bool> blocking = runtime.SubmitTo(0, () =>
+        {
+            // The NOP is submitted when this tick ends, so it stays pending while this work holds the shard.
+            handedOver.SetResult(new Holder(Shard.Current!.NopAsync()));
+            return release.Wait(Bound);
+        }).Within(token);
+        Holder holder = await handedOver.Task.WaitAsync(token);
+
+        Assert.That(Shard.Current, Is.Null, "the await must run off the shards");
+        Exception? error = null;
+        try
+        {
+            await holder.Operation;
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        Assert.That(error, Is.TypeOf<InvalidOperationException>().With.Message.Contains("shard 0"));
+        Assert.That(await blocking.WaitAsync(token), Is.True, "the shard was not released in time");
+        Assert.That(await runtime.SubmitTo(0, () => Shard.Current!.Id + 7).Within(token), Is.EqualTo(7));
+        Assert.That(await runtime.SubmitTo(0, async () => await Shard.Current!.NopAsync()).Within(token), Is.Zero);
+    }
+
+    // Guards LocalPromiseCore.GetResult: an operation that already completed, read on another thread, is reported
+    // (before, the foreign thread got the result and pushed the promise back into the shard's unsynchronised pool).
+    [Test, CancelAfter(10000)]
+    public async Task Reading_a_completed_shard_operation_on_another_thread_throws_naming_the_shard(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, StallThreshold = TimeSpan.Zero });
+        MinissRuntime runtime = scope.Runtime;
+        Holder holder = await runtime.SubmitTo(0, async () =>
+        {
+            var pending = new Holder(Shard.Current!.NopAsync());
+            await Shard.Current!.Delay(TimeSpan.FromMilliseconds(20));
+            return pending;
+        }).Within(token);
+
+        Assert.That(holder.Operation.IsCompleted, Is.True, "the NOP completes while the shard waits 20 ms");
+        InvalidOperationException? error = Assert.ThrowsAsync<InvalidOperationException>(async () => await holder.Operation);
+        Assert.That(error!.Message, Does.Contain("shard 0"));
+        Assert.That(await runtime.SubmitTo(0, async () => await Shard.Current!.NopAsync()).Within(token), Is.Zero);
+    }
+
+    // Guards ShardPeriodicTimer.WaitForNextTickAsync: the thread check comes before the shortcut for a tick that is
+    // already due (before, a wait off the shard with a due tick returned true and moved the timer's deadline).
+    [Test, CancelAfter(10000)]
+    public async Task Waiting_on_a_periodic_timer_with_a_due_tick_off_its_shard_throws(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start();
+        ShardPeriodicTimer timer = await scope.Runtime.SubmitTo(0, () => new ShardPeriodicTimer(TimeSpan.FromMilliseconds(1))).Within(token);
+        Thread.Sleep(5);
+
+        Assert.ThrowsAsync<InvalidOperationException>(async () => await timer.WaitForNextTickAsync(token));
+        await scope.Runtime.SubmitTo(0, timer.Dispose).AsTask().WaitAsync(token);
     }
 }

@@ -20,7 +20,7 @@ public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(20000)]
     public async Task Awaiting_nops_allocates_nothing_once_warm(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         long allocated = await scope.Runtime.SubmitTo(0, static async () =>
         {
             Shard shard = Shard.Current!;
@@ -44,7 +44,7 @@ public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(20000)]
     public async Task Awaiting_calls_to_another_shard_allocates_nothing_on_the_caller_once_warm(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         (long Allocated, long Sum) result = await runtime.SubmitTo(0, async () =>
         {
@@ -73,7 +73,7 @@ public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(back
     public async Task Waking_a_sleeping_shard_allocates_nothing_on_the_caller(CancellationToken token)
     {
         // No spinning: shard 1 sleeps in the kernel between calls, so the calls wake it through its eventfd.
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, SpinBeforeSleep = TimeSpan.Zero });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, SpinBeforeSleep = TimeSpan.Zero });
         MinissRuntime runtime = scope.Runtime;
         (long Allocated, long Wakeups) result = await runtime.SubmitTo(0, async () =>
         {
@@ -96,7 +96,7 @@ public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(20000)]
     public async Task Serving_calls_from_another_shard_allocates_nothing_on_the_callee_once_warm(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         long allocated = await runtime.SubmitTo(0, async () =>
         {
@@ -123,7 +123,7 @@ public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(20000)]
     public async Task Awaiting_zero_delays_allocates_nothing_once_warm(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         long allocated = await scope.Runtime.SubmitTo(0, static async () =>
         {
             Shard shard = Shard.Current!;
@@ -147,7 +147,7 @@ public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(20000)]
     public async Task Awaiting_tiny_delays_allocates_nothing_once_warm(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         long allocated = await scope.Runtime.SubmitTo(0, static async () =>
         {
             Shard shard = Shard.Current!;
@@ -172,7 +172,7 @@ public sealed class AllocationTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(20000)]
     public async Task Submitting_to_itself_allocates_nothing_once_warm(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         long allocated = await runtime.SubmitTo(1, async () =>
         {

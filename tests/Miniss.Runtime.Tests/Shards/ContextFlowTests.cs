@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Concurrent;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
@@ -17,13 +16,13 @@ public sealed class ContextFlowTests
 {
     private static readonly AsyncLocal<string?> s_ambient = new();
 
-    private static TestRuntime Start(bool flow) =>
-        TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, FlowExecutionContext = flow });
+    private static RuntimeScope Start(bool flow) =>
+        RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, FlowExecutionContext = flow });
 
     [Test, CancelAfter(30_000)]
     public async Task An_AsyncLocal_reaches_the_shard_when_flow_is_on(CancellationToken token)
     {
-        await using TestRuntime scope = Start(flow: true);
+        await using RuntimeScope scope = Start(flow: true);
         s_ambient.Value = "from the caller";
         try
         {
@@ -48,7 +47,7 @@ public sealed class ContextFlowTests
     [Test, CancelAfter(30_000)]
     public async Task An_AsyncLocal_set_on_one_shard_reaches_the_shard_it_calls_when_flow_is_on(CancellationToken token)
     {
-        await using TestRuntime scope = Start(flow: true);
+        await using RuntimeScope scope = Start(flow: true);
         string? seen = await scope.Runtime.SubmitTo(0, async () =>
         {
             s_ambient.Value = "from shard 0";
@@ -64,7 +63,7 @@ public sealed class ContextFlowTests
     [Test, CancelAfter(30_000)]
     public async Task Nothing_of_the_callers_context_reaches_the_shard_when_flow_is_off(CancellationToken token)
     {
-        await using TestRuntime scope = Start(flow: false);
+        await using RuntimeScope scope = Start(flow: false);
         s_ambient.Value = "from the caller";
         using var activity = new Activity("caller");
         activity.Start();
@@ -83,7 +82,7 @@ public sealed class ContextFlowTests
     [Test, CancelAfter(30_000)]
     public async Task Activity_Current_reaches_the_shard_when_flow_is_on(CancellationToken token)
     {
-        await using TestRuntime scope = Start(flow: true);
+        await using RuntimeScope scope = Start(flow: true);
         using var activity = new Activity("caller");
         activity.Start();
         ActivityTraceId? trace = await scope.Runtime.SubmitTo(1, () => Activity.Current?.TraceId, token).Within(token);
@@ -101,7 +100,7 @@ public sealed class ContextFlowTests
             ActivityStopped = stopped.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
-        await using TestRuntime scope = Start(flow: false);
+        await using RuntimeScope scope = Start(flow: false);
         using var caller = new ActivitySource("Miniss.Tests.Caller");
         using var parentListener = new ActivityListener
         {
@@ -126,19 +125,22 @@ public sealed class ContextFlowTests
         Assert.That(inside, Is.EqualTo(MinissTracing.SubmitActivityName));
         Assert.That(after, Is.Null);
         Activity? submit = null;
-        Assert.That(await Bounded.Eventually(() =>
-        {
-            foreach (Activity a in stopped)
+        await Bounded.Eventually(
+            () =>
             {
-                if (a.ParentSpanId == parent.SpanId)
+                foreach (Activity a in stopped)
                 {
-                    submit = a;
-                    return true;
+                    if (a.ParentSpanId == parent.SpanId)
+                    {
+                        submit = a;
+                        return true;
+                    }
                 }
-            }
 
-            return false;
-        }, TimeSpan.FromSeconds(10), token), Is.True, "no miniss.submit activity stopped under the caller's");
+                return false;
+            },
+            "a miniss.submit activity stops under the caller's",
+            token);
         Assert.That(submit!.TraceId, Is.EqualTo(parent.TraceId));
         Assert.That(submit.GetTagItem("miniss.shard"), Is.EqualTo(shard));
     }
@@ -146,7 +148,7 @@ public sealed class ContextFlowTests
     [Test, CancelAfter(30_000)]
     public async Task A_token_cancelled_before_the_call_fails_it_with_that_token_and_runs_nothing(CancellationToken token)
     {
-        await using TestRuntime scope = Start(flow: false);
+        await using RuntimeScope scope = Start(flow: false);
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
         int ran = 0;
@@ -160,7 +162,7 @@ public sealed class ContextFlowTests
     [Test, CancelAfter(30_000)]
     public async Task A_token_cancelled_while_the_work_waits_for_its_shard_fails_it_with_that_token_and_runs_nothing(CancellationToken token)
     {
-        await using TestRuntime scope = Start(flow: false);
+        await using RuntimeScope scope = Start(flow: false);
         using var gate = new ManualResetEventSlim();
         var blocking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task busy = scope.Runtime.SubmitTo(1, () =>

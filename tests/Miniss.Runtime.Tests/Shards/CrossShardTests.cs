@@ -26,7 +26,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task Values_round_trip_between_shards(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         (int, string, int)[] echoes = await runtime.SubmitTo(0, async () =>
         {
@@ -46,7 +46,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task Async_values_round_trip_between_shards(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         int[] echoes = await runtime.SubmitTo(1, async () =>
         {
@@ -70,7 +70,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task An_exception_from_remote_sync_work_reaches_the_caller_shard_with_its_type_message_and_stack(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         Exception? caught = await runtime.SubmitTo(0, async () =>
         {
@@ -93,7 +93,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task An_exception_from_remote_async_work_reaches_the_caller_shard_with_its_type_message_and_stack(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         Exception? caught = await runtime.SubmitTo(0, async () =>
         {
@@ -116,7 +116,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task An_exception_from_sync_work_reaches_an_outside_caller_with_its_type_message_and_stack(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         var caught = Assert.ThrowsAsync<InvalidOperationException>(() => scope.Runtime.SubmitTo(1, ThrowingSyncWork).Within(token));
 
         Assert.That(caught!.Message, Is.EqualTo("sync work failed on purpose"));
@@ -126,7 +126,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task An_exception_from_async_work_reaches_an_outside_caller_with_its_type_message_and_stack(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         var caught = Assert.ThrowsAsync<FormatException>(() => scope.Runtime.SubmitTo(1, ThrowingAsyncWork).Within(token));
 
         Assert.That(caught!.Message, Is.EqualTo("async work failed on purpose"));
@@ -136,7 +136,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task An_exception_from_work_without_a_result_reaches_the_caller(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         string?[] messages = await runtime.SubmitTo(0, async () =>
         {
@@ -172,7 +172,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task A_shard_may_submit_to_itself(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         (int Outer, int Inner, int InnerAsync) ids = await runtime.SubmitTo(1, async () =>
         {
@@ -191,7 +191,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task Work_on_a_shard_may_call_another_shard_that_calls_back(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         string path = await runtime.SubmitTo(0, async () =>
         {
@@ -217,7 +217,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task Calls_from_an_outside_thread_run_on_the_shard_and_resume_off_the_shards(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
 
         for (int i = 0; i < 20; i++)
@@ -247,7 +247,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task InvokeOnAll_runs_on_every_shard_and_returns_results_by_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 3 });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 3 });
         MinissRuntime runtime = scope.Runtime;
         int[] ids = await runtime.InvokeOnAll(() => Shard.Current!.Id * 10).Within(token);
         int ran = 0;
@@ -264,7 +264,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(10000)]
     public async Task InvokeOnAll_collects_the_failures_of_every_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 3 });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 3 });
         MinissRuntime runtime = scope.Runtime;
         var error = Assert.ThrowsAsync<AggregateException>(() => runtime.InvokeOnAll(async () =>
         {
@@ -281,7 +281,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(30000)]
     public async Task A_full_queue_delays_calls_but_loses_none(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, CrossShardQueueCapacity = 2 });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, CrossShardQueueCapacity = 2 });
         MinissRuntime runtime = scope.Runtime;
         int[] results = await runtime.SubmitTo(0, async () =>
         {
@@ -309,7 +309,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(30000)]
     public async Task Two_shards_flooding_each_other_through_full_queues_do_not_deadlock(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, CrossShardQueueCapacity = 2 });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, CrossShardQueueCapacity = 2 });
         MinissRuntime runtime = scope.Runtime;
         Func<ValueTask<int[]>> flood(int to) => async () =>
         {
@@ -342,7 +342,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(30000)]
     public async Task A_full_queue_delays_async_calls_but_loses_none(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, CrossShardQueueCapacity = 2 });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, CrossShardQueueCapacity = 2 });
         MinissRuntime runtime = scope.Runtime;
         int[] results = await runtime.SubmitTo(1, async () =>
         {
@@ -374,7 +374,7 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
     [Test, CancelAfter(30000)]
     public async Task Many_outside_threads_calling_at_once_lose_no_call(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         int[][] results = await Task.WhenAll(Enumerable.Range(0, 4).Select(caller => Task.Run(async () =>
         {

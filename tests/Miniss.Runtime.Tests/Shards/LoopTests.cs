@@ -14,7 +14,7 @@ public sealed class LoopTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task The_tick_count_grows_while_the_shard_works(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         ShardStatistics before = runtime[1].Statistics;
 
@@ -38,7 +38,7 @@ public sealed class LoopTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task Messages_are_counted_on_both_sides(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         ShardStatistics zero = runtime[0].Statistics;
         ShardStatistics one = runtime[1].Statistics;
@@ -61,7 +61,7 @@ public sealed class LoopTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task A_task_started_on_the_shard_scheduler_runs_on_that_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         Shard shard = scope.Runtime[1];
 
         (int Shard, string? Thread, bool OnPool) ran = await Task.Factory.StartNew(
@@ -76,7 +76,7 @@ public sealed class LoopTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task Async_work_started_on_the_shard_scheduler_stays_on_that_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         Shard shard = scope.Runtime[0];
 
         int[] places = await Task.Factory.StartNew(
@@ -99,7 +99,7 @@ public sealed class LoopTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task Send_from_outside_runs_on_the_shard_and_returns_after(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         Shard shard = scope.Runtime[1];
         int ranOn = -1;
 
@@ -115,7 +115,7 @@ public sealed class LoopTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task Send_rethrows_the_exception_of_its_callback(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         Shard shard = scope.Runtime[0];
 
         Task sending = Task.Run(() => shard.SynchronizationContext.Send(_ => throw new InvalidOperationException("sent"), null), token);
@@ -127,7 +127,7 @@ public sealed class LoopTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task Send_on_the_shard_itself_runs_inline(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
 
         (int Before, int Inside) ids = await runtime.SubmitTo(0, () =>
@@ -143,7 +143,7 @@ public sealed class LoopTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task Posts_from_outside_run_in_order(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         Shard shard = scope.Runtime[1];
         var order = new System.Collections.Generic.List<int>();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

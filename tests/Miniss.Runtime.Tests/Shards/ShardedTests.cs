@@ -45,7 +45,7 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task Each_instance_is_created_on_its_own_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
+        await using var scope = RuntimeScope.Start(ThreeShards);
         MinissRuntime runtime = scope.Runtime;
         int[] threads = await runtime.InvokeOnAll(() => Environment.CurrentManagedThreadId).Within(token);
 
@@ -63,7 +63,7 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task InvokeOn_runs_on_the_chosen_shard_with_its_instance(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
+        await using var scope = RuntimeScope.Start(ThreeShards);
         MinissRuntime runtime = scope.Runtime;
         Sharded<Counter> counters = await Sharded<Counter>.StartAsync(runtime, shard => new Counter(shard)).Within(token);
 
@@ -85,7 +85,7 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task InvokeOn_from_another_shard_reaches_the_chosen_instance(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
+        await using var scope = RuntimeScope.Start(ThreeShards);
         MinissRuntime runtime = scope.Runtime;
         Sharded<Counter> counters = await Sharded<Counter>.StartAsync(runtime, shard => new Counter(shard)).Within(token);
 
@@ -104,7 +104,7 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task MapReduce_folds_the_instances_in_shard_order(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
+        await using var scope = RuntimeScope.Start(ThreeShards);
         MinissRuntime runtime = scope.Runtime;
         Sharded<Counter> counters = await Sharded<Counter>.StartAsync(runtime, shard => new Counter(shard)).Within(token);
         await counters.InvokeOnAll(c =>
@@ -124,7 +124,7 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task InvokeOnAll_gives_each_shard_its_own_instance(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
+        await using var scope = RuntimeScope.Start(ThreeShards);
         MinissRuntime runtime = scope.Runtime;
         Sharded<Counter> counters = await Sharded<Counter>.StartAsync(runtime, shard => new Counter(shard)).Within(token);
         var seen = new ConcurrentQueue<(int Shard, int Instance)>();
@@ -142,7 +142,7 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task Stop_disposes_each_disposable_instance_on_its_own_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
+        await using var scope = RuntimeScope.Start(ThreeShards);
         MinissRuntime runtime = scope.Runtime;
         var disposals = new ConcurrentQueue<(int Instance, int DisposedOn)>();
         Sharded<SyncDisposableCounter> counters =
@@ -156,7 +156,7 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task Stop_disposes_each_async_disposable_instance_on_its_own_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
+        await using var scope = RuntimeScope.Start(ThreeShards);
         MinissRuntime runtime = scope.Runtime;
         var disposals = new ConcurrentQueue<(int Instance, int DisposedOn)>();
         Sharded<AsyncDisposableCounter> counters =
@@ -171,7 +171,7 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task A_stopped_service_refuses_calls(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
+        await using var scope = RuntimeScope.Start(ThreeShards);
         Sharded<Counter> counters = await Sharded<Counter>.StartAsync(scope.Runtime, shard => new Counter(shard)).Within(token);
         await counters.StopAsync().Within(token);
 
@@ -181,7 +181,7 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task Local_off_the_shards_throws_InvalidOperationException(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
+        await using var scope = RuntimeScope.Start(ThreeShards);
         Sharded<Counter> counters = await Sharded<Counter>.StartAsync(scope.Runtime, shard => new Counter(shard)).Within(token);
 
         Assert.Throws<InvalidOperationException>(() => _ = counters.Local);
@@ -191,8 +191,8 @@ public sealed class ShardedTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task Local_on_another_runtime_shard_throws_InvalidOperationException(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(ThreeShards);
-        await using var other = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start(ThreeShards);
+        await using var other = RuntimeScope.Start();
         Sharded<Counter> counters = await Sharded<Counter>.StartAsync(scope.Runtime, shard => new Counter(shard)).Within(token);
 
         bool refused = await other.Runtime.SubmitTo(0, () =>

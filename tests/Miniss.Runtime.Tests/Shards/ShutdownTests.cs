@@ -33,7 +33,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task Stopping_cancels_pending_long_delays(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         var armed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int count = 0;
@@ -67,7 +67,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task Stopping_completes_a_pending_cross_shard_call_whose_work_awaits_a_long_delay(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         var remoteStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<string> caller = runtime.SubmitTo(0, async () =>
@@ -99,7 +99,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task Stopping_completes_a_pending_outside_call_whose_work_awaits_a_long_delay(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         var remoteStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<int> pending = runtime.SubmitTo(1, async () =>
@@ -118,7 +118,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task Stopping_completes_a_pending_cancellable_delay(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         using var cancel = new CancellationTokenSource();
         var armed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -140,7 +140,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task Stop_is_idempotent(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
 
         ValueTask first = runtime.StopAsync();
@@ -155,7 +155,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task Stop_called_from_a_shard_completes(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         var stop = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -168,7 +168,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task After_stop_calls_from_outside_fail_with_ObjectDisposedException(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         await runtime.StopAsync().Within(token);
 
@@ -181,7 +181,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task During_stop_calls_from_a_shard_fail_with_ObjectDisposedException(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         var armed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<Exception?> afterStop = runtime.SubmitTo(0, async () =>
@@ -217,7 +217,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task Dispose_from_an_outside_thread_stops_the_runtime(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
 
         await Task.Run(runtime.Dispose, token).WaitAsync(token);
@@ -229,7 +229,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
     [Test, CancelAfter(15000)]
     public async Task Dispose_on_a_shard_throws_InvalidOperationException(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(1, () =>
@@ -256,7 +256,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
         static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
 
         // A first start and stop loads what the process keeps for good.
-        await using (var warm = TestRuntime.Start())
+        await using (var warm = RuntimeScope.Start())
         {
             await warm.Runtime.InvokeOnAll(async () => await Shard.Current!.NopAsync()).Within(token);
         }
@@ -264,7 +264,7 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
         int before = OpenDescriptors();
         for (int i = 0; i < 3; i++)
         {
-            await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 3 });
+            await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 3 });
             await scope.Runtime.InvokeOnAll(async () =>
             {
                 await Shard.Current!.NopAsync();
@@ -274,26 +274,25 @@ public sealed class ShutdownTests(IoBackendKind backend) : BackendFixture(backen
         }
 
         // Other threads of the process (a new thread-pool thread, say) may hold a descriptor for a moment.
-        bool back = await Bounded.Eventually(() => OpenDescriptors() <= before, TimeSpan.FromSeconds(2), token);
-        Assert.That(back, Is.True, $"{OpenDescriptors()} descriptors open, {before} before the runtimes");
+        await Bounded.Eventually(() => OpenDescriptors() <= before, $"at most the {before} descriptors open before the runtimes are open", token);
     }
 
     [Test, CancelAfter(15000)]
     public async Task After_stop_the_shard_threads_have_ended(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         Thread[] threads = await runtime.InvokeOnAll(() => Thread.CurrentThread).Within(token);
 
         await runtime.StopAsync().Within(token);
 
-        Assert.That(await Bounded.Eventually(() => threads.All(t => !t.IsAlive), TimeSpan.FromSeconds(5), token), Is.True);
+        await Bounded.Eventually(() => threads.All(t => !t.IsAlive), "every shard thread has ended", token);
     }
 
     [Test, CancelAfter(15000)]
     public async Task A_post_to_a_stopped_shard_still_runs(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         await runtime.StopAsync().Within(token);
         var ran = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,3 +1,4 @@
+using Miniss.Buffers;
 using Miniss.IO;
 using System;
 using System.Collections.Generic;
@@ -12,6 +13,8 @@ namespace Miniss.Runtime.Tests.Shards;
 [Platform("Linux")]
 public sealed class StartupTests(IoBackendKind backend) : BackendFixture(backend)
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
+
     private static int[] AllowedCpus()
     {
         // The process's affinity mask, as the runtime reads it: Cpus_allowed_list of /proc/self/status.
@@ -35,7 +38,7 @@ public sealed class StartupTests(IoBackendKind backend) : BackendFixture(backend
     public async Task By_default_there_is_one_shard_per_allowed_cpu(CancellationToken token)
     {
         int[] cpus = AllowedCpus();
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current });
         MinissRuntime runtime = scope.Runtime;
 
         Assert.That(runtime.ShardCount, Is.EqualTo(cpus.Length));
@@ -48,7 +51,7 @@ public sealed class StartupTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task Each_shard_runs_on_a_thread_named_for_it(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         string?[] names = await scope.Runtime.InvokeOnAll(() => Thread.CurrentThread.Name).Within(token);
 
         Assert.That(names, Is.EqualTo(new[] { "miniss-shard-0", "miniss-shard-1" }));
@@ -57,7 +60,7 @@ public sealed class StartupTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task Pinned_shards_run_on_their_cpu(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, PinThreads = true });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, PinThreads = true });
         MinissRuntime runtime = scope.Runtime;
         (bool Pinned, int Cpu, int[] Seen)[] shards = await runtime.InvokeOnAll(() =>
         {
@@ -83,7 +86,7 @@ public sealed class StartupTests(IoBackendKind backend) : BackendFixture(backend
     [Test, CancelAfter(10000)]
     public async Task Unpinned_shards_say_so(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, PinThreads = false });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, PinThreads = false });
 
         Assert.That(scope.Runtime.Shards.Select(s => s.IsPinned), Is.All.False);
         Assert.That(await scope.Runtime.SubmitTo(1, () => 7).Within(token), Is.EqualTo(7));
@@ -94,7 +97,7 @@ public sealed class StartupTests(IoBackendKind backend) : BackendFixture(backend
     {
         int[] cpus = AllowedCpus();
         int count = cpus.Length * 2 + 1;
-        await using var scope = TestRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = count });
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = count });
         MinissRuntime runtime = scope.Runtime;
 
         Assert.That(runtime.ShardCount, Is.EqualTo(count));
@@ -137,4 +140,95 @@ public sealed class StartupTests(IoBackendKind backend) : BackendFixture(backend
     [Test]
     public void A_zero_task_quota_is_refused_at_start() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, TaskQuota = TimeSpan.Zero }).Dispose());
+
+    // Guards Shard.Run's start-up failure path: a shard that fails to start counts as drained (before, the shards that
+    // did start waited forever for it to drain, and MinissRuntime.Start never returned).
+    [Test, CancelAfter(15000)]
+    public async Task Start_throws_when_one_shard_fails_to_set_up_while_another_starts(CancellationToken token)
+    {
+        // Each shard maps its buffer pool's whole region (MAP_NORESERVE: address space, no memory). Sized so that one
+        // region fits in the process's address space and two do not, exactly one shard's set-up fails.
+        const long Region = 70L << 40;
+        RequireOneRegionButNotTwo(Region);
+        var options = new RuntimeOptions
+        {
+            ShardCount = 2,
+            RegisterBuffers = false,
+            StallThreshold = TimeSpan.Zero,
+            BufferPool = new BufferPoolConfig { MaxMemory = Region },
+        };
+
+        Task<MinissRuntime> start = Task.Run(() => MinissRuntime.Start(options), token);
+        Exception? error = null;
+        try
+        {
+            MinissRuntime started = await start.WaitAsync(Bound, token);
+            await started.StopAsync().AsTask().WaitAsync(Bound, token);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail("MinissRuntime.Start did not return within 5 s: the started shard waits for the failed one");
+        }
+        catch (InsufficientMemoryException e)
+        {
+            error = e;
+        }
+
+        Assert.That(error, Is.Not.Null, "Start succeeded although one shard could not map its buffer pool");
+
+        // The shard that did start has stopped and released its region: it fits again.
+        AnonymousMapping.Create(Region, 1 << 20).Dispose();
+    }
+
+    private static void RequireOneRegionButNotTwo(long region)
+    {
+        AnonymousMapping first;
+        try
+        {
+            first = AnonymousMapping.Create(region, 1 << 20);
+        }
+        catch (InsufficientMemoryException)
+        {
+            Assert.Ignore($"this process cannot map {region >> 40} TiB of address space even once");
+            return;
+        }
+
+        using (first)
+        {
+            try
+            {
+                AnonymousMapping.Create(region, 1 << 20).Dispose();
+            }
+            catch (InsufficientMemoryException)
+            {
+                return;
+            }
+
+            Assert.Ignore($"this process can map {region >> 40} TiB of address space twice");
+        }
+    }
+
+    private static readonly AsyncLocal<string?> Ambient = new();
+
+    // Guards MinissRuntime.StartThreads: shard threads start with UnsafeStart (before, Thread.Start captured the
+    // starter's execution context, so its AsyncLocal values were visible to all work on every shard).
+    [Test, CancelAfter(10000)]
+    public async Task Async_locals_of_the_thread_that_starts_the_runtime_do_not_reach_the_shards(CancellationToken token)
+    {
+        Ambient.Value = "starter";
+        await using var scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
+        // Cleared again, so that only the shard threads' own context can show it.
+        Ambient.Value = null;
+
+        string?[] direct = await runtime.InvokeOnAll(() => Ambient.Value).Within(token);
+        string? afterAwait = await runtime.SubmitTo(1, async () =>
+        {
+            await Shard.Current!.Delay(TimeSpan.FromMilliseconds(1));
+            return Ambient.Value;
+        }).Within(token);
+
+        Assert.That(direct, Is.EqualTo(new string?[] { null, null }));
+        Assert.That(afterAwait, Is.Null);
+    }
 }

@@ -13,10 +13,12 @@ namespace Miniss.Runtime.Tests.Shards;
 [Platform("Linux")]
 public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
+
     [Test, CancelAfter(10000)]
     public async Task A_delay_completes_no_earlier_than_asked(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         double[] elapsed = await scope.Runtime.SubmitTo(0, async () =>
         {
             var times = new double[5];
@@ -40,7 +42,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task A_zero_or_negative_delay_completes(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         int done = await scope.Runtime.SubmitTo(0, async () =>
         {
             await Shard.Current!.Delay(TimeSpan.Zero);
@@ -54,7 +56,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task Timers_armed_in_any_order_fire_in_deadline_order(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         int[] order = await scope.Runtime.SubmitTo(1, async () =>
         {
             // Deadlines 3 ms apart from one common start, armed shuffled. Each delay is computed right before Delay is
@@ -90,7 +92,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task A_cancelled_delay_throws_and_never_fires(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         Shard shard = scope.Runtime[0];
         (Exception? Error, double Elapsed, long Fired) result = await scope.Runtime.SubmitTo(0, async () =>
         {
@@ -127,7 +129,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task A_delay_cancelled_from_another_thread_throws_on_its_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         using var cancel = new CancellationTokenSource();
         Task<(string Outcome, int Shard, bool OnPool)> waiting = scope.Runtime.SubmitTo(1, async () =>
         {
@@ -151,7 +153,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task A_delay_with_an_already_cancelled_token_is_cancelled_at_once(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         (bool IsCanceled, bool Threw) result = await scope.Runtime.SubmitTo(0, async () =>
         {
             ValueTask delay = Shard.Current!.Delay(TimeSpan.FromSeconds(30), new CancellationToken(canceled: true));
@@ -173,7 +175,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task A_pooled_delay_reused_after_a_cancellation_keeps_its_own_deadline(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         double elapsed = await scope.Runtime.SubmitTo(0, async () =>
         {
             Shard shard = Shard.Current!;
@@ -202,7 +204,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(20000)]
     public async Task Ten_thousand_timers_on_one_shard_all_fire(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         Shard shard = scope.Runtime[1];
         long firedBefore = shard.Statistics.TimersFired;
         int fired = await scope.Runtime.SubmitTo(1, async () =>
@@ -231,7 +233,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task Delay_must_be_called_on_its_shard(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
 
         Assert.ThrowsAsync<InvalidOperationException>(async () => await runtime[0].Delay(TimeSpan.FromMilliseconds(1)));
@@ -253,7 +255,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task A_periodic_timer_ticks_at_its_period(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         double[] ticks = await scope.Runtime.SubmitTo(0, async () =>
         {
             using var timer = new ShardPeriodicTimer(TimeSpan.FromMilliseconds(20));
@@ -283,7 +285,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task A_disposed_periodic_timer_returns_false(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         bool next = await scope.Runtime.SubmitTo(0, async () =>
         {
             var timer = new ShardPeriodicTimer(TimeSpan.FromMilliseconds(5));
@@ -298,7 +300,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task Disposing_a_periodic_timer_ends_a_pending_wait_with_false(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         (bool Result, double Elapsed) outcome = await scope.Runtime.SubmitTo(0, async () =>
         {
             var timer = new ShardPeriodicTimer(TimeSpan.FromSeconds(30));
@@ -317,7 +319,7 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test, CancelAfter(10000)]
     public async Task A_periodic_timer_wait_can_be_cancelled_by_its_token(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         bool cancelled = await scope.Runtime.SubmitTo(0, async () =>
         {
             using var timer = new ShardPeriodicTimer(TimeSpan.FromSeconds(30));
@@ -339,4 +341,178 @@ public sealed class TimerTests(IoBackendKind backend) : BackendFixture(backend)
     [Test]
     public void A_periodic_timer_must_be_created_on_a_shard() =>
         Assert.Throws<InvalidOperationException>(() => new ShardPeriodicTimer(TimeSpan.FromMilliseconds(1)).Dispose());
+
+    // Guards DelayPromise.ArmId / Shard.Timers.cs: a cancelled delay's heap entry stays behind; with the 16-bit token
+    // version as its key, after 65,536 reuses of the pooled promise the stale entry matched a new delay and fired it
+    // at the cancelled delay's (earlier) deadline.
+    [Test, CancelAfter(10000)]
+    public async Task A_stale_timer_entry_does_not_fire_a_delay_after_65536_reuses_of_its_promise(CancellationToken token)
+    {
+        const double StaleMilliseconds = 800;
+        const double Margin = 300;
+        await using var scope = RuntimeScope.Start();
+        (double Elapsed, double Asked, double Reuses) result = await scope.Runtime.SubmitTo(0, async () =>
+        {
+            Shard shard = Shard.Current!;
+            long started = Stopwatch.GetTimestamp();
+            using (var cancel = new CancellationTokenSource())
+            {
+                // Its entry stays in the heap until StaleMilliseconds from now; the promise goes back to the pool.
+                ValueTask cancelled = shard.Delay(TimeSpan.FromMilliseconds(StaleMilliseconds), cancel.Token);
+                cancel.Cancel();
+                try
+                {
+                    await cancelled;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            // The same pooled promise serves each of these: with the cancellation, 65,536 uses in all.
+            for (int i = 0; i < 65_535; i++)
+            {
+                await shard.Delay(TimeSpan.Zero);
+            }
+
+            double reuses = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+            // A delay that ends Margin after the stale entry's deadline: the stale entry must not end it early.
+            double asked = Math.Max(0, StaleMilliseconds - reuses) + Margin;
+            long armed = Stopwatch.GetTimestamp();
+            await shard.Delay(TimeSpan.FromMilliseconds(asked));
+            return (Stopwatch.GetElapsedTime(armed).TotalMilliseconds, asked, reuses);
+        }).Within(token);
+
+        TestContext.Out.WriteLine($"65,535 zero delays took {result.Reuses:F0} ms; asked {result.Asked:F0} ms, waited {result.Elapsed:F1} ms");
+        Assert.That(result.Elapsed, Is.GreaterThanOrEqualTo(result.Asked - 1), "the delay fired early: a stale heap entry matched it");
+    }
+
+    // Guards ShardPeriodicTimer/ArmTimer: a wait that starts after the shard began stopping returns false (before, it
+    // armed a timer the stop had already swept, which kept the shard from draining: StopAsync hung).
+    [Test, CancelAfter(15000)]
+    public async Task A_periodic_timer_wait_started_after_the_stop_reached_its_shard_returns_false(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<bool> outcome = runtime.SubmitTo(0, async () =>
+        {
+            // A long period: the first wait is never already due, so it has to arm a timer.
+            using var timer = new ShardPeriodicTimer(TimeSpan.FromMinutes(1));
+            ValueTask parked = Shard.Current!.Delay(TimeSpan.FromMinutes(1));
+            ready.SetResult();
+            try
+            {
+                await parked;
+            }
+            catch (OperationCanceledException)
+            {
+                // The stop reached this shard and cancelled its timers: the shard now refuses new work.
+            }
+
+            return await timer.WaitForNextTickAsync();
+        }).Within(token);
+        await ready.Task.WaitAsync(token);
+
+        Task stopping = runtime.StopAsync().AsTask();
+
+        Assert.That(await outcome.WaitAsync(Bound, token), Is.False);
+        await stopping.WaitAsync(Bound, token);
+    }
+
+    // Guards ShardPeriodicTimer.WaitForNextTickAsync: a wait pending when the runtime stops ends with false (before,
+    // the stop's OperationCanceledException escaped the loop; a wait started after the sweep could also hang the stop).
+    [Test, CancelAfter(15000)]
+    public async Task A_periodic_timer_loop_ends_when_the_runtime_stops_and_the_stop_completes(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
+        var ticking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<int> loop = runtime.SubmitTo(0, async () =>
+        {
+            using var timer = new ShardPeriodicTimer(TimeSpan.FromMilliseconds(1));
+            int ticks = 0;
+            while (await timer.WaitForNextTickAsync())
+            {
+                if (++ticks == 5)
+                {
+                    ticking.SetResult();
+                }
+            }
+
+            return ticks;
+        }).Within(token);
+        await ticking.Task.WaitAsync(token);
+
+        Task stopping = runtime.StopAsync().AsTask();
+
+        await stopping.WaitAsync(Bound, token);
+        Assert.That(await loop.WaitAsync(Bound, token), Is.GreaterThanOrEqualTo(5), "the loop did not end with false");
+    }
+
+    // Guards ShardPeriodicTimer.WaitForNextTickAsync: the token source linking the caller's token to the timer's stop
+    // is disposed after each wait (before, each one stayed registered on the caller's long-lived token: a leak).
+    [Test, CancelAfter(15000)]
+    public async Task Periodic_timer_waits_with_a_long_lived_token_do_not_leak(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
+        using var longLived = new CancellationTokenSource();
+
+        async Task<int> Tick(int count)
+        {
+            return await runtime.SubmitTo(1, async () =>
+            {
+                // 20 µs: long enough for each wait to arm a timer (and so link the tokens), short enough to be quick.
+                using var timer = new ShardPeriodicTimer(TimeSpan.FromMicroseconds(20));
+                int ticks = 0;
+                for (int i = 0; i < count; i++)
+                {
+                    ticks += await timer.WaitForNextTickAsync(longLived.Token) ? 1 : 0;
+                }
+
+                return ticks;
+            }).Within(token);
+        }
+
+        await Tick(2_000);
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        int ticked = await Tick(20_000);
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(longLived);
+
+        TestContext.Out.WriteLine($"reachable memory grew by {after - before} bytes over 20,000 waits");
+        Assert.That(ticked, Is.EqualTo(20_000));
+        Assert.That(after - before, Is.LessThan(1 << 20), "waits left memory reachable from the caller's token");
+    }
+
+    // Guards Clock.Deadline: a deadline past the clock's range saturates (before, now + duration overflowed into the
+    // past and the delay completed at once).
+    [Test, CancelAfter(10000)]
+    public async Task A_delay_of_200000_days_is_still_pending_after_100_ms(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start();
+        (bool Pending, bool Cancelled) result = await scope.Runtime.SubmitTo(1, async () =>
+        {
+            Shard shard = Shard.Current!;
+            using var cancel = new CancellationTokenSource();
+            ValueTask far = shard.Delay(TimeSpan.FromDays(200_000), cancel.Token);
+            await shard.Delay(TimeSpan.FromMilliseconds(100));
+            bool pending = !far.IsCompleted;
+            cancel.Cancel();
+            try
+            {
+                await far;
+                return (pending, false);
+            }
+            catch (OperationCanceledException)
+            {
+                return (pending, true);
+            }
+        }).Within(token);
+
+        Assert.That(result.Pending, Is.True, "the delay completed early");
+        Assert.That(result.Cancelled, Is.True, "the delay was not ended by its token");
+    }
 }

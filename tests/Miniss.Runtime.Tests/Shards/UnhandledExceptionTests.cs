@@ -31,7 +31,7 @@ public sealed class UnhandledExceptionTests(IoBackendKind backend) : BackendFixt
     [Test, CancelAfter(10000)]
     public async Task An_exception_thrown_by_a_posted_callback_is_reported_with_the_shard_id(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         var reports = new Reports();
         runtime.UnhandledException += reports.Handler;
@@ -42,13 +42,13 @@ public sealed class UnhandledExceptionTests(IoBackendKind backend) : BackendFixt
         Assert.That(shard, Is.EqualTo(1));
         Assert.That(error, Is.TypeOf<InvalidOperationException>().With.Message.EqualTo("escaped"));
         Assert.That(thread, Is.EqualTo("miniss-shard-1"), "the event is raised on the shard");
-        Assert.That(await Bounded.Eventually(() => runtime[1].Statistics.UnhandledExceptions == 1, TimeSpan.FromSeconds(5), token), Is.True);
+        await Bounded.Eventually(() => runtime[1].Statistics.UnhandledExceptions == 1, "shard 1 counts one unhandled exception", token);
     }
 
     [Test, CancelAfter(10000)]
     public async Task A_shard_keeps_serving_after_an_exception_escaped(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         var reports = new Reports();
         runtime.UnhandledException += reports.Handler;
@@ -69,7 +69,7 @@ public sealed class UnhandledExceptionTests(IoBackendKind backend) : BackendFixt
     [Test, CancelAfter(10000)]
     public async Task An_exception_posted_from_the_shard_itself_is_reported(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         var reports = new Reports();
         runtime.UnhandledException += reports.Handler;
@@ -86,7 +86,7 @@ public sealed class UnhandledExceptionTests(IoBackendKind backend) : BackendFixt
     [Test, CancelAfter(10000)]
     public async Task An_exception_escaping_an_async_void_method_on_a_shard_is_reported(CancellationToken token)
     {
-        await using var scope = TestRuntime.Start();
+        await using var scope = RuntimeScope.Start();
         MinissRuntime runtime = scope.Runtime;
         var reports = new Reports();
         runtime.UnhandledException += reports.Handler;

@@ -35,7 +35,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
         byte[] model = new byte[offsets.Max() + sizes.Max()];
         long modelLength = 0;
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         List<string> problems = await runtime.SubmitTo(1, async () =>
         {
@@ -75,7 +76,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
         long offset = (5L << 30) + 3;
         byte[] data = RandomBytes(10_000, 7);
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int written, int read, byte[] back, long length) = await runtime.SubmitTo(0, async () =>
         {
@@ -102,7 +104,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
     {
         string path = FilePath();
         await File.WriteAllBytesAsync(path, RandomBytes(100, 1));
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         int[] counts = await runtime.SubmitTo(0, async () =>
         {
@@ -125,7 +128,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
         string path = FilePath();
         byte[] content = RandomBytes(100, 2);
         await File.WriteAllBytesAsync(path, content);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int read, byte[] buffer) = await runtime.SubmitTo(1, async () =>
         {
@@ -144,7 +148,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
     {
         string path = FilePath();
         byte[] data = RandomBytes((3 << 20) + 5, 3);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         long length = await runtime.SubmitTo(0, async () =>
         {
@@ -166,7 +171,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
         byte[] data = RandomBytes(1 + 4096 + 777 + 65_536 + 3, 4);
         int[] writeSplit = [1, 4096, 777, 65_536, 3];
         int[] readSplit = [70_000, 13, 400];
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int written, int read, byte[] back) = await runtime.SubmitTo(1, async () =>
         {
@@ -206,7 +212,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
         string path = FilePath();
         byte[] content = RandomBytes(150, 5);
         await File.WriteAllBytesAsync(path, content);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int read, byte[] first, byte[] second, byte[] third) = await runtime.SubmitTo(0, async () =>
         {
@@ -226,7 +233,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
     public async Task GetLengthAsync_reports_the_length_as_writes_extend_the_file()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         long[] lengths = await runtime.SubmitTo(1, async () =>
         {
@@ -247,7 +255,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
     public async Task AllocateAsync_grows_the_file_to_the_allocated_range()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (long length, int read, bool zeros) = await runtime.SubmitTo(0, async () =>
         {
@@ -268,7 +277,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
     public async Task AllocateAsync_with_keepSize_reserves_space_without_changing_the_length()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (long before, long after, long length) = await runtime.SubmitTo(1, async () =>
         {
@@ -291,7 +301,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
     {
         string path = FilePath();
         byte[] data = RandomBytes(8192, 6);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         byte[] back = await runtime.SubmitTo(0, async () =>
         {
@@ -313,7 +324,8 @@ public sealed class BufferedFileTests(IoBackendKind backend) : BackendFixture(ba
     {
         string path = FilePath();
         byte[] data = RandomBytes(5000, 8);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         BufferedFile file = await runtime.SubmitTo(0, async () =>
         {

@@ -29,7 +29,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
     public async Task On_ext4_the_file_is_direct_with_the_alignment_statx_reports()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (bool direct, int memory, int offset) = await runtime.SubmitTo(0, async () =>
         {
@@ -48,7 +49,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
     public async Task AllocateBuffer_rounds_up_to_the_offset_alignment_and_aligns_the_address()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int length, nint address, int memoryAlignment, int offsetAlignment) = await runtime.SubmitTo(1, async () =>
         {
@@ -66,7 +68,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
     public async Task Aligned_writes_and_reads_round_trip_through_AllocateBuffer()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (bool direct, int alignment, byte[] data, int written, int read, byte[] back) = await runtime.SubmitTo(0, async () =>
         {
@@ -94,7 +97,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
     public async Task Aligned_vectored_writes_and_reads_round_trip()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (byte[] data, int written, int read, byte[] back) = await runtime.SubmitTo(1, async () =>
         {
@@ -122,7 +126,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_misaligned_offset_throws_ArgumentException_before_submission()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? read, Exception? write, long length) = await runtime.SubmitTo(0, async () =>
         {
@@ -143,7 +148,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_misaligned_length_throws_ArgumentException_before_submission()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? read, Exception? write, long length) = await runtime.SubmitTo(1, async () =>
         {
@@ -164,7 +170,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_misaligned_buffer_address_throws_ArgumentException_before_submission()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int memoryAlignment, Exception? read, Exception? write, long length) = await runtime.SubmitTo(0, async () =>
         {
@@ -189,7 +196,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
     public async Task A_misaligned_buffer_in_a_vectored_write_throws_ArgumentException_and_writes_nothing()
     {
         string path = FilePath();
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? error, long length) = await runtime.SubmitTo(1, async () =>
         {
@@ -208,7 +216,7 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
     public async Task Refused_transfers_leave_nothing_in_flight_so_the_runtime_stops_promptly()
     {
         string path = FilePath();
-        MinissRuntime runtime = StartRuntime();
+        MinissRuntime runtime = MinissRuntime.Start(RuntimeScope.Options());
         try
         {
             (int read, int expected) = await runtime.SubmitTo(0, async () =>
@@ -245,7 +253,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
         try
         {
             string path = Path.Combine(directory, "data");
-            await using MinissRuntime runtime = StartRuntime();
+            await using RuntimeScope scope = RuntimeScope.Start();
+            MinissRuntime runtime = scope.Runtime;
 
             (byte[] data, int written, int read, byte[] back) = await runtime.SubmitTo(0, async () =>
             {
@@ -275,7 +284,8 @@ public sealed class DmaFileTests(IoBackendKind backend) : BackendFixture(backend
         // the fallback on this kernel.)
         const string path = "/proc/version";
         byte[] expected = await File.ReadAllBytesAsync(path);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (bool direct, int alignment, int read, byte[] back) = await runtime.SubmitTo(1, async () =>
         {

@@ -34,7 +34,8 @@ public sealed class FileConcurrencyTests(IoBackendKind backend) : BackendFixture
         string path = FilePath();
         byte[] content = RandomBytes(count * Block, 21);
         await File.WriteAllBytesAsync(path, content);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int[] counts, byte[][] blocks) = await runtime.SubmitTo(0, async () =>
         {
@@ -60,7 +61,8 @@ public sealed class FileConcurrencyTests(IoBackendKind backend) : BackendFixture
         string path = FilePath();
         byte[] content = RandomBytes(count * Block, 22);
         await File.WriteAllBytesAsync(path, content);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (bool direct, int[] counts, byte[][] blocks) = await runtime.SubmitTo(1, async () =>
         {
@@ -118,7 +120,8 @@ public sealed class FileConcurrencyTests(IoBackendKind backend) : BackendFixture
     public async Task Both_shards_write_and_read_their_own_files_at_the_same_time()
     {
         const int count = 300;
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         async ValueTask<(int Shard, bool Equal)> WorkOn(int shard)
         {
@@ -148,7 +151,8 @@ public sealed class FileConcurrencyTests(IoBackendKind backend) : BackendFixture
         string path = FilePath();
         byte[] content = RandomBytes(count * Block, 31);
         await File.WriteAllBytesAsync(path, content);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         BufferedFile file = await runtime.SubmitTo(0, () => BufferedFile.OpenAsync(path, FileMode.Open, FileAccess.Read)).Within(15);
         try
@@ -175,7 +179,8 @@ public sealed class FileConcurrencyTests(IoBackendKind backend) : BackendFixture
         string path = FilePath();
         byte[] content = RandomBytes(10_000, 41);
         await File.WriteAllBytesAsync(path, content);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (int caller, int ranOn, int resumedOn, int read, byte[] back) = await runtime.SubmitTo(0, async () =>
         {
@@ -202,7 +207,8 @@ public sealed class FileConcurrencyTests(IoBackendKind backend) : BackendFixture
     public async Task SubmitIo_carries_the_operations_failure_back_to_the_caller()
     {
         string missing = FilePath("missing");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(1, () => Capture(() => runtime.SubmitIo(0, async () =>
         {
@@ -221,7 +227,8 @@ public sealed class FileConcurrencyTests(IoBackendKind backend) : BackendFixture
         string path = FilePath();
         byte[] content = RandomBytes(count * 64, 51);
         await File.WriteAllBytesAsync(path, content);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         BufferedFile file = await runtime.SubmitTo(1, () => BufferedFile.OpenAsync(path, FileMode.Open, FileAccess.Read)).Within(15);
         try

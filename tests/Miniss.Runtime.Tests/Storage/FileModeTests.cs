@@ -32,7 +32,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     {
         string path = FilePath();
         await File.WriteAllTextAsync(path, "keep me");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(0, () => Capture(async () =>
         {
@@ -50,7 +51,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     {
         string path = FilePath();
         const UnixFileMode permissions = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         await runtime.SubmitTo(1, async () =>
         {
@@ -66,7 +68,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     public async Task Open_on_a_missing_file_throws_FileNotFoundException_naming_the_path_and_ENOENT()
     {
         string path = FilePath("missing");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(1, () => Capture(async () =>
         {
@@ -86,7 +89,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     {
         string path = FilePath();
         await File.WriteAllTextAsync(path, "0123456789");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         string text = await runtime.SubmitTo(0, async () =>
         {
@@ -105,7 +109,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     {
         string path = FilePath();
         await File.WriteAllBytesAsync(path, new byte[10_000]);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         long length = await runtime.SubmitTo(0, async () =>
         {
@@ -122,7 +127,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     {
         string path = FilePath();
         await File.WriteAllBytesAsync(path, new byte[10_000]);
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (long length, int read) = await runtime.SubmitTo(1, async () =>
         {
@@ -138,7 +144,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     public async Task Truncate_on_a_missing_file_throws_FileNotFoundException()
     {
         string path = FilePath("missing");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(0, () => Capture(async () =>
         {
@@ -154,7 +161,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     {
         string path = FilePath();
         await File.WriteAllTextAsync(path, "abc");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         long length = await runtime.SubmitTo(1, async () =>
         {
@@ -172,7 +180,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     public async Task Append_creates_a_missing_file()
     {
         string path = FilePath("appended");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         await runtime.SubmitTo(0, async () =>
         {
@@ -189,7 +198,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
         string created = FilePath("created");
         string existing = FilePath("existing");
         await File.WriteAllTextAsync(existing, "old content");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (long createdLength, long existingLength) = await runtime.SubmitTo(0, async () =>
         {
@@ -214,7 +224,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
         string path = FilePath();
         await File.WriteAllTextAsync(path, "untouched");
         string missing = FilePath("missing");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         (Exception? onExisting, Exception? onMissing) = await runtime.SubmitTo(0, async () => (
             await Capture(async () => { await using BufferedFile f = await BufferedFile.OpenAsync(path, mode, FileAccess.Read); }),
@@ -231,7 +242,8 @@ public sealed class FileModeTests(IoBackendKind backend) : BackendFixture(backen
     {
         string path = FilePath();
         await File.WriteAllTextAsync(path, "read only");
-        await using MinissRuntime runtime = StartRuntime();
+        await using RuntimeScope scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
 
         Exception? error = await runtime.SubmitTo(1, async () =>
         {

@@ -31,9 +31,6 @@ internal static class StorageTestSupport
         }
     }
 
-    /// <summary>A runtime with two shards, small enough for the 2-core test machine.</summary>
-    public static MinissRuntime StartRuntime(int shards = 2) => MinissRuntime.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = shards });
-
     /// <summary>Deterministic pseudo-random bytes.</summary>
     public static byte[] RandomBytes(int length, int seed)
     {
@@ -179,18 +176,6 @@ internal static class StorageTestSupport
 
         return null;
     }
-
-    /// <summary>Awaits <paramref name="task"/> at most <paramref name="seconds"/>; fails the test (TimeoutException) otherwise.</summary>
-    public static Task Within(this Task task, double seconds) => task.WaitAsync(TimeSpan.FromSeconds(seconds));
-
-    /// <inheritdoc cref="Within(Task, double)"/>
-    public static Task<T> Within<T>(this Task<T> task, double seconds) => task.WaitAsync(TimeSpan.FromSeconds(seconds));
-
-    /// <inheritdoc cref="Within(Task, double)"/>
-    public static Task<T> Within<T>(this ValueTask<T> task, double seconds) => task.AsTask().WaitAsync(TimeSpan.FromSeconds(seconds));
-
-    /// <inheritdoc cref="Within(Task, double)"/>
-    public static Task Within(this ValueTask task, double seconds) => task.AsTask().WaitAsync(TimeSpan.FromSeconds(seconds));
 }
 
 /// <summary>Memory whose pin and release are observable: tells whether the kernel still holds it.</summary>

@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Threading;
 using Miniss.Bindings.Linux;
-using Miniss.Internal;
 using Miniss.IO.Catalog;
 using Miniss.IO.FaultInjection;
 

@@ -8,7 +8,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Miniss.Bindings.Linux;
-using Miniss.Internal;
 using Miniss.IO;
 
 namespace Miniss.Net.Internal;
