@@ -86,9 +86,6 @@ public sealed partial class Shard
     /// <summary>Connections served on this shard whose handler ended with an exception. Any thread.</summary>
     internal long ConnectionsFaulted => Volatile.Read(ref _connectionsFaulted);
 
-    /// <summary>Buffers of the provided-buffer ring holding received data not yet consumed (0 without a ring). Any thread.</summary>
-    internal int ProvidedBuffersInUse => Networking.ProvidedBuffersInUse;
-
     /// <summary>A server's accept loop on this shard accepted a connection. On this shard.</summary>
     internal void CountConnectionAccepted() => _connectionsAccepted++;
 
