@@ -18,6 +18,8 @@ namespace Miniss;
 /// (<c>Shard.Loop.cs</c>), messages and posted work (<c>Shard.Messaging.cs</c>), I/O and the completion table
 /// (<c>Shard.Io.cs</c>), timers (<c>Shard.Timers.cs</c>), what observers read (<c>Shard.Metrics.cs</c>). A field is
 /// changed only in its own file (readonly ones are set by the constructor here); the others call that file's methods.
+/// Networking state (the provided-buffer ring, multishot support and counters) is not the loop's: it lives in
+/// <c>Net/Internal/ShardNetworking.cs</c>, reached as <see cref="Networking"/>.
 /// </remarks>
 public sealed partial class Shard
 {
