@@ -638,13 +638,13 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
                     continue;
                 }
 
-                if (started != 0 && now - started > threshold && shard.StallReportedFor != sequence + 1)
+                if (started != 0 && now - started > threshold)
                 {
-                    // Reported once per task: the sequence number of the task running now is remembered.
-                    shard.StallReportedFor = sequence + 1;
                     TimeSpan duration = Clock.ToTimeSpan(now - started);
-                    shard.ReportStall(duration);
-                    StallDetected?.Invoke(this, new ShardStallEventArgs(shard.Id, duration));
+                    if (shard.TryReportStall(sequence + 1, duration))
+                    {
+                        StallDetected?.Invoke(this, new ShardStallEventArgs(shard.Id, duration));
+                    }
                 }
             }
 

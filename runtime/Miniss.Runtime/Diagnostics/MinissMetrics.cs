@@ -146,7 +146,7 @@ internal sealed class MinissMetrics : IDisposable
             "Multishot receives ended because the provided-buffer ring had no free buffer (ENOBUFS).",
             static s => s.MultishotStatistics.BufferStarvations);
         UpDownCounter("miniss.multishot.buffers.used", "{buffer}", "Provided buffers holding received data not yet consumed.",
-            static s => s.ProvidedBuffersInUse);
+            static s => s.Networking.ProvidedBuffersInUse);
     }
 
     /// <summary>The meter, for listeners that tell runtimes apart by it (<see cref="Instrument.Meter"/>).</summary>

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
+using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
 using Miniss.Bindings.Linux;
 using Miniss.IO.Catalog;
@@ -11,9 +12,10 @@ using Miniss.Scheduling;
 namespace Miniss.IO;
 
 /// <summary>
-/// A pooled completion object for one operation in flight on a shard's ring (docs/architecture.md: the design's IoHandle and
-/// IoFuture in one): its slot in the shard's table and its version together are the SQE's user data, so a completion
-/// finds its promise without a lookup structure, and a stale completion is recognised and ignored.
+/// A pooled completion object for one single-shot operation in flight on a shard's ring (docs/architecture.md: the design's
+/// IoHandle and IoFuture in one): registered in the shard's <see cref="CompletionTable"/> from the start of the
+/// operation to its completion, whose slot and generation are the SQE's user data, so a completion finds its promise
+/// with one array access, and a stale completion is recognised and ignored.
 /// </summary>
 /// <remarks>
 /// <code>
@@ -26,7 +28,7 @@ namespace Miniss.IO;
 /// and released when the kernel's completion arrives, never before: the await completes only then, even when the
 /// operation was cancelled.
 /// </remarks>
-internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
+internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource, ICompletionTarget
 {
     private static readonly Action<object?> s_onTokenCancelled = OnTokenCancelled;
     private static readonly Action<object?> s_submitCancel = static request => ((CancelRequest)request!).Submit();
@@ -37,35 +39,27 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     private IoDomain _domain;
     private string? _path;
     private int _expectedErrno;
-    private long _launch;
     private MemoryHandle _pin;
     private SafeHandle? _handle;
     private unsafe byte* _native;
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
 
-    public IoPromise(Shard owner, int slot)
-    {
-        _owner = owner;
-        Slot = slot;
-    }
+    public IoPromise(Shard owner) => _owner = owner;
 
-    public int Slot { get; }
-
+    /// <summary>The token of the await (<see cref="ValueTask{TResult}"/>'s), not the user data.</summary>
     public short Version => _core.Version;
 
-    /// <summary>Whether the operation was submitted and its completion has not arrived yet.</summary>
-    public bool InFlight { get; private set; }
+    /// <summary>The current operation's user data: its registration in the shard's completion table.</summary>
+    public ulong UserData { get; private set; }
 
-    public ulong UserData => ((ulong)(ushort)_core.Version << 32) | (uint)Slot;
-
-    public void Begin(string operation, IoDomain domain)
+    /// <summary>Starts an operation registered in the shard's completion table as <paramref name="userData"/>.</summary>
+    public void Begin(string operation, IoDomain domain, ulong userData)
     {
         _operation = operation;
         _domain = domain;
         _expectedErrno = 0;
-        _launch++;
-        InFlight = true;
+        UserData = userData;
     }
 
     /// <summary>Reports <c>-errno</c> as success (0): a timeout's <c>ETIME</c> is its normal end.</summary>
@@ -108,14 +102,13 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     public void WatchToken(CancellationToken token)
     {
         _token = token;
-        _registration = token.UnsafeRegister(s_onTokenCancelled, new CancelRequest(this, _launch));
+        _registration = token.UnsafeRegister(s_onTokenCancelled, new CancelRequest(this, UserData));
     }
 
-    /// <summary>The kernel's completion: releases what the kernel held, then completes the await with the result
-    /// (non-negative) or the exception for <c>-errno</c>.</summary>
-    public void Complete(int result)
+    /// <summary>The kernel's completion (the table has freed the slot): releases what the kernel held, then completes
+    /// the await with the result (non-negative) or the exception for <c>-errno</c>.</summary>
+    public void OnCompletion(int result, uint flags)
     {
-        InFlight = false;
         ReleaseResources();
         if (result >= 0 || (_expectedErrno != 0 && result == -_expectedErrno))
         {
@@ -140,7 +133,6 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     public void Abandon(Exception error)
     {
         _token = default;
-        InFlight = false;
         ReleaseResources();
         _core.SetException(_owner, error);
     }
@@ -190,18 +182,18 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(_owner, continuation, state, token);
 
-    // The token may fire on any thread; the cancel request is submitted by the owning shard, and only if the promise
-    // is still the same operation (the version) and still in flight.
+    // The token may fire on any thread; the cancel request is submitted by the owning shard, and only if the
+    // operation is still in flight (its registration, slot and generation, is still live in the completion table).
     private static void OnTokenCancelled(object? state) =>
         ((CancelRequest)state!).Promise._owner.Post(new WorkItem(s_submitCancel, state));
 
-    private sealed record CancelRequest(IoPromise Promise, long Launch)
+    private sealed record CancelRequest(IoPromise Promise, ulong UserData)
     {
         public void Submit()
         {
-            if (Promise._launch == Launch && Promise.InFlight)
+            if (Promise._owner.IsInFlight(UserData))
             {
-                Promise._owner.SubmitCancel(Promise.UserData);
+                Promise._owner.SubmitCancel(UserData);
             }
         }
     }

@@ -36,7 +36,7 @@ public sealed partial class ShardConnection
         // often on a busy machine) to deliver the peer's last bytes and never its end of stream: the receive stayed
         // armed, no completion came, and the handler waited for ever. Single-shot receives always hear it.
         if (AddressFamily == System.Net.Sockets.AddressFamily.Unix
-            || !Shard.CanMultishotReceive || Shard.ReceiveBufferRing() is not ProvidedBufferRing ring)
+            || !Shard.Networking.CanMultishotReceive || Shard.Networking.ReceiveBufferRing() is not ProvidedBufferRing ring)
         {
             return false;
         }

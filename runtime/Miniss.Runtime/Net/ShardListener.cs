@@ -305,7 +305,7 @@ public sealed class ShardListener : IDisposable, IAsyncDisposable
     private MultishotAcceptor? MultishotAcceptorFor(Shard shard)
     {
         MultishotAcceptor? acceptor = Volatile.Read(ref _multishot);
-        if (acceptor is null && shard.CanMultishotAccept)
+        if (acceptor is null && shard.Networking.CanMultishotAccept)
         {
             acceptor = Interlocked.CompareExchange(ref _multishot, new MultishotAcceptor(this, shard), null) ?? _multishot;
             if (IsDisposed)

@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net.Sockets;
-using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
 using Miniss.IO.FaultInjection;
@@ -117,12 +116,7 @@ internal static class FaultTestSupport
     }
 
     /// <summary>Operations in flight on the calling shard (its promises and multishot operations not yet completed).</summary>
-    public static int OperationsInFlight(Shard shard)
-    {
-        FieldInfo field = typeof(Shard).GetField("_inFlight", BindingFlags.NonPublic | BindingFlags.Instance)
-            ?? throw new MissingFieldException(nameof(Shard), "_inFlight");
-        return (int)field.GetValue(shard)!;
-    }
+    public static int OperationsInFlight(Shard shard) => shard.IoInFlight;
 
     /// <summary>Whether <paramref name="e"/> is how an operation reports a failure of its own (an injected one): an
     /// I/O or socket error, or a cancellation. Anything else is a defect of the runtime.</summary>

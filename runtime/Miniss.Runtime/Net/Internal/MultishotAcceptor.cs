@@ -24,7 +24,7 @@ namespace Miniss.Net.Internal;
 /// would), and the accept after that arms it again. EINVAL before any multishot accept worked on the shard means the
 /// kernel lacks them: the shard accepts single-shot from then on.
 /// </remarks>
-internal sealed class MultishotAcceptor : IMultishotOperation
+internal sealed class MultishotAcceptor : ICompletionTarget
 {
     /// <summary>Accepted connections kept waiting for an accept, at most.</summary>
     public const int MaxQueued = 128;
@@ -150,7 +150,7 @@ internal sealed class MultishotAcceptor : IMultishotOperation
         }
 
         _cancelling = true;
-        Shard.CancelMultishot(_userData);
+        Shard.Networking.CancelMultishot(_userData);
     }
 
     /// <summary>The listener was disposed (any thread): queued descriptors are closed; the multishot accept ends by
@@ -176,17 +176,17 @@ internal sealed class MultishotAcceptor : IMultishotOperation
         if (_armed && !_cancelling && Shard.Current == Shard)
         {
             _cancelling = true;
-            Shard.CancelMultishot(_userData);
+            Shard.Networking.CancelMultishot(_userData);
         }
     }
 
-    public void OnMultishotCompletion(int result, uint flags)
+    public void OnCompletion(int result, uint flags)
     {
         bool more = (flags & IoUring.IORING_CQE_F_MORE) != 0;
         if (result >= 0)
         {
-            Shard.MultishotAcceptConfirmed = true;
-            Shard.CountMultishotAccepted();
+            Shard.Networking.MultishotAcceptConfirmed = true;
+            Shard.Networking.CountMultishotAccepted();
             Deliver(result);
         }
         else if (more)
@@ -217,10 +217,10 @@ internal sealed class MultishotAcceptor : IMultishotOperation
         {
             FailAll(IoErrors.Create(Errno.ECANCELED, "accept", IoDomain.Socket, null));
         }
-        else if (result == -Errno.EINVAL && !Shard.MultishotAcceptConfirmed)
+        else if (result == -Errno.EINVAL && !Shard.Networking.MultishotAcceptConfirmed)
         {
             // The kernel does not know multishot accepts: the waiters accept single-shot, and so does the shard.
-            Shard.MultishotAcceptUnsupported = true;
+            Shard.Networking.MultishotAcceptUnsupported = true;
             Unsupported = true;
             ReleaseWaiters();
         }
@@ -315,7 +315,7 @@ internal sealed class MultishotAcceptor : IMultishotOperation
         if (full && _armed && !_cancelling)
         {
             _cancelling = true;
-            Shard.CancelMultishot(_userData);
+            Shard.Networking.CancelMultishot(_userData);
         }
     }
 
@@ -369,7 +369,7 @@ internal sealed class MultishotAcceptor : IMultishotOperation
 
     private unsafe bool TryArm()
     {
-        if (Unsupported || !Shard.CanMultishotAccept)
+        if (Unsupported || !Shard.Networking.CanMultishotAccept)
         {
             return false;
         }
@@ -385,9 +385,9 @@ internal sealed class MultishotAcceptor : IMultishotOperation
         }
 
         _holdsHandle = added;
-        IoOperations.PrepareMultishotAccept(Shard.ArmMultishot(this, out _userData), (int)_listener.Handle.DangerousGetHandle());
+        IoOperations.PrepareMultishotAccept(Shard.Networking.ArmMultishot(this, out _userData), (int)_listener.Handle.DangerousGetHandle());
         _armed = true;
-        Shard.CountMultishotAcceptArmed();
+        Shard.Networking.CountMultishotAcceptArmed();
         return true;
     }
 

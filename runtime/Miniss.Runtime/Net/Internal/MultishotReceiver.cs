@@ -36,7 +36,7 @@ namespace Miniss.Net.Internal;
 /// queue is dropped), when the shard stops (the stop cancels the receive; its last completion drops the queue), and
 /// when it arrives for a connection already disposed.
 /// </remarks>
-internal sealed class MultishotReceiver : IMultishotOperation
+internal sealed class MultishotReceiver : ICompletionTarget
 {
     private static readonly Action<object?> s_releaseQueued = static state => ((MultishotReceiver)state!).ReleaseQueued();
 
@@ -162,7 +162,7 @@ internal sealed class MultishotReceiver : IMultishotOperation
         waiter.Fail(new OperationCanceledException("recv was cancelled.", token));
     }
 
-    public void OnMultishotCompletion(int result, uint flags)
+    public void OnCompletion(int result, uint flags)
     {
         bool more = (flags & IoUring.IORING_CQE_F_MORE) != 0;
         if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0)
@@ -177,7 +177,7 @@ internal sealed class MultishotReceiver : IMultishotOperation
                     // The application is not reading: stop filling the shard's shared ring for it, or one slow reader
                     // takes every buffer from the shard's other connections. Armed again once its queue is drained.
                     _pausing = true;
-                    Shard.CancelMultishot(_userData);
+                    Shard.Networking.CancelMultishot(_userData);
                 }
             }
             else
@@ -193,7 +193,7 @@ internal sealed class MultishotReceiver : IMultishotOperation
                     if (more && !_pausing)
                     {
                         _pausing = true;
-                        Shard.CancelMultishot(_userData);
+                        Shard.Networking.CancelMultishot(_userData);
                     }
                 }
             }
@@ -201,7 +201,7 @@ internal sealed class MultishotReceiver : IMultishotOperation
 
         if (more || result > 0)
         {
-            Shard.MultishotReceiveConfirmed = true;
+            Shard.Networking.MultishotReceiveConfirmed = true;
         }
 
         if (!more)
@@ -242,12 +242,12 @@ internal sealed class MultishotReceiver : IMultishotOperation
         }
         else if (result == -Errno.ENOBUFS)
         {
-            Shard.CountBufferStarvation();
+            Shard.Networking.CountBufferStarvation();
         }
-        else if (result == -Errno.EINVAL && !Shard.MultishotReceiveConfirmed)
+        else if (result == -Errno.EINVAL && !Shard.Networking.MultishotReceiveConfirmed)
         {
             // The kernel knows buffer rings but not multishot receives (5.19): single-shot on this shard from now on.
-            Shard.MultishotReceiveUnsupported = true;
+            Shard.Networking.MultishotReceiveUnsupported = true;
             _singleShotOnly = true;
         }
         else if (result == 0)
@@ -298,7 +298,7 @@ internal sealed class MultishotReceiver : IMultishotOperation
                 return;
             }
 
-            if (!_singleShotOnly && _ring.Available > 0 && Shard.CanArmMultishot && TryArm())
+            if (!_singleShotOnly && _ring.Available > 0 && Shard.Networking.CanArmMultishot && TryArm())
             {
                 return;
             }
@@ -347,10 +347,10 @@ internal sealed class MultishotReceiver : IMultishotOperation
         }
 
         _holdsHandle = added;
-        IoOperations.PrepareMultishotReceive(Shard.ArmMultishot(this, out _userData), (int)_connection.Handle.DangerousGetHandle(), ProvidedBufferRing.GroupId);
+        IoOperations.PrepareMultishotReceive(Shard.Networking.ArmMultishot(this, out _userData), (int)_connection.Handle.DangerousGetHandle(), ProvidedBufferRing.GroupId);
         _armed = true;
         _connection.OnReceiveStarted();
-        Shard.CountMultishotReceiveArmed();
+        Shard.Networking.CountMultishotReceiveArmed();
         return true;
     }
 
@@ -359,7 +359,7 @@ internal sealed class MultishotReceiver : IMultishotOperation
     private void StartSingleShot(ReceiveWaiter waiter)
     {
         _singleShotFor = waiter;
-        Shard.CountSingleShotReceive();
+        Shard.Networking.CountSingleShotReceive();
         _connection.OnReceiveStarted();
         Await(IoOperations.ReceiveAsync(_connection.Handle, waiter.Destination, 0, waiter.Token));
     }

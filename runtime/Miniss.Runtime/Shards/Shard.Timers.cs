@@ -14,6 +14,9 @@ public sealed partial class Shard
     private readonly Stack<DelayPromise> _delayPool = new();
     private int _armedTimers;
 
+    // Written by the shard's own thread only; read by anyone through Statistics.
+    private long _timersFired;
+
     /// <summary>
     /// Completes after <paramref name="delay"/>, on this shard. Must be called on this shard; allocates nothing in
     /// steady state (a cancellable token costs one small object for its registration).
@@ -85,7 +88,7 @@ public sealed partial class Shard
             _timers.Dequeue();
             if (entry.Promise.ArmId == entry.ArmId && entry.Promise.IsArmed)
             {
-                _stats.TimersFired++;
+                _timersFired++;
                 entry.Promise.Fire();
                 fired = true;
             }

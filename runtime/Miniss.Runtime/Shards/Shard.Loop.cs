@@ -6,16 +6,15 @@ using Miniss.Bindings.Linux;
 using Miniss.IO;
 using Miniss.IO.Uring;
 using Miniss.Internal.Linux;
-using Miniss.Messaging;
 using Miniss.Scheduling;
 
 namespace Miniss;
 
-// The loop: Cpu.Tick() of the design (docs/architecture.md, its table of names), the idle path, start-up and tear-down.
+// The loop: Cpu.Tick() of the design (docs/architecture.md, its table of names), the idle path, start-up and tear-down, and the stop.
 public sealed partial class Shard
 {
-    /// <summary>User data of the eventfd read that wakes a sleeping shard.</summary>
-    private const ulong WakeUserData = IoUringBackend.InternalUserData | 1;
+    [ThreadStatic]
+    private static Shard? t_current;
 
     private readonly long _quotaTicks;
     private readonly long _spinTicks;
@@ -23,7 +22,9 @@ public sealed partial class Shard
     private IoUringRing? _ring;
     private int _eventFd = -1;
     private unsafe ulong* _wakeBuffer;
-    private Counters _stats;
+
+    // 1 while the shard sleeps in the kernel (or is about to): a sender that sees it signals the eventfd.
+    private int _sleeping;
 
     // Shutdown: _rejecting once the stop request arrived, _drained once nothing of this shard's is in flight.
     private bool _rejecting;
@@ -31,17 +32,57 @@ public sealed partial class Shard
 
     // The loop's first failure: this shard stops as if asked to, and refuses work with this reason.
     private Exception? _fault;
-    private int _inFlight;
-    private int _outstandingCalls;
 
-    // Read by the stall detector's thread: when the running task started (0: none), and which task it is.
+    // Read by the stall detector's thread: when the running task started (0: none), which task it is, and the last
+    // task reported as a stall (sequence + 1; written by the detector only).
     private long _taskStartedAt;
     private long _taskSequence;
-    internal long StallReportedFor;
+    private long _stallReportedFor;
+
+    // Written by the shard's own thread (stalls and wake-ups by others, atomically); read by anyone through Statistics.
+    private long _ticks;
+    private long _tasksRun;
+    private long _sleeps;
+    private long _wakeups;
+    private long _systemCalls;
+    private long _stalls;
+    private long _unhandledExceptions;
+
+    /// <summary>Whether the kernel accepted pinning this shard's thread to <see cref="Cpu"/>.</summary>
+    public bool IsPinned { get; private set; }
+
+    /// <summary>
+    /// This shard's buffer pool: native, aligned I/O buffers, registered with the shard's ring as fixed buffers when
+    /// the memlock limit allows. Allocate and use buffers on this shard; a buffer freed on another thread goes home by
+    /// message. Buffers still held when the runtime stops become invalid.
+    /// </summary>
+    public Buffers.BufferPool Buffers { get; private set; } = null!;
+
+    /// <summary>Whether <see cref="Buffers"/> is registered with the ring (fixed-buffer reads and writes).</summary>
+    public bool HasFixedBuffers => Buffers is { RegisteredRingFd: >= 0 };
+
+    internal bool IsRejecting => _rejecting;
+
+    /// <summary>Whether this shard's loop failed (<see cref="MinissRuntime.Fault"/>): it refuses new work.</summary>
+    public bool IsFaulted => Volatile.Read(ref _fault) is not null;
 
     internal long TaskStartedAt => Volatile.Read(ref _taskStartedAt);
 
     internal long TaskSequence => Volatile.Read(ref _taskSequence);
+
+    internal ObjectDisposedException Stopped() => _fault is { } fault
+        ? new(nameof(MinissRuntime), $"Miniss shard {Id} failed ({fault.GetType().Name}: {fault.Message}) and accepts no new work.")
+        : new(nameof(MinissRuntime), $"The Miniss runtime is stopping; shard {Id} accepts no new work.");
+
+    /// <summary>Wakes the shard if it sleeps in the kernel. Callers publish their work before calling (full fence).</summary>
+    internal void Wake()
+    {
+        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
+        {
+            Interlocked.Increment(ref _wakeups);
+            Internal.Linux.EventFd.Signal(_eventFd);
+        }
+    }
 
     /// <summary>The shard thread's body: set up, loop until the runtime has drained, tear down.</summary>
     internal void Run(Action<Exception?> started)
@@ -120,8 +161,7 @@ public sealed partial class Shard
                 }
                 else
                 {
-                    _stats.UnhandledExceptions++;
-                    _runtime.ReportUnhandledException(this, e);
+                    ReportUnhandled(e);
                 }
 
                 if (++failuresInARow >= MaxFailedTicksInARow)
@@ -144,7 +184,7 @@ public sealed partial class Shard
     /// </summary>
     private void Abandon()
     {
-        _runtime.ReportShardAbandoned(this, _inFlight);
+        _runtime.ReportShardAbandoned(this, IoInFlight);
         _rejecting = true;
         if (!_drained)
         {
@@ -162,8 +202,7 @@ public sealed partial class Shard
             }
             catch (Exception e)
             {
-                _stats.UnhandledExceptions++;
-                _runtime.ReportUnhandledException(this, e);
+                ReportUnhandled(e);
             }
 
             Thread.Sleep(1);
@@ -199,9 +238,7 @@ public sealed partial class Shard
         // Wake once at start: binds the eventfd write now (its first call allocates), so waking a shard later never
         // allocates; the read completes on the first tick and is armed again.
         EventFd.Signal(_eventFd);
-        BeginLoopTimeUpdate();
-        _clockMark = Clock.Now;
-        EndLoopTimeUpdate();
+        MarkLoopStarted(Clock.Now);
     }
 
     /// <summary>
@@ -212,7 +249,7 @@ public sealed partial class Shard
     /// <returns>Whether anything happened.</returns>
     internal bool Tick()
     {
-        _stats.Ticks++;
+        _ticks++;
         bool progress = ProcessMessages();
         progress |= ReapCompletions();
         progress |= RunReadyTasks();
@@ -220,7 +257,7 @@ public sealed partial class Shard
         FlushOutgoing();
         if (_engine!.Submit())
         {
-            _stats.SystemCalls = _engine.SystemCalls;
+            _systemCalls = _engine.SystemCalls;
             progress = true;
         }
 
@@ -232,63 +269,15 @@ public sealed partial class Shard
         return progress;
     }
 
-    private bool ProcessMessages()
-    {
-        bool any = false;
-        for (int from = 0; from < _incoming.Length; from++)
-        {
-            CrossShardQueue? queue = _incoming[from];
-            if (queue is null)
-            {
-                continue;
-            }
-
-            bool read = false;
-            try
-            {
-                while (queue.TryRead(out ShardMessage message))
-                {
-                    read = true;
-                    _stats.MessagesReceived++;
-                    BeginTask();
-                    Dispatch(message);
-                    EndTask();
-                }
-            }
-            finally
-            {
-                // Also when a message's execution failed the loop: what was read is released, or the queue would look
-                // non-empty for ever and the shard could never finish stopping.
-                if (read)
-                {
-                    queue.Release();
-                }
-            }
-
-            any |= read;
-        }
-
-        while (_external.TryDequeue(out WorkItem item))
-        {
-            any = true;
-            BeginTask();
-            RunGuarded(item);
-            EndTask();
-        }
-
-        Volatile.Write(ref _taskStartedAt, 0);
-        return any;
-    }
-
     private bool ReapCompletions()
     {
         bool any = false;
         while (_engine!.TryReap(out IoCompletion completion))
         {
             any = true;
-            if ((completion.UserData & IoUringBackend.InternalUserData) != 0)
+            if (CompletionToken.IsInternal(completion.UserData))
             {
-                if (completion.UserData == WakeUserData && !_exited)
+                if (completion.UserData == CompletionToken.WakeRead && !_exited)
                 {
                     ArmWakeRead();
                 }
@@ -296,8 +285,7 @@ public sealed partial class Shard
                 continue;
             }
 
-            _stats.IoCompletions++;
-            CompleteIo(completion);
+            Deliver(completion);
         }
 
         return any;
@@ -315,7 +303,7 @@ public sealed partial class Shard
         {
             long now = BeginTask();
             RunGuarded(item);
-            _stats.TasksRun++;
+            _tasksRun++;
             EndTask();
             if (now >= deadline)
             {
@@ -323,7 +311,7 @@ public sealed partial class Shard
             }
         }
 
-        Volatile.Write(ref _taskStartedAt, 0);
+        ClearRunningTask();
         return true;
     }
 
@@ -338,6 +326,9 @@ public sealed partial class Shard
     /// <summary>Marks the end of a piece of user work: the stall detector's sequence moves on.</summary>
     private void EndTask() => Volatile.Write(ref _taskSequence, _taskSequence + 1);
 
+    /// <summary>No user work runs now (a batch of tasks or messages is over).</summary>
+    private void ClearRunningTask() => Volatile.Write(ref _taskStartedAt, 0);
+
     private void RunGuarded(in WorkItem item)
     {
         try
@@ -346,53 +337,15 @@ public sealed partial class Shard
         }
         catch (Exception e)
         {
-            _stats.UnhandledExceptions++;
-            _runtime.ReportUnhandledException(this, e);
+            ReportUnhandled(e);
         }
     }
 
-    /// <summary>Hands the outgoing batches to the other shards' rings and wakes those that sleep.</summary>
-    private void FlushOutgoing()
+    /// <summary>An exception escaped work run on this shard: counted and reported with the shard id.</summary>
+    private void ReportUnhandled(Exception e)
     {
-        if (!_anyPendingOut)
-        {
-            return;
-        }
-
-        bool remaining = false;
-        int wake = 0;
-        for (int to = 0; to < _pendingOut.Length; to++)
-        {
-            var pending = _pendingOut[to];
-            if (pending.Count == 0)
-            {
-                continue;
-            }
-
-            CrossShardQueue queue = _outgoing[to]!;
-            while (pending.Count > 0 && queue.TryWrite(pending.Peek()))
-            {
-                pending.Dequeue();
-                _stats.MessagesSent++;
-            }
-
-            if (queue.Publish())
-            {
-                _wakeAfterFlush[wake++] = _runtime.Shards[to];
-            }
-
-            remaining |= pending.Count > 0;
-        }
-
-        // The tails published above must be visible before each target's sleeping flag is read (store-load order).
-        Interlocked.MemoryBarrier();
-        for (int i = 0; i < wake; i++)
-        {
-            _wakeAfterFlush[i]!.Wake();
-            _wakeAfterFlush[i] = null;
-        }
-
-        _anyPendingOut = remaining;
+        _unhandledExceptions++;
+        _runtime.ReportUnhandledException(this, e);
     }
 
     /// <summary>Waits for work: spins a while when that is useful, then sleeps in the kernel. The time it takes counts
@@ -400,22 +353,14 @@ public sealed partial class Shard
     private void Idle()
     {
         long idleFrom = Clock.Now;
-        BeginLoopTimeUpdate();
-        _stats.BusyTime += idleFrom - _clockMark;
-        _idleSince = idleFrom;
-        EndLoopTimeUpdate();
+        MarkIdleStarted(idleFrom);
         try
         {
             WaitForWork(idleFrom);
         }
         finally
         {
-            long now = Clock.Now;
-            BeginLoopTimeUpdate();
-            _stats.IdleTime += now - idleFrom;
-            _clockMark = now;
-            _idleSince = 0;
-            EndLoopTimeUpdate();
+            MarkIdleEnded(idleFrom, Clock.Now);
         }
     }
 
@@ -449,33 +394,20 @@ public sealed partial class Shard
             timeout = timeout < 0 ? 50_000 : Math.Min(timeout, 50_000);
         }
 
-        _stats.Sleeps++;
+        _sleeps++;
         _engine!.Wait(timeout);
-        _stats.SystemCalls = _engine.SystemCalls;
+        _systemCalls = _engine.SystemCalls;
         Volatile.Write(ref _sleeping, 0);
     }
 
     private bool HasWork()
     {
-        if (_runQueue.Count > 0 || !_external.IsEmpty || _engine!.HasCompletions || _engine.KernelHasWork || TimerDue())
-        {
-            return true;
-        }
-
-        foreach (CrossShardQueue? queue in _incoming)
-        {
-            if (queue is not null && queue.HasItems)
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return _runQueue.Count > 0 || HasIncoming() || _engine!.HasCompletions || _engine.KernelHasWork || TimerDue();
     }
 
     private unsafe void ArmWakeRead()
     {
-        IoOperations.PrepareWakeRead(_engine!.NextSqe(), _eventFd, (nint)_wakeBuffer, sizeof(ulong), WakeUserData);
+        IoOperations.PrepareWakeRead(_engine!.NextSqe(), _eventFd, (nint)_wakeBuffer, sizeof(ulong), CompletionToken.WakeRead);
         _engine.DescribeLastSqe(in IoOperations.PrepareWakeRead_Readiness);
     }
 
@@ -492,16 +424,16 @@ public sealed partial class Shard
 
         _rejecting = true;
         CancelAllTimers();
-        if (_inFlight > 0)
+        if (IoInFlight > 0)
         {
-            IoOperations.PrepareCancelAll(_engine!.NextSqe(), IoUringBackend.InternalUserData);
+            IoOperations.PrepareCancelAll(_engine!.NextSqe(), CompletionToken.CancelRequest);
             _engine.DescribeLastSqe(in IoOperations.PrepareCancelAll_Readiness);
         }
     }
 
     private void CheckDrained()
     {
-        if (_inFlight == 0 && _outstandingCalls == 0 && _runQueue.Count == 0 && !_anyPendingOut && _armedTimers == 0)
+        if (IoInFlight == 0 && _outstandingCalls == 0 && _runQueue.Count == 0 && !_anyPendingOut && _armedTimers == 0)
         {
             _drained = true;
             _runtime.OnShardDrained();
@@ -524,7 +456,7 @@ public sealed partial class Shard
             parts.Add($"one task running for {Clock.ToTimeSpan(Clock.Now - started).TotalMilliseconds:F0} ms");
         }
 
-        AddCount(parts, Volatile.Read(ref _inFlight), "I/O operation");
+        AddCount(parts, IoInFlight, "I/O operation");
         AddCount(parts, Volatile.Read(ref _outstandingCalls), "cross-shard call awaiting its reply", "cross-shard calls awaiting their replies");
         AddCount(parts, _runQueue.Count, "queued task");
         AddCount(parts, Volatile.Read(ref _armedTimers), "timer");
@@ -544,47 +476,14 @@ public sealed partial class Shard
         }
     }
 
-    internal void OnReplyReceived() => _outstandingCalls--;
-
-    internal void OnCallSent() => _outstandingCalls++;
-
     private bool ShouldExit()
     {
-        if (!_drained || !_runtime.AllShardsDrained || _runQueue.Count > 0 || _anyPendingOut || !_external.IsEmpty)
-        {
-            return false;
-        }
-
-        foreach (CrossShardQueue? queue in _incoming)
-        {
-            if (queue is not null && queue.HasItems)
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return _drained && _runtime.AllShardsDrained && _runQueue.Count == 0 && !_anyPendingOut && !HasIncoming();
     }
 
     private unsafe void TearDown()
     {
-        lock (_externalGate)
-        {
-            _exited = true;
-        }
-
-        // Anything that slipped in after the last look: messages are refused, posts run on the thread pool.
-        while (_external.TryDequeue(out WorkItem item))
-        {
-            if (item.Callback == (Delegate)s_dispatchMessage)
-            {
-                ((ShardMessage)item.State!).Reject(this, Stopped());
-            }
-            else
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Invoke(), item, preferLocal: false);
-            }
-        }
+        CloseExternalQueue();
 
         _engine?.Dispose();
         _engine = null;
@@ -606,16 +505,23 @@ public sealed partial class Shard
         t_current = null;
 
         // The loop has ended: its time no longer counts as busy (see ReadLoopTime).
-        BeginLoopTimeUpdate();
-        _clockMark = 0;
-        _idleSince = 0;
-        EndLoopTimeUpdate();
+        MarkLoopEnded();
     }
 
-    internal void ReportStall(TimeSpan duration)
+    /// <summary>The stall detector found the task numbered <paramref name="task"/> (its sequence + 1) running for
+    /// <paramref name="duration"/>: reported once per task (the task's number is remembered). On the detector's
+    /// thread; false when this task was already reported.</summary>
+    internal bool TryReportStall(long task, TimeSpan duration)
     {
-        Interlocked.Increment(ref _stats.Stalls);
+        if (_stallReportedFor == task)
+        {
+            return false;
+        }
+
+        _stallReportedFor = task;
+        Interlocked.Increment(ref _stalls);
         Log.Stall(Runtime.Logs.Runtime, Id, duration.TotalMilliseconds);
         Runtime.Metrics?.RecordStall(this, duration);
+        return true;
     }
 }

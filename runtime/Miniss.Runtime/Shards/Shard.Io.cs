@@ -8,12 +8,21 @@ using Miniss.IO.Catalog;
 
 namespace Miniss;
 
-// I/O on the shard's ring: each operation in flight holds a pooled IoPromise from the shard's slot table. The
-// members below are what the code generated from the operation catalog calls.
+// I/O on the shard's engine: every operation in flight is registered in the shard's one completion table, whose
+// slot and generation are its user data; single-shot operations hold a pooled IoPromise. The members below are what
+// the code generated from the operation catalog calls, and what multishot operations arm through.
 public sealed partial class Shard
 {
-    private readonly List<IoPromise> _ioSlots = [];
+    private readonly CompletionTable _completions = new();
     private readonly Stack<IoPromise> _freeIo = new();
+
+    // Written by the shard's own thread only; read by anyone through Statistics.
+    private long _ioSubmissions;
+    private long _ioCompletions;
+
+    /// <summary>Operations in flight on the engine (single-shot operations and armed multishot ones). Any thread; a
+    /// moment old.</summary>
+    internal int IoInFlight => _completions.Count;
 
     /// <summary>
     /// Sends a no-op through this shard's io_uring ring and completes with 0 when its completion comes back: the
@@ -54,12 +63,10 @@ public sealed partial class Shard
 
         if (!_freeIo.TryPop(out IoPromise? pooled))
         {
-            pooled = new IoPromise(this, _ioSlots.Count);
-            _ioSlots.Add(pooled);
+            pooled = new IoPromise(this);
         }
 
-        pooled.Begin(operation, domain);
-        _inFlight++;
+        pooled.Begin(operation, domain, _completions.Register(pooled));
         promise = pooled;
         early = default;
         return true;
@@ -76,7 +83,7 @@ public sealed partial class Shard
     internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken)
     {
         sqe->user_data = promise.UserData;
-        _stats.IoSubmissions++;
+        _ioSubmissions++;
         if (cancellationToken.CanBeCanceled)
         {
             promise.WatchToken(cancellationToken);
@@ -97,7 +104,7 @@ public sealed partial class Shard
     internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken)
     {
         sqe->user_data = promise.UserData;
-        _stats.IoSubmissions++;
+        _ioSubmissions++;
         if (cancellationToken.CanBeCanceled)
         {
             promise.WatchToken(cancellationToken);
@@ -127,33 +134,53 @@ public sealed partial class Shard
     /// kernel; its await throws <paramref name="error"/>.</summary>
     internal ValueTask<int> AbandonIo(IoPromise promise, Exception error)
     {
-        _inFlight--;
+        _completions.Release(promise.UserData);
         promise.Abandon(error);
         return new ValueTask<int>(promise, promise.Version);
     }
 
-    /// <summary>Asks the kernel to cancel the operation with <paramref name="userData"/> (best effort).</summary>
+    /// <summary>
+    /// Registers <paramref name="target"/> (an operation that may complete many times) and takes the next SQE, with
+    /// its user data set; the caller fills in the rest. The operation counts as in flight (the shard's stop cancels it
+    /// and waits for its last completion) until a completion without <c>IORING_CQE_F_MORE</c> arrives.
+    /// </summary>
+    internal unsafe io_uring_sqe* Arm(ICompletionTarget target, out ulong userData)
+    {
+        userData = _completions.Register(target);
+        _ioSubmissions++;
+        io_uring_sqe* sqe = NextSqe();
+        sqe->user_data = userData;
+        return sqe;
+    }
+
+    /// <summary>Asks the kernel to cancel the operation with <paramref name="userData"/> (best effort); its last
+    /// completion (<c>-ECANCELED</c>, or whatever came first) still arrives.</summary>
     internal void SubmitCancel(ulong userData) => EngineBackend.Cancel(_engine!, new IoHandle(userData));
+
+    /// <summary>Whether the operation with <paramref name="userData"/> is still in flight (its last completion has not
+    /// arrived).</summary>
+    internal bool IsInFlight(ulong userData) => _completions.IsRegistered(userData);
 
     internal void ReleaseIo(IoPromise promise) => _freeIo.Push(promise);
 
-    private void CompleteIo(in IoCompletion completion)
+    /// <summary>Delivers a completion (not an internal one) to its target in the completion table.</summary>
+    private void Deliver(in IoCompletion completion)
     {
-        // Multishot operations have their own slot table and dispatch (Shard.Multishot.cs).
-        if ((completion.UserData & MultishotUserDataTag) != 0)
+        _ioCompletions++;
+        if (!_completions.TryTake(completion.UserData, completion.Flags, out ICompletionTarget target))
         {
-            CompleteMultishot(completion);
+            // Nobody owns it any more (a stale completion); a provided buffer it carries must still go back.
+            Networking.ReturnUnclaimedBuffer(completion.Flags);
             return;
         }
 
-        int slot = (int)(uint)completion.UserData;
-        short version = (short)(ushort)(completion.UserData >> 32);
-        if ((uint)slot >= (uint)_ioSlots.Count || _ioSlots[slot].Version != version || !_ioSlots[slot].InFlight)
+        try
         {
-            return;
+            target.OnCompletion(completion.Result, completion.Flags);
         }
-
-        _inFlight--;
-        _ioSlots[slot].Complete(completion.Result);
+        catch (Exception e)
+        {
+            ReportUnhandled(e);
+        }
     }
 }
