@@ -134,7 +134,7 @@ public sealed partial class Shard
     }
 
     /// <summary>Asks the kernel to cancel the operation with <paramref name="userData"/> (best effort).</summary>
-    internal void SubmitCancel(ulong userData) => EngineBackend.Cancel(_engine!, new IoHandle(userData));
+    internal void SubmitCancel(ulong userData) => _engine!.Cancel(new IoHandle(userData));
 
     internal void ReleaseIo(IoPromise promise) => _freeIo.Push(promise);
 

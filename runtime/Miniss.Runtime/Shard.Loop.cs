@@ -15,12 +15,12 @@ namespace Miniss;
 public sealed partial class Shard
 {
     /// <summary>User data of the eventfd read that wakes a sleeping shard.</summary>
-    private const ulong WakeUserData = IoUringBackend.InternalUserData | 1;
+    private const ulong WakeUserData = IoBackend.InternalUserData | 1;
 
     private readonly long _quotaTicks;
     private readonly long _spinTicks;
     private IoBackend? _engine;
-    private IoUringRing? _ring;
+    private IoUringBackend? _ring;
     private int _eventFd = -1;
     private unsafe ulong* _wakeBuffer;
     private Counters _stats;
@@ -182,8 +182,8 @@ public sealed partial class Shard
             }
         }
 
-        _engine = IO.FaultInjection.FaultInjectingBackend.Decorate(_runtime.Backend.CreateEngine(_options, _runtime.BlockingPool), _options.Faults, Id);
-        _ring = _engine.Underlying as IoUringRing;
+        _engine = IO.FaultInjection.FaultInjectingBackend.Decorate(_runtime.Backend.CreateBackend(_options, _runtime.BlockingPool), _options.Faults, Id);
+        _ring = _engine.Underlying as IoUringBackend;
         Buffers = new Buffers.BufferPool(_options.BufferPool);
         if (_ring is not null && _options.RegisterBuffers && !Buffers.TryRegister(_ring.Fd, out string? reason))
         {
@@ -286,7 +286,7 @@ public sealed partial class Shard
         while (_engine!.TryReap(out IoCompletion completion))
         {
             any = true;
-            if ((completion.UserData & IoUringBackend.InternalUserData) != 0)
+            if ((completion.UserData & IoBackend.InternalUserData) != 0)
             {
                 if (completion.UserData == WakeUserData && !_exited)
                 {
@@ -502,7 +502,7 @@ public sealed partial class Shard
             sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
             sqe->fd = -1;
             sqe->cancel_flags = IoUring.IORING_ASYNC_CANCEL_ANY | IoUring.IORING_ASYNC_CANCEL_ALL;
-            sqe->user_data = IoUringBackend.InternalUserData;
+            sqe->user_data = IoBackend.InternalUserData;
         }
     }
 

@@ -11,7 +11,7 @@ namespace Miniss.IO.Readiness;
 /// with an eventfd through which the blocking pool wakes a waiting <c>epoll_wait</c>. Only this class knows
 /// <c>epoll_event</c>, whose layout differs between x86_64 (packed, 12 bytes) and aarch64 (16 bytes).
 /// </summary>
-internal sealed unsafe class EpollEngine : ReadinessBackend
+internal sealed unsafe class EpollBackend : ReadinessBackend
 {
     /// <summary>The <c>data</c> of the eventfd's registration: no descriptor has this number.</summary>
     private const ulong NotifyData = ulong.MaxValue;
@@ -24,7 +24,7 @@ internal sealed unsafe class EpollEngine : ReadinessBackend
     private int _notify = -1;
 
     /// <exception cref="IOException">epoll or the eventfd could not be created.</exception>
-    public EpollEngine(BlockingIoPool pool, int batch = 256)
+    public EpollBackend(BlockingIoPool pool, int batch = 256)
         : base(pool, batch)
     {
         _capacity = Math.Max(16, batch);
@@ -48,7 +48,7 @@ internal sealed unsafe class EpollEngine : ReadinessBackend
     private static int EventSize => s_packedEvents ? sizeof(Bindings.Linux.X64.epoll_event) : sizeof(Bindings.Linux.Arm64.epoll_event);
 
     /// <inheritdoc/>
-    public override string Name => "epoll";
+    public override IoBackendKind Kind => IoBackendKind.Epoll;
 
     /// <inheritdoc/>
     protected override int Register(int fd) =>

@@ -69,7 +69,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override int SubmissionCapacity => _events.Length;
+    internal override int SubmissionCapacity => _events.Length;
 
     /// <inheritdoc/>
     public override long SystemCalls => PollerCalls;
@@ -78,10 +78,10 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     protected long PollerCalls { get; set; }
 
     /// <inheritdoc/>
-    public override bool HasCompletions => _completions.Count > 0 || !_poolDone.IsEmpty;
+    internal override bool HasCompletions => _completions.Count > 0 || !_poolDone.IsEmpty;
 
     /// <summary>A shard that never sleeps still looks at the event interface now and then while something waits on it.</summary>
-    public override bool KernelHasWork => _stagedCount > 0 || (_waiting > 0 && Clock.Now - _lastPoll >= s_busyPollInterval);
+    internal override bool KernelHasWork => _stagedCount > 0 || (_waiting > 0 && Clock.Now - _lastPoll >= s_busyPollInterval);
 
     // ---- The event interface, per system ------------------------------------------------------------------------
 
@@ -102,7 +102,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     // ---- Submission ---------------------------------------------------------------------------------------------
 
     /// <inheritdoc/>
-    public override io_uring_sqe* NextSqe()
+    internal override io_uring_sqe* NextSqe()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Faults is { } faults && _stagedCount > 0 && faults.SubmissionQueueFull())
@@ -123,10 +123,10 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override __kernel_timespec* TimespecOfLastSqe() => &At(_last)->Timespec;
+    internal override __kernel_timespec* TimespecOfLastSqe() => &At(_last)->Timespec;
 
     /// <inheritdoc/>
-    public override void DescribeLastSqe(ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform)
+    internal override void DescribeLastSqe(ReadinessKind readiness, delegate*<io_uring_sqe*, int> perform)
     {
         Operation* op = At(_last);
         op->Readiness = readiness;
@@ -134,7 +134,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override bool Submit()
+    internal override bool Submit()
     {
         bool any = _stagedCount > 0;
         StartStaged();
@@ -163,7 +163,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override void Wait(long timeoutNanoseconds)
+    internal override void Wait(long timeoutNanoseconds)
     {
         Submit();
         if (HasCompletions)
@@ -190,7 +190,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override bool TryReap(out IoCompletion completion)
+    internal override bool TryReap(out IoCompletion completion)
     {
         while (_poolDone.TryDequeue(out int index))
         {
@@ -204,7 +204,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
 
     /// <summary>Whether the idle shard should spin before it sleeps: not while sockets wait, since only a system call
     /// could see them become ready.</summary>
-    public override bool SpinIsUseful => _waiting == _internalWaiting;
+    internal override bool SpinIsUseful => _waiting == _internalWaiting;
 
     // ---- Running one operation ----------------------------------------------------------------------------------
 
@@ -770,6 +770,8 @@ internal abstract unsafe class ReadinessBackend : IoBackend
 
             _chunks.Clear();
         }
+
+        ReleaseAttached();
     }
 
     /// <summary>One operation: its record and what the engine knows of it. Never moves.</summary>

@@ -10,7 +10,7 @@ using Miniss.Internal.Linux;
 namespace Miniss.IO.Uring;
 
 /// <summary>
-/// One io_uring instance: the submission and completion rings mapped into this process once, with the kernel's
+/// The Linux backend: one io_uring instance, the submission and completion rings mapped into this process once, with the kernel's
 /// head and tail read with acquire and written with release ordering. Submissions are batched: an SQE is written
 /// into shared memory and reaches the kernel with the next <see cref="Submit"/> or <see cref="Wait"/>, one
 /// <c>io_uring_enter</c> for the whole batch. Completions are read straight from shared memory; the kernel is
@@ -20,8 +20,12 @@ namespace Miniss.IO.Uring;
 /// Not thread-safe: the ring is set up <c>SINGLE_ISSUER</c> (and <c>DEFER_TASKRUN</c>) when the kernel allows, so
 /// only the thread that created it may submit or wait. Deliberately not supported: SQPOLL, SQE128/CQE32.
 /// </remarks>
-internal sealed unsafe class IoUringRing : IoBackend
+internal sealed unsafe class IoUringBackend : IoBackend
 {
+    /// <summary>The optional setup flags Miniss asks for; the kernel may refuse some (see <see cref="SetupFlags"/>).</summary>
+    internal const uint DefaultFlags = IoUring.IORING_SETUP_SINGLE_ISSUER | IoUring.IORING_SETUP_DEFER_TASKRUN
+        | IoUring.IORING_SETUP_COOP_TASKRUN | IoUring.IORING_SETUP_TASKRUN_FLAG | IoUring.IORING_SETUP_SUBMIT_ALL;
+
     /// <summary>The optional setup flags Miniss asks for, dropped newest first when the kernel refuses them.</summary>
     private static readonly uint[] s_optionalFlags =
     [
@@ -69,7 +73,7 @@ internal sealed unsafe class IoUringRing : IoBackend
         }
     }
 
-    private IoUringRing(int fd, in io_uring_params p, uint flags)
+    private IoUringBackend(int fd, in io_uring_params p, uint flags)
     {
         _fd = fd;
         SetupFlags = flags;
@@ -137,10 +141,10 @@ internal sealed unsafe class IoUringRing : IoBackend
     public int Fd => _fd;
 
     /// <inheritdoc/>
-    public override string Name => "io_uring";
+    public override IoBackendKind Kind => IoBackendKind.IoUring;
 
     /// <inheritdoc/>
-    public override int SubmissionCapacity => (int)SubmissionEntries;
+    internal override int SubmissionCapacity => (int)SubmissionEntries;
 
     /// <summary>How many <c>io_uring_enter</c> calls this ring has made: every one of them costs a system call.</summary>
     public long EnterCalls { get; private set; }
@@ -152,10 +156,10 @@ internal sealed unsafe class IoUringRing : IoBackend
     public uint PendingSubmissions => _sqLocalTail - _sqSubmittedTail;
 
     /// <summary>Whether the kernel holds completions that only entering it will publish (deferred task work, overflow).</summary>
-    public override bool KernelHasWork => (Volatile.Read(ref *_sqFlags) & (IoUring.IORING_SQ_TASKRUN | IoUring.IORING_SQ_CQ_OVERFLOW)) != 0;
+    internal override bool KernelHasWork => (Volatile.Read(ref *_sqFlags) & (IoUring.IORING_SQ_TASKRUN | IoUring.IORING_SQ_CQ_OVERFLOW)) != 0;
 
     /// <summary>Whether a completion can be read without entering the kernel.</summary>
-    public override bool HasCompletions => _setAside.Count > 0 || Volatile.Read(ref *_cqTail) != *_cqHead;
+    internal override bool HasCompletions => _setAside.Count > 0 || Volatile.Read(ref *_cqTail) != *_cqHead;
 
     /// <summary>
     /// Sets up a ring with <paramref name="entries"/> submission entries (rounded up to a power of two by the kernel)
@@ -164,7 +168,7 @@ internal sealed unsafe class IoUringRing : IoBackend
     /// Must be called on the thread that will use the ring.
     /// </summary>
     /// <exception cref="IoUringUnavailableException">io_uring cannot be set up here; the message says why.</exception>
-    public static IoUringRing Create(uint entries, uint completionEntries, uint wantedFlags)
+    public static IoUringBackend Create(uint entries, uint completionEntries, uint wantedFlags)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -183,7 +187,7 @@ internal sealed unsafe class IoUringRing : IoBackend
             {
                 try
                 {
-                    return new IoUringRing(fd, p, flags);
+                    return new IoUringBackend(fd, p, flags);
                 }
                 catch
                 {
@@ -206,7 +210,7 @@ internal sealed unsafe class IoUringRing : IoBackend
     /// The next free SQE, zeroed, at the tail of the submission queue. When the queue is full the pending batch is
     /// submitted first; an operation is never dropped for lack of room.
     /// </summary>
-    public override io_uring_sqe* NextSqe()
+    internal override io_uring_sqe* NextSqe()
     {
         while (_sqLocalTail - Volatile.Read(ref *_sqHead) >= SubmissionEntries)
         {
@@ -229,14 +233,14 @@ internal sealed unsafe class IoUringRing : IoBackend
     internal void DiscardPendingSubmissions() => _sqLocalTail = _sqInspectedTail = _sqSubmittedTail;
 
     /// <summary>A timespec that lives as long as the SQE just returned by <see cref="NextSqe"/> (for TIMEOUT operations).</summary>
-    public override __kernel_timespec* TimespecOfLastSqe() => &_timespecs[(_sqLocalTail - 1) & _sqMask];
+    internal override __kernel_timespec* TimespecOfLastSqe() => &_timespecs[(_sqLocalTail - 1) & _sqMask];
 
     /// <summary>
     /// Hands the pending SQEs to the kernel in one <c>io_uring_enter</c>, which also publishes deferred completions.
     /// Makes no system call when nothing is pending and the kernel holds no completions.
     /// </summary>
     /// <returns>Whether the kernel was entered.</returns>
-    public override bool Submit()
+    internal override bool Submit()
     {
         if (PendingSubmissions == 0 && !KernelHasWork)
         {
@@ -251,7 +255,7 @@ internal sealed unsafe class IoUringRing : IoBackend
     /// Submits what is pending and waits until at least one completion is available or <paramref name="timeoutNanoseconds"/>
     /// has passed (negative: no limit).
     /// </summary>
-    public override void Wait(long timeoutNanoseconds)
+    internal override void Wait(long timeoutNanoseconds)
     {
         if (HasCompletions)
         {
@@ -274,7 +278,7 @@ internal sealed unsafe class IoUringRing : IoBackend
     }
 
     /// <summary>Reads one completion, if any, and consumes it.</summary>
-    public override bool TryReap(out IoCompletion completion)
+    internal override bool TryReap(out IoCompletion completion)
     {
         if (_setAside.Count > 0)
         {
@@ -393,28 +397,5 @@ internal sealed unsafe class IoUringRing : IoBackend
         _ = Libc.close(_fd);
         _fd = -1;
         ReleaseAttached();
-    }
-
-    // ---- Resources registered with the ring (provided-buffer rings) --------------------------------------------
-
-    private List<IDisposable>? _attached;
-
-    /// <summary>Makes <paramref name="resource"/> (memory registered with this ring, say a provided-buffer ring) live as
-    /// long as the ring: it is disposed right after the ring's descriptor is closed, when the kernel has let go of it.</summary>
-    public void Attach(IDisposable resource) => (_attached ??= []).Add(resource);
-
-    private void ReleaseAttached()
-    {
-        if (_attached is null)
-        {
-            return;
-        }
-
-        foreach (IDisposable resource in _attached)
-        {
-            resource.Dispose();
-        }
-
-        _attached = null;
     }
 }
