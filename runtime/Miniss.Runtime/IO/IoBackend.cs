@@ -35,6 +35,7 @@ public abstract unsafe class IoBackend : IDisposable
     internal const ulong InternalUserData = 1UL << 63;
 
     private List<IDisposable>? _attached;
+    private bool _disposed;
 
     private protected IoBackend()
     {
@@ -72,6 +73,8 @@ public abstract unsafe class IoBackend : IDisposable
     /// kqueue outside macOS and the BSDs).</exception>
     /// <exception cref="System.IO.IOException">The readiness backend's descriptors could not be created (EMFILE...).</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range, or <paramref name="kind"/> is not a kind.</exception>
+    /// <exception cref="ArgumentException"><paramref name="kind"/> is <see cref="IoBackendKind.Auto"/> and <c>MINISS_BACKEND</c>
+    /// names no backend.</exception>
     public static IoBackend Create(IoBackendKind kind, IoBackendOptions? options = null)
     {
         options ??= new IoBackendOptions();
@@ -110,6 +113,7 @@ public abstract unsafe class IoBackend : IDisposable
             ThrowReservedUserData(operation.UserData, nameof(operation));
         }
 
+        ObjectDisposedException.ThrowIf(_disposed, this);
         operation.Prepare(this);
         return new IoHandle(operation.UserData);
     }
@@ -123,6 +127,7 @@ public abstract unsafe class IoBackend : IDisposable
     /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
     public bool Cancel(IoHandle handle)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         io_uring_sqe* sqe = NextSqe();
         sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
         sqe->fd = -1;
@@ -143,6 +148,7 @@ public abstract unsafe class IoBackend : IDisposable
     /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
     public int Poll(TimeSpan? timeout, Span<IoCompletion> completions)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         int count = Reap(completions);
         if (count > 0 || completions.IsEmpty)
         {
@@ -249,14 +255,15 @@ public abstract unsafe class IoBackend : IDisposable
     }
 
     /// <summary>Makes <paramref name="resource"/> (memory registered with an io_uring ring, a readiness backend's own
-    /// blocking pool) live as long as this backend: it is disposed by <see cref="ReleaseAttached"/>, which
+    /// blocking pool) live as long as this backend: it is disposed by <see cref="CompleteDispose"/>, which
     /// <see cref="Dispose"/> calls once the backend's descriptors are closed.</summary>
     internal void Attach(IDisposable resource) => (_attached ??= []).Add(resource);
 
-    /// <summary>Disposes what <see cref="Attach"/> was given, in order; the implementations' <see cref="Dispose"/>
-    /// calls it last.</summary>
-    private protected void ReleaseAttached()
+    /// <summary>Marks the backend disposed, so the public members refuse to run, and disposes what <see cref="Attach"/>
+    /// was given, in order; the implementations' <see cref="Dispose"/> calls it last.</summary>
+    private protected void CompleteDispose()
     {
+        _disposed = true;
         if (_attached is null)
         {
             return;

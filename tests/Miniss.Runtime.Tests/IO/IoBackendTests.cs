@@ -162,6 +162,18 @@ public sealed unsafe class IoBackendTests(IoBackendKind backend) : BackendFixtur
     }
 
     [Test]
+    public void A_disposed_backend_refuses_every_call_and_may_be_disposed_again()
+    {
+        IoBackend backend = Create(8);
+        backend.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => backend.Poll(TimeSpan.Zero, new IoCompletion[4]));
+        Assert.Throws<ObjectDisposedException>(() => backend.Submit(IoOperation.Nop(1)));
+        Assert.Throws<ObjectDisposedException>(() => backend.Cancel(new IoHandle(1)));
+        Assert.DoesNotThrow(backend.Dispose);
+    }
+
+    [Test]
     public void A_file_written_and_fsynced_through_the_backend_reads_back_the_same_bytes()
     {
         string path = Path.GetTempFileName();

@@ -275,5 +275,6 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
         _inner.Dispose();
         _injected.Clear();
         _withheld.Clear();
+        CompleteDispose();
     }
 }

@@ -771,7 +771,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
             _chunks.Clear();
         }
 
-        ReleaseAttached();
+        CompleteDispose();
     }
 
     /// <summary>One operation: its record and what the engine knows of it. Never moves.</summary>

@@ -10,9 +10,9 @@ using Miniss.Internal.Linux;
 namespace Miniss.IO.Uring;
 
 /// <summary>
-/// The Linux backend: one io_uring instance, the submission and completion rings mapped into this process once, with the kernel's
-/// head and tail read with acquire and written with release ordering. Submissions are batched: an SQE is written
-/// into shared memory and reaches the kernel with the next <see cref="Submit"/> or <see cref="Wait"/>, one
+/// The Linux backend: one io_uring instance, its submission and completion rings mapped into this process once, with
+/// the kernel's head and tail read with acquire and written with release ordering. Submissions are batched: an SQE is
+/// written into shared memory and reaches the kernel with the next <see cref="Submit()"/> or <see cref="Wait"/>, one
 /// <c>io_uring_enter</c> for the whole batch. Completions are read straight from shared memory; the kernel is
 /// entered for them only when it says work is waiting (<c>IORING_SQ_TASKRUN</c>, <c>IORING_SQ_CQ_OVERFLOW</c>).
 /// </summary>
@@ -396,6 +396,6 @@ internal sealed unsafe class IoUringBackend : IoBackend
         NativeMemory.Free(_timespecs);
         _ = Libc.close(_fd);
         _fd = -1;
-        ReleaseAttached();
+        CompleteDispose();
     }
 }
