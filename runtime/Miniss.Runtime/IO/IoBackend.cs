@@ -93,7 +93,15 @@ public abstract unsafe class IoBackend : IDisposable
             }
         }
 
-        return CreateCore(kind, options, null);
+        try
+        {
+            return CreateCore(kind, options, null);
+        }
+        catch (IoUringUnavailableException e)
+        {
+            throw new IoUringUnavailableException(
+                $"the io_uring backend was asked for but cannot be used here: {e.Message}; IoBackendKind.Auto falls back to the platform's readiness backend", e.Errno);
+        }
     }
 
     /// <summary>
@@ -210,7 +218,7 @@ public abstract unsafe class IoBackend : IDisposable
                 {
                     // Poll with a timeout needs IORING_ENTER_EXT_ARG.
                     ring.Dispose();
-                    throw new IoUringUnavailableException("the kernel's io_uring lacks IORING_FEAT_EXT_ARG (Linux 5.11 or later is needed): use IoBackendKind.Epoll", Errno.ENOSYS);
+                    throw new IoUringUnavailableException("the kernel's io_uring lacks IORING_FEAT_EXT_ARG (Linux 5.11 or later is needed)", Errno.ENOSYS);
                 }
 
                 return ring;
