@@ -93,6 +93,28 @@ public readonly partial record struct IoOperation
     public static IoOperation Write(int fd, nint buffer, int length, long offset, ulong userData) =>
         new(IoOperationKind.Write, userData, fd, buffer, Count(length), offset);
 
+    /// <summary>Reads up to <see cref="Buffers.BufferHandle.Size"/> bytes at <paramref name="offset"/> of
+    /// <paramref name="fd"/> into a pool buffer (<c>pread</c>), as <see cref="Read(int, nint, int, long, ulong)"/>.</summary>
+    /// <param name="fd">A file, pipe or socket descriptor the caller owns.</param>
+    /// <param name="buffer">A buffer of a <see cref="Buffers.BufferPool"/>, not deallocated until the completion arrives.</param>
+    /// <param name="offset">The file offset in bytes; -1 reads at the file's position and advances it.</param>
+    /// <param name="userData">The caller's identifier, below 2^63.</param>
+    /// <exception cref="ObjectDisposedException">The buffer was deallocated, or its pool disposed.</exception>
+    /// <exception cref="InvalidOperationException">The handle is default.</exception>
+    public static IoOperation Read(int fd, Buffers.BufferHandle buffer, long offset, ulong userData) =>
+        Read(fd, buffer.Address, buffer.Size, offset, userData);
+
+    /// <summary>Writes the <see cref="Buffers.BufferHandle.Size"/> bytes of a pool buffer at <paramref name="offset"/>
+    /// of <paramref name="fd"/> (<c>pwrite</c>), as <see cref="Write(int, nint, int, long, ulong)"/>.</summary>
+    /// <param name="fd">A file, pipe or socket descriptor the caller owns.</param>
+    /// <param name="buffer">A buffer of a <see cref="Buffers.BufferPool"/>, not deallocated until the completion arrives.</param>
+    /// <param name="offset">The file offset in bytes; -1 writes at the file's position and advances it.</param>
+    /// <param name="userData">The caller's identifier, below 2^63.</param>
+    /// <exception cref="ObjectDisposedException">The buffer was deallocated, or its pool disposed.</exception>
+    /// <exception cref="InvalidOperationException">The handle is default.</exception>
+    public static IoOperation Write(int fd, Buffers.BufferHandle buffer, long offset, ulong userData) =>
+        Write(fd, buffer.Address, buffer.Size, offset, userData);
+
     /// <summary>Reads into the <paramref name="count"/> <c>iovec</c>s at <paramref name="iovecs"/> at
     /// <paramref name="offset"/> (<c>preadv</c>); completes with the bytes read.</summary>
     /// <param name="fd">A file descriptor the caller owns.</param>

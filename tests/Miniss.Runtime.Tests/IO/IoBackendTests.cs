@@ -205,6 +205,33 @@ public sealed unsafe class IoBackendTests(IoBackendKind backend) : BackendFixtur
     }
 
     [Test]
+    public void A_pool_buffer_is_written_and_read_back_through_its_handle()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            using SafeFileHandle file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite);
+            int fd = (int)file.DangerousGetHandle();
+            using Miniss.Buffers.BufferPool pool = Buffers.Pools.Create(4 * Buffers.Pools.MiB);
+            Miniss.Buffers.BufferHandle buffer = Buffers.Pools.Take(pool, 4096);
+            buffer.Span.Fill((byte)'m');
+            using IoBackend backend = Create(8);
+
+            backend.Submit(IoOperation.Write(fd, buffer, 0, 1));
+            Assert.That(Await(backend, 1), Is.EqualTo(4096));
+
+            buffer.Span.Clear();
+            backend.Submit(IoOperation.Read(fd, buffer, 0, 2));
+            Assert.That(Await(backend, 2), Is.EqualTo(4096));
+            Assert.That(buffer.Span.IndexOfAnyExcept((byte)'m'), Is.EqualTo(-1));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void A_vectored_write_and_read_move_every_iovec_in_order()
     {
         string path = Path.GetTempFileName();
