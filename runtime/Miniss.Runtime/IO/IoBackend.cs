@@ -136,6 +136,9 @@ public abstract unsafe class IoBackend : IDisposable
     public bool Cancel(IoHandle handle)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+
+        // Written by hand like IoOperation.Prepare, and to be pointed at the catalog's generated prepare function of
+        // async_cancel with it.
         io_uring_sqe* sqe = NextSqe();
         sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
         sqe->fd = -1;
