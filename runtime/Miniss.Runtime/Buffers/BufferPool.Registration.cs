@@ -31,7 +31,7 @@ public sealed unsafe partial class BufferPool
     /// until <see cref="TryUnregister"/> or the ring is closed; the kernel keeps the pages pinned until then, even
     /// after <see cref="Dispose"/>.
     /// </summary>
-    /// <param name="ringFd">The ring's file descriptor (<c>IoUringRing.Fd</c>).</param>
+    /// <param name="ringFd">The ring's file descriptor (<c>IoUringBackend.Fd</c>).</param>
     /// <param name="reason">Null on success; otherwise why it failed and how to fix it (for RLIMIT_MEMLOCK: the
     /// limit, and how to raise it with <c>ulimit -l</c> or <c>LimitMEMLOCK=</c>).</param>
     /// <returns>Whether the region is now registered. A failure leaves the pool usable without fixed buffers.</returns>

@@ -16,7 +16,7 @@ namespace Miniss.IO;
 internal static class CompletionToken
 {
     /// <summary>Marks user data as internal (the engine's own bit: see <see cref="IoUringBackend"/>).</summary>
-    public const ulong InternalBit = IoUringBackend.InternalUserData;
+    public const ulong InternalBit = IoBackend.InternalUserData;
 
     /// <summary>The largest generation; the one after it is 0.</summary>
     public const uint MaxGeneration = (uint)(InternalBit >> 32) - 1;

@@ -164,11 +164,11 @@ public sealed class IoBackendSelection
             return new RejectedBackend("io_uring", "io_uring exists only on Linux", 0);
         }
 
-        IoUringRing ring;
+        IoUringBackend ring;
         try
         {
             uint entries = (uint)options.RingEntries;
-            ring = IoUringRing.Create(entries, (uint)(options.CompletionEntries ?? options.RingEntries * 4), IoUringBackend.DefaultFlags);
+            ring = IoUringBackend.Create(entries, (uint)(options.CompletionEntries ?? options.RingEntries * 4), IoUringBackend.DefaultFlags);
         }
         catch (IoUringUnavailableException e)
         {
@@ -279,12 +279,9 @@ public sealed class IoBackendSelection
         return new IoBackendSelection(OperatingSystem.IsLinux() ? IoBackendKind.Epoll : IoBackendKind.Kqueue, "probed", rejected);
     }
 
-    /// <summary>Creates a shard's engine for this backend, on the shard's thread.</summary>
-    internal IoBackend CreateEngine(RuntimeOptions options, BlockingIoPool? pool) => Kind switch
-    {
-        IoBackendKind.IoUring => IoUringRing.Create((uint)options.RingEntries, (uint)(options.CompletionEntries ?? options.RingEntries * 4), IoUringBackend.DefaultFlags),
-        IoBackendKind.Epoll => new EpollEngine(pool!, options.RingEntries),
-        IoBackendKind.Kqueue => new KqueueBackend(pool!, options.RingEntries),
-        _ => throw new InvalidOperationException("no backend was chosen"),
-    };
+    /// <summary>Creates a shard's backend of this kind, on the shard's thread; a readiness backend runs file operations
+    /// on the runtime's <paramref name="pool"/>.</summary>
+    internal IoBackend CreateBackend(RuntimeOptions options, BlockingIoPool? pool) => Kind == IoBackendKind.Auto
+        ? throw new InvalidOperationException("no backend was chosen")
+        : IoBackend.CreateCore(Kind, new IoBackendOptions { Entries = options.RingEntries, CompletionEntries = options.CompletionEntries ?? options.RingEntries * 4 }, pool);
 }

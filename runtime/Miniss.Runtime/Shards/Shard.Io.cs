@@ -155,7 +155,7 @@ public sealed partial class Shard
 
     /// <summary>Asks the kernel to cancel the operation with <paramref name="userData"/> (best effort); its last
     /// completion (<c>-ECANCELED</c>, or whatever came first) still arrives.</summary>
-    internal void SubmitCancel(ulong userData) => EngineBackend.Cancel(_engine!, new IoHandle(userData));
+    internal void SubmitCancel(ulong userData) => _engine!.Cancel(new IoHandle(userData));
 
     /// <summary>Whether the operation with <paramref name="userData"/> is still in flight (its last completion has not
     /// arrived).</summary>

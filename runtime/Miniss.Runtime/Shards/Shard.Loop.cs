@@ -19,7 +19,7 @@ public sealed partial class Shard
     private readonly long _quotaTicks;
     private readonly long _spinTicks;
     private IoBackend? _engine;
-    private IoUringRing? _ring;
+    private IoUringBackend? _ring;
     private int _eventFd = -1;
     private unsafe ulong* _wakeBuffer;
 
@@ -221,8 +221,8 @@ public sealed partial class Shard
             }
         }
 
-        _engine = IO.FaultInjection.FaultInjectingBackend.Decorate(_runtime.Backend.CreateEngine(_options, _runtime.BlockingPool), _options.Faults, Id);
-        _ring = _engine.Underlying as IoUringRing;
+        _engine = IO.FaultInjection.FaultInjectingBackend.Decorate(_runtime.Backend.CreateBackend(_options, _runtime.BlockingPool), _options.Faults, Id);
+        _ring = _engine.Underlying as IoUringBackend;
         Buffers = new Buffers.BufferPool(_options.BufferPool);
         if (_ring is not null && _options.RegisterBuffers && !Buffers.TryRegister(_ring.Fd, out string? reason))
         {

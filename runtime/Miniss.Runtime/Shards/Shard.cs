@@ -71,11 +71,11 @@ public sealed partial class Shard
 
     /// <summary>This shard's io_uring ring.</summary>
     /// <exception cref="InvalidOperationException">The shard has not started, or runs another backend.</exception>
-    internal IoUringRing Ring => _ring ?? throw new InvalidOperationException(_engine is null ? $"shard {Id} has no ring yet" : $"shard {Id} runs the {_engine.Name} backend, not io_uring");
+    internal IoUringBackend Ring => _ring ?? throw new InvalidOperationException(_engine is null ? $"shard {Id} has no ring yet" : $"shard {Id} runs the {_engine.Name} backend, not io_uring");
 
     /// <summary>This shard's io_uring ring, or <see langword="null"/> when it has none (not started, stopped, or
     /// another backend).</summary>
-    internal IoUringRing? UringOrNull => _ring;
+    internal IoUringBackend? UringOrNull => _ring;
 
     /// <summary>The name of the backend this shard's I/O goes through: <c>io_uring</c>, <c>epoll</c> or <c>kqueue</c>.</summary>
     public string BackendName => _runtime.Backend.Name;

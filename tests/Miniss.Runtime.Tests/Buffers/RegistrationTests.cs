@@ -25,10 +25,10 @@ public sealed class RegistrationTests
     [Test, CancelAfter(10000)]
     public void The_region_registers_with_a_ring_as_one_fixed_buffer_per_MiB()
     {
-        using IoUringBackend backend = IoUringBackend.Create(8);
+        using IoUringBackend backend = IoUringBackend.Create(8, 16, IoUringBackend.DefaultFlags);
         using BufferPool pool = Create(4 * MiB);
 
-        bool registered = pool.TryRegister(backend.Ring.Fd, out string? reason);
+        bool registered = pool.TryRegister(backend.Fd, out string? reason);
 
         Assert.That(registered, Is.True, reason);
         Assert.That(reason, Is.Null);
@@ -38,10 +38,10 @@ public sealed class RegistrationTests
     [Test, CancelAfter(10000)]
     public void A_region_smaller_than_a_chunk_registers_as_one_fixed_buffer()
     {
-        using IoUringBackend backend = IoUringBackend.Create(8);
+        using IoUringBackend backend = IoUringBackend.Create(8, 16, IoUringBackend.DefaultFlags);
         using BufferPool pool = Create(256 * KiB, 4 * KiB, 64 * KiB);
 
-        Assert.That(pool.TryRegister(backend.Ring.Fd, out string? reason), Is.True, reason);
+        Assert.That(pool.TryRegister(backend.Fd, out string? reason), Is.True, reason);
         Assert.That(pool.FixedBufferCount, Is.EqualTo(1));
         Assert.That(pool.FixedBufferIndex(pool.Take(64 * KiB)), Is.Zero);
     }
@@ -49,9 +49,9 @@ public sealed class RegistrationTests
     [Test, CancelAfter(10000)]
     public void The_fixed_index_of_a_buffer_is_the_MiB_chunk_it_lies_in()
     {
-        using IoUringBackend backend = IoUringBackend.Create(8);
+        using IoUringBackend backend = IoUringBackend.Create(8, 16, IoUringBackend.DefaultFlags);
         using BufferPool pool = Create(4 * MiB);
-        Assume.That(pool.TryRegister(backend.Ring.Fd, out string? reason), Is.True, reason);
+        Assume.That(pool.TryRegister(backend.Fd, out string? reason), Is.True, reason);
 
         BufferHandle[] large = Enumerable.Range(0, 4).Select(_ => pool.Take(MiB)).ToArray();
 
@@ -64,9 +64,9 @@ public sealed class RegistrationTests
         string path = Path.GetTempFileName();
         try
         {
-            using IoUringBackend backend = IoUringBackend.Create(8);
+            using IoUringBackend backend = IoUringBackend.Create(8, 16, IoUringBackend.DefaultFlags);
             using BufferPool pool = Create(4 * MiB);
-            Assume.That(pool.TryRegister(backend.Ring.Fd, out string? reason), Is.True, reason);
+            Assume.That(pool.TryRegister(backend.Fd, out string? reason), Is.True, reason);
             using SafeFileHandle file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite);
             pool.Take(4 * KiB);
             BufferHandle source = pool.Take(600 * KiB); // a 1 MiB buffer after a 4 KiB one: the second chunk, index 1
@@ -125,12 +125,12 @@ public sealed class RegistrationTests
     [Test, CancelAfter(10000)]
     public void Registering_off_the_rings_thread_explains_the_single_issuer_rule()
     {
-        using IoUringBackend backend = IoUringBackend.Create(8);
+        using IoUringBackend backend = IoUringBackend.Create(8, 16, IoUringBackend.DefaultFlags);
         Assume.That(backend.SetupFlags & IoUring.IORING_SETUP_SINGLE_ISSUER, Is.Not.Zero, "the kernel refused SINGLE_ISSUER");
         using BufferPool pool = Create(MiB);
 
         (bool registered, string? reason) = Task.Factory.StartNew(
-            () => (pool.TryRegister(backend.Ring.Fd, out string? why), why),
+            () => (pool.TryRegister(backend.Fd, out string? why), why),
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default).Result;
@@ -142,12 +142,12 @@ public sealed class RegistrationTests
     [Test, CancelAfter(10000)]
     public void Registering_twice_with_one_ring_is_refused_with_a_reason()
     {
-        using IoUringBackend backend = IoUringBackend.Create(8);
+        using IoUringBackend backend = IoUringBackend.Create(8, 16, IoUringBackend.DefaultFlags);
         using BufferPool pool = Create(MiB);
         using BufferPool other = Create(MiB);
-        Assume.That(pool.TryRegister(backend.Ring.Fd, out string? first), Is.True, first);
+        Assume.That(pool.TryRegister(backend.Fd, out string? first), Is.True, first);
 
-        bool registered = other.TryRegister(backend.Ring.Fd, out string? reason);
+        bool registered = other.TryRegister(backend.Fd, out string? reason);
 
         Assert.That(registered, Is.False);
         Assert.That(reason, Does.Contain("already has fixed buffers"));
@@ -215,7 +215,7 @@ public sealed class RegistrationTests
 
     private static unsafe int Run(IoUringBackend backend, byte opcode, int fd, BufferHandle buffer, ushort index)
     {
-        io_uring_sqe* sqe = backend.Ring.NextSqe();
+        io_uring_sqe* sqe = backend.NextSqe();
         sqe->opcode = opcode;
         sqe->fd = fd;
         sqe->addr = (ulong)buffer.Address;

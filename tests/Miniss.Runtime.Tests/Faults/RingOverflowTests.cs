@@ -25,7 +25,7 @@ public sealed class RingOverflowTests
     [Test]
     public unsafe void A_completion_queue_that_overflows_loses_no_completion()
     {
-        using IoUringRing ring = IoUringRing.Create(4, 4, 0);
+        using IoUringBackend ring = IoUringBackend.Create(4, 4, 0);
         Assert.That(SubmitNopsAndReapAll(ring, 200), Is.EqualTo(Sequence(200)));
     }
 
@@ -33,15 +33,15 @@ public sealed class RingOverflowTests
     public unsafe void Busy_and_interrupted_enters_lose_no_completion()
     {
         var schedule = new FaultSchedule(77, 0.4, FaultKinds.EnterBusy | FaultKinds.EnterInterrupted | FaultKinds.SubmissionQueueFull);
-        using IoBackend engine = FaultInjectingBackend.Decorate(IoUringRing.Create(4, 4, 0), schedule, 0);
-        var ring = (IoUringRing)engine.Underlying;
+        using IoBackend engine = FaultInjectingBackend.Decorate(IoUringBackend.Create(4, 4, 0), schedule, 0);
+        var ring = (IoUringBackend)engine.Underlying;
         Assert.That(SubmitNopsAndReapAll(ring, 200), Is.EqualTo(Sequence(200)));
         Assert.That(schedule.Injected(FaultKinds.EnterBusy) + schedule.Injected(FaultKinds.EnterInterrupted), Is.GreaterThan(0));
     }
 
     /// <summary>Writes <paramref name="count"/> no-ops (user data 1..count) into a ring far smaller, reaping nothing
     /// until all are written, then reaps until every completion is in (bounded by a number of rounds).</summary>
-    private static unsafe List<ulong> SubmitNopsAndReapAll(IoUringRing ring, int count)
+    private static unsafe List<ulong> SubmitNopsAndReapAll(IoUringBackend ring, int count)
     {
         for (int i = 1; i <= count; i++)
         {

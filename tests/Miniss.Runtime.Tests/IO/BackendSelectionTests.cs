@@ -151,7 +151,7 @@ public sealed class BackendSelectionTests
     /// <summary>The locked memory of one ring with the default entries and flags.</summary>
     private static long RingBytes()
     {
-        using var ring = IoUringRing.Create((uint)new RuntimeOptions().RingEntries, (uint)(new RuntimeOptions().RingEntries * 4), IoUringBackend.DefaultFlags);
+        using var ring = IoUringBackend.Create((uint)new RuntimeOptions().RingEntries, (uint)(new RuntimeOptions().RingEntries * 4), IoUringBackend.DefaultFlags);
         return ring.LockedBytes;
     }
 
@@ -287,5 +287,21 @@ public sealed class BackendSelectionTests
                 Lines.Add(formatter(state, exception));
             }
         }
+    }
+
+    [Test]
+    public void Creating_a_backend_of_a_kind_this_platform_lacks_is_refused_with_the_reason_and_what_to_use()
+    {
+        var refused = Assert.Throws<PlatformNotSupportedException>(() => IoBackend.Create(IoBackendKind.Kqueue));
+
+        Assert.That(refused!.Message, Does.Contain("kqueue").And.Contain("macOS").And.Contain("IoBackendKind.Auto"));
+    }
+
+    [Test]
+    public void Creating_an_auto_backend_gives_the_kind_a_runtime_would_choose()
+    {
+        using IoBackend backend = IoBackend.Create(IoBackendKind.Auto);
+
+        Assert.That(backend.Kind, Is.EqualTo(IoBackendSelection.Select(new RuntimeOptions { ShardCount = 1 }).Kind));
     }
 }

@@ -31,7 +31,7 @@ public sealed unsafe class IoUringBackendTests
 
             // Combinations the kernel refuses (DEFER_TASKRUN without SINGLE_ISSUER, TASKRUN_FLAG alone) are
             // narrowed flag by flag until it accepts; the ring that results never has a flag that was not asked for.
-            using var ring = IoUringRing.Create(8, 16, wanted);
+            using var ring = IoUringBackend.Create(8, 16, wanted);
             Assert.That(ring.SetupFlags & ~(wanted | IoUring.IORING_SETUP_CQSIZE), Is.Zero, $"flags 0x{wanted:X}");
             ring.NextSqe()->opcode = IoUring.IORING_OP_NOP;
             ring.Wait(1_000_000_000);
@@ -43,7 +43,7 @@ public sealed unsafe class IoUringBackendTests
     [Test]
     public void The_ring_is_set_up_with_the_flags_the_kernel_accepts()
     {
-        using IoUringBackend backend = IoUringBackend.Create(8);
+        using IoUringBackend backend = IoUringBackend.Create(8, 16, IoUringBackend.DefaultFlags);
         IoUringCapabilities capabilities = IoUringCapabilities.Probe();
 
         // Every optional flag the probe saw accepted on its own is kept by the backend's combined setup.

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using Miniss.Bindings.Linux;
 using Miniss.Internal.Linux;
-using Miniss.IO.Uring;
 
 namespace Miniss.IO.FaultInjection;
 
@@ -68,38 +67,38 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
     public int PendingInjectedErrors => _injected.Count;
 
     /// <inheritdoc/>
-    public override IoBackend Underlying => _inner;
+    internal override IoBackend Underlying => _inner;
 
     /// <inheritdoc/>
-    public override string Name => _inner.Name;
+    public override IoBackendKind Kind => _inner.Kind;
 
     /// <inheritdoc/>
-    public override int SubmissionCapacity => _inner.SubmissionCapacity;
+    internal override int SubmissionCapacity => _inner.SubmissionCapacity;
 
     /// <inheritdoc/>
     public override long SystemCalls => _inner.SystemCalls;
 
     /// <inheritdoc/>
-    public override bool HasCompletions => !_overflowing && (_withheld.Count > 0 || _inner.HasCompletions);
+    internal override bool HasCompletions => !_overflowing && (_withheld.Count > 0 || _inner.HasCompletions);
 
     /// <inheritdoc/>
-    public override bool KernelHasWork => _overflowing || _inner.KernelHasWork;
+    internal override bool KernelHasWork => _overflowing || _inner.KernelHasWork;
 
     /// <inheritdoc/>
-    public override bool SpinIsUseful => _inner.SpinIsUseful;
+    internal override bool SpinIsUseful => _inner.SpinIsUseful;
 
     /// <inheritdoc/>
-    public override io_uring_sqe* NextSqe() => _inner.NextSqe();
+    internal override io_uring_sqe* NextSqe() => _inner.NextSqe();
 
     /// <inheritdoc/>
-    public override __kernel_timespec* TimespecOfLastSqe() => _inner.TimespecOfLastSqe();
+    internal override __kernel_timespec* TimespecOfLastSqe() => _inner.TimespecOfLastSqe();
 
     /// <inheritdoc/>
-    public override void DescribeLastSqe(in Catalog.ReadinessDescriptor descriptor) =>
+    internal override void DescribeLastSqe(in Catalog.ReadinessDescriptor descriptor) =>
         _inner.DescribeLastSqe(in descriptor);
 
     /// <inheritdoc/>
-    public override bool Submit()
+    internal override bool Submit()
     {
         if (FlushOverflow())
         {
@@ -111,7 +110,7 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override void Wait(long timeoutNanoseconds)
+    internal override void Wait(long timeoutNanoseconds)
     {
         if (FlushOverflow() || EnterError() != 0)
         {
@@ -122,7 +121,7 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override bool TryReap(out IoCompletion completion)
+    internal override bool TryReap(out IoCompletion completion)
     {
         if (!_overflowing && _withheld.TryDequeue(out completion))
         {
@@ -189,7 +188,7 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
     /// <returns>Whether the record became a no-op (whose completion carries the injected error).</returns>
     internal bool BeforeHandOver(io_uring_sqe* sqe)
     {
-        if ((sqe->user_data & IoUringBackend.InternalUserData) != 0 || !_schedule.Targets(sqe->opcode))
+        if ((sqe->user_data & IoBackend.InternalUserData) != 0 || !_schedule.Targets(sqe->opcode))
         {
             return false;
         }
@@ -279,5 +278,6 @@ internal sealed unsafe class FaultInjectingBackend : IoBackend
         _inner.Dispose();
         _injected.Clear();
         _withheld.Clear();
+        CompleteDispose();
     }
 }

@@ -47,7 +47,7 @@ internal sealed unsafe class KqueueBackend : ReadinessBackend
     }
 
     /// <inheritdoc/>
-    public override string Name => "kqueue";
+    public override IoBackendKind Kind => IoBackendKind.Kqueue;
 
     /// <inheritdoc/>
     protected override int Register(int fd)

@@ -70,7 +70,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override int SubmissionCapacity => _events.Length;
+    internal override int SubmissionCapacity => _events.Length;
 
     /// <inheritdoc/>
     public override long SystemCalls => PollerCalls;
@@ -79,10 +79,10 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     protected long PollerCalls { get; set; }
 
     /// <inheritdoc/>
-    public override bool HasCompletions => _completions.Count > 0 || !_poolDone.IsEmpty;
+    internal override bool HasCompletions => _completions.Count > 0 || !_poolDone.IsEmpty;
 
     /// <summary>A shard that never sleeps still looks at the event interface now and then while something waits on it.</summary>
-    public override bool KernelHasWork => _stagedCount > 0 || (_waiting > 0 && Clock.Now - _lastPoll >= s_busyPollInterval);
+    internal override bool KernelHasWork => _stagedCount > 0 || (_waiting > 0 && Clock.Now - _lastPoll >= s_busyPollInterval);
 
     // ---- The event interface, per system ------------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     // ---- Submission ---------------------------------------------------------------------------------------------
 
     /// <inheritdoc/>
-    public override io_uring_sqe* NextSqe()
+    internal override io_uring_sqe* NextSqe()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Faults is { } faults && _stagedCount > 0 && faults.SubmissionQueueFull())
@@ -124,10 +124,10 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override __kernel_timespec* TimespecOfLastSqe() => &At(_last)->Timespec;
+    internal override __kernel_timespec* TimespecOfLastSqe() => &At(_last)->Timespec;
 
     /// <inheritdoc/>
-    public override void DescribeLastSqe(in ReadinessDescriptor descriptor)
+    internal override void DescribeLastSqe(in ReadinessDescriptor descriptor)
     {
         Operation* op = At(_last);
         op->Descriptor = descriptor;
@@ -136,7 +136,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override bool Submit()
+    internal override bool Submit()
     {
         bool any = _stagedCount > 0;
         StartStaged();
@@ -173,7 +173,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override void Wait(long timeoutNanoseconds)
+    internal override void Wait(long timeoutNanoseconds)
     {
         Submit();
         if (HasCompletions)
@@ -200,7 +200,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     }
 
     /// <inheritdoc/>
-    public override bool TryReap(out IoCompletion completion)
+    internal override bool TryReap(out IoCompletion completion)
     {
         while (_poolDone.TryDequeue(out int index))
         {
@@ -214,7 +214,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
 
     /// <summary>Whether the idle shard should spin before it sleeps: not while sockets wait, since only a system call
     /// could see them become ready.</summary>
-    public override bool SpinIsUseful => _waiting == _internalWaiting;
+    internal override bool SpinIsUseful => _waiting == _internalWaiting;
 
     // ---- Running one operation ----------------------------------------------------------------------------------
 
@@ -716,6 +716,8 @@ internal abstract unsafe class ReadinessBackend : IoBackend
 
             _chunks.Clear();
         }
+
+        CompleteDispose();
     }
 
     /// <summary>One operation: its record and what the engine knows of it. Never moves.</summary>

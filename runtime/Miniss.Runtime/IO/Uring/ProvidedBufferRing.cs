@@ -12,7 +12,7 @@ namespace Miniss.IO.Uring;
 /// for buffer selection take the next buffer from it, and their completion names the buffer by id. The ring and its
 /// buffers live in one dedicated anonymous mapping (page-aligned, as the kernel requires), apart from the shard's
 /// <see cref="BufferPool"/>, so they take nothing from the application's pool budget. The io_uring ring owns it
-/// (<see cref="IoUringRing.Attach"/>): the mapping is released only after the ring's descriptor is closed, when the
+/// (<see cref="IoBackend.Attach"/>): the mapping is released only after the ring's descriptor is closed, when the
 /// kernel no longer holds its pages.
 /// </summary>
 /// <remarks>
