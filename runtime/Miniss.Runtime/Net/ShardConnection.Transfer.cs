@@ -257,7 +257,7 @@ public sealed partial class ShardConnection
                 }
                 finally
                 {
-                    vector.Unpin(batch);
+                    vector.Unpin();
                 }
 
                 sent = Progress(sent, "writev");
