@@ -17,7 +17,9 @@ namespace Miniss.Net.Internal;
 /// buffer selection stays armed in the kernel, each completion names a buffer of the shard's
 /// <see cref="ProvidedBufferRing"/> holding what arrived, and those (buffer id, length) pairs queue here until
 /// <see cref="ShardConnection.ReceiveAsync(Memory{byte}, CancellationToken)"/> copies them out, which gives each
-/// consumed buffer back to the ring. Everything runs on the connection's shard.
+/// consumed buffer back to the ring. Everything runs on the connection's shard. The kernel side (armed, cancelling,
+/// unsupported) is the <see cref="MultishotStream"/>'s; a receive the ring cannot serve goes to the single-shot path,
+/// <see cref="ReceiveOperation"/>.
 /// </summary>
 /// <remarks>
 /// <code>
@@ -55,6 +57,7 @@ internal sealed class MultishotReceiver : MultishotStream
     // The terminal outcome reached a receive: from then on receives go to the kernel single-shot.
     private bool _finished;
     private ReceiveWaiter? _singleShotFor;
+    private ReceiveOperation? _singleShotReceive;
     private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _singleShot;
 
     public MultishotReceiver(ShardConnection connection, ProvidedBufferRing ring)
@@ -347,8 +350,10 @@ internal sealed class MultishotReceiver : MultishotStream
     {
         _singleShotFor = waiter;
         Shard.CountSingleShotReceive();
-        _connection.OnReceiveStarted();
-        Await(IoOperations.ReceiveAsync(_connection.Handle, waiter.Destination, 0, waiter.Token));
+
+        // The connection's single-shot path, with an operation of its own: the connection's may be busy.
+        _singleShotReceive ??= new ReceiveOperation(_connection);
+        Await(_singleShotReceive.Start(waiter.Destination, waiter.Token));
     }
 
     private void Await(ValueTask<int> operation)
@@ -370,29 +375,26 @@ internal sealed class MultishotReceiver : MultishotStream
         ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter operation = _singleShot;
         _singleShot = default;
         _singleShotFor = null;
-        _connection.OnReceiveEnded();
         _waiters.Remove(waiter);
         bool empty = waiter.Destination.IsEmpty;
         try
         {
+            // The receive operation already turned a receive that a dispose woke into SocketError.OperationAborted.
             int received = operation.GetResult();
-            if (_connection.IsDisposed)
+            if (received == 0 && !empty)
             {
-                SetTerminal(Terminal.Aborted, 0);
-                waiter.Fail(ShardConnection.Aborted("recv"));
+                SetTerminal(Terminal.EndOfStream, 0);
             }
-            else
-            {
-                if (received == 0 && !empty)
-                {
-                    SetTerminal(Terminal.EndOfStream, 0);
-                }
 
-                waiter.Succeed(received);
-            }
+            waiter.Succeed(received);
         }
         catch (Exception e)
         {
+            if (_connection.IsDisposed)
+            {
+                SetTerminal(Terminal.Aborted, 0);
+            }
+
             waiter.Fail(_connection.Failure("recv", e));
         }
 
