@@ -195,7 +195,8 @@ internal struct CompletionCore<T>
                 break;
             case ContinuationPolicy.AnyThread:
                 // The registration and the completion race: whoever exchanges second dispatches the continuation.
-                Action<object?>? registered = _continuation ?? Interlocked.CompareExchange(ref _continuation, s_completedSentinel, null);
+                // The exchange is also the fence after which the registration's state may be read.
+                Action<object?>? registered = Interlocked.CompareExchange(ref _continuation, s_completedSentinel, null);
                 if (registered is not null)
                 {
                     Dispatch(registered, _continuationState);
