@@ -34,7 +34,7 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource, IComp
     private static readonly Action<object?> s_submitCancel = static request => ((CancelRequest)request!).Submit();
 
     private readonly Shard _owner;
-    private LocalPromiseCore<int> _core;
+    private CompletionCore<int> _core;
     private string _operation = string.Empty;
     private IoDomain _domain;
     private string? _path;

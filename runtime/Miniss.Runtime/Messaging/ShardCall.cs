@@ -16,7 +16,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
     [ThreadStatic]
     private static Stack<ShardCall<T>>? t_pool;
 
-    private LocalPromiseCore<T> _core;
+    private CompletionCore<T> _core;
     private Shard _origin = null!;
     private bool _isReply;
 

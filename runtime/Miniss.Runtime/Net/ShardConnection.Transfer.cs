@@ -49,25 +49,18 @@ public sealed partial class ShardConnection
         return receive.InUse ? ReceiveConcurrentlyAsync(buffer, cancellationToken) : receive.Start(buffer, cancellationToken);
     }
 
-    /// <summary>A receive while another is in flight (the reusable one is busy): same outcome, one allocation.</summary>
+    /// <summary>A receive while another is in flight (the reusable one is busy): the same single-shot path, through an
+    /// operation of its own; a receive that never reached the kernel is reported as a pending one would be.</summary>
     private async ValueTask<int> ReceiveConcurrentlyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        int received;
-        OnReceiveStarted();
         try
         {
-            received = await IoOperations.ReceiveAsync(Handle, buffer, 0, cancellationToken).ConfigureAwait(true);
+            return await new ReceiveOperation(this).Start(buffer, cancellationToken).ConfigureAwait(true);
         }
         catch (Exception e)
         {
             throw Failure("recv", e);
         }
-        finally
-        {
-            OnReceiveEnded();
-        }
-
-        return IsDisposed ? throw Aborted("recv") : received;
     }
 
     /// <summary>
@@ -252,7 +245,7 @@ public sealed partial class ShardConnection
                 }
                 finally
                 {
-                    vector.Unpin(batch);
+                    vector.Unpin();
                 }
 
                 sent = Progress(sent, "sendmsg");

@@ -7,10 +7,10 @@ using Miniss.Timers;
 namespace Miniss;
 
 // Timers: a binary heap of deadlines per shard, driven by the loop's sleep timeout. Cancelled entries stay in the
-// heap until their deadline comes up and are skipped then (their promise's version has moved on).
+// heap until their deadline comes up or the heap compacts (their promise's arming has moved on).
 public sealed partial class Shard
 {
-    private readonly PriorityQueue<(DelayPromise Promise, long ArmId), long> _timers = new();
+    private readonly TimerHeap<ArmedDelay, ArmedDelayLiveness> _timers = new(default);
     private readonly Stack<DelayPromise> _delayPool = new();
     private int _armedTimers;
 
@@ -60,7 +60,7 @@ public sealed partial class Shard
         }
 
         DelayPromise promise = DelayPromise.Rent(this, _delayPool);
-        _timers.Enqueue((promise, promise.ArmId), deadline);
+        _timers.Push(new ArmedDelay(promise, promise.ArmId), deadline);
         _armedTimers++;
         if (cancellationToken.CanBeCanceled)
         {
@@ -71,6 +71,9 @@ public sealed partial class Shard
     }
 
     internal void OnTimerDisarmed() => _armedTimers--;
+
+    /// <summary>Entries in the timer heap, cancelled ones not yet dropped included.</summary>
+    internal int TimerHeapCount => _timers.Count;
 
     internal void ReturnDelay(DelayPromise promise) => _delayPool.Push(promise);
 
@@ -83,15 +86,11 @@ public sealed partial class Shard
 
         bool fired = false;
         long now = Clock.Now;
-        while (_timers.TryPeek(out (DelayPromise Promise, long ArmId) entry, out long deadline) && deadline <= now)
+        while (_timers.TryPopDue(now, out ArmedDelay entry))
         {
-            _timers.Dequeue();
-            if (entry.Promise.ArmId == entry.ArmId && entry.Promise.IsArmed)
-            {
-                _timersFired++;
-                entry.Promise.Fire();
-                fired = true;
-            }
+            _timersFired++;
+            entry.Promise.Fire();
+            fired = true;
         }
 
         return fired;
@@ -102,27 +101,17 @@ public sealed partial class Shard
     /// <summary>Nanoseconds until the next live timer, or -1 when none is armed.</summary>
     private long NextTimerTimeoutNanoseconds()
     {
-        while (_timers.TryPeek(out (DelayPromise Promise, long ArmId) entry, out long deadline))
-        {
-            if (entry.Promise.ArmId != entry.ArmId || !entry.Promise.IsArmed)
-            {
-                _timers.Dequeue();
-                continue;
-            }
-
-            return Math.Max(0, Clock.ToNanoseconds(deadline - Clock.Now));
-        }
-
-        return -1;
+        return _timers.TryPeekLive(out _, out long deadline) ? Math.Max(0, Clock.ToNanoseconds(deadline - Clock.Now)) : -1;
     }
 
     private void CancelAllTimers()
     {
-        foreach (((DelayPromise promise, long armId), _) in _timers.UnorderedItems)
+        for (int i = 0; i < _timers.Count; i++)
         {
-            if (promise.ArmId == armId && promise.IsArmed)
+            ArmedDelay entry = _timers[i];
+            if (default(ArmedDelayLiveness).IsLive(in entry))
             {
-                promise.Fail(new OperationCanceledException("The Miniss runtime is stopping."));
+                entry.Promise.Fail(new OperationCanceledException("The Miniss runtime is stopping."));
             }
         }
 

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -120,14 +119,21 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(buffers);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        using var vector = new IoVector(buffers.Count);
-        for (int i = 0; i < buffers.Count; i++)
+        IoVector vector = IoVector.Allocate(buffers.Count);
+        try
         {
-            ValidateTransfer(offset, buffers[i].Length, buffers[i].Span);
-            vector.Add(buffers[i]);
-        }
+            for (int i = 0; i < buffers.Count; i++)
+            {
+                ValidateTransfer(offset, buffers[i].Length, buffers[i].Span);
+                vector.Add(buffers[i]);
+            }
 
-        return await IoOperations.ReadVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken).ConfigureAwait(true);
+            return await IoOperations.ReadVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken).ConfigureAwait(true);
+        }
+        finally
+        {
+            vector.Dispose();
+        }
     }
 
     /// <summary>Writes several buffers in order, at <paramref name="offset"/> (<c>pwritev</c>); returns the total.</summary>
@@ -135,14 +141,21 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(buffers);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        using var vector = new IoVector(buffers.Count);
-        for (int i = 0; i < buffers.Count; i++)
+        IoVector vector = IoVector.Allocate(buffers.Count);
+        try
         {
-            ValidateTransfer(offset, buffers[i].Length, buffers[i].Span);
-            vector.Add(MemoryMarshal.AsMemory(buffers[i]));
-        }
+            for (int i = 0; i < buffers.Count; i++)
+            {
+                ValidateTransfer(offset, buffers[i].Length, buffers[i].Span);
+                vector.Add(MemoryMarshal.AsMemory(buffers[i]));
+            }
 
-        return await IoOperations.WriteVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken).ConfigureAwait(true);
+            return await IoOperations.WriteVectorAsync(Handle, vector.Address, vector.Count, offset, cancellationToken).ConfigureAwait(true);
+        }
+        finally
+        {
+            vector.Dispose();
+        }
     }
 
     /// <summary>Flushes data and metadata to the device (<c>fsync</c>).</summary>
@@ -211,48 +224,6 @@ public abstract class ShardFile : IDisposable, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         int fd = await IoOperations.OpenAtAsync(LinuxFiles.AT_FDCWD, path, flags, (int)permissions, cancellationToken).ConfigureAwait(true);
         return new FileDescriptorHandle(fd, path);
-    }
-
-    /// <summary>An <c>iovec</c> array in native memory with its buffers pinned, for one vectored operation.</summary>
-    private sealed unsafe class IoVector : IDisposable
-    {
-        private readonly iovec* _iovecs;
-        private readonly MemoryHandle[] _pins;
-
-        public IoVector(int capacity)
-        {
-            if (capacity is <= 0 or > 1024)
-            {
-                throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a vectored operation takes 1 to 1024 buffers (IOV_MAX)");
-            }
-
-            _iovecs = (iovec*)NativeMemory.Alloc((nuint)capacity, (nuint)sizeof(iovec));
-            _pins = ArrayPool<MemoryHandle>.Shared.Rent(capacity);
-        }
-
-        public int Count { get; private set; }
-
-        public nint Address => (nint)_iovecs;
-
-        public void Add(Memory<byte> buffer)
-        {
-            MemoryHandle pin = buffer.Pin();
-            _pins[Count] = pin;
-            _iovecs[Count].iov_base = pin.Pointer;
-            _iovecs[Count].iov_len = (nuint)buffer.Length;
-            Count++;
-        }
-
-        public void Dispose()
-        {
-            for (int i = 0; i < Count; i++)
-            {
-                _pins[i].Dispose();
-            }
-
-            ArrayPool<MemoryHandle>.Shared.Return(_pins, clearArray: true);
-            NativeMemory.Free(_iovecs);
-        }
     }
 
     /// <summary>A <c>statx</c> record in native memory, for one query.</summary>

@@ -17,7 +17,7 @@ internal sealed class DelayPromise : IValueTaskSource
     private static readonly Action<object?> s_cancelOnShard = CancelOnShard;
 
     private readonly Shard _owner;
-    private LocalPromiseCore<bool> _core;
+    private CompletionCore<bool> _core;
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
 

@@ -6,6 +6,7 @@ using System.Threading;
 using Miniss.Bindings.Linux;
 using Miniss.IO.Catalog;
 using Miniss.IO.FaultInjection;
+using Miniss.Timers;
 
 namespace Miniss.IO.Readiness;
 
@@ -45,7 +46,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     private readonly Queue<IoCompletion> _completions = new();
     private readonly ConcurrentQueue<int> _poolDone = new();
     private readonly ConcurrentQueue<int> _closed = new();
-    private readonly PriorityQueue<(int Index, int Generation), long> _timeouts = new();
+    private readonly TimerHeap<(int Index, int Generation), TimeoutLiveness> _timeouts;
     private readonly ReadyEvent[] _events;
     private int[] _staged = new int[64];
     private int _stagedCount;
@@ -63,6 +64,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
     {
         _pool = pool;
         _events = new ReadyEvent[Math.Max(16, batch)];
+        _timeouts = new(new TimeoutLiveness(this));
         lock (s_engines)
         {
             s_engines.Add(this);
@@ -272,7 +274,7 @@ internal abstract unsafe class ReadinessBackend : IoBackend
                 long nanoseconds = timespec is null ? 0 : timespec->tv_sec * 1_000_000_000 + timespec->tv_nsec;
                 op->State = OperationState.Waiting;
                 _waiting++;
-                _timeouts.Enqueue((index, op->Generation), Clock.Now + Math.Min(Clock.FromNanoseconds(nanoseconds), Clock.Forever / 2));
+                _timeouts.Push((index, op->Generation), Clock.Now + Math.Min(Clock.FromNanoseconds(nanoseconds), Clock.Forever / 2));
                 return;
             case ReadinessKind.Cancel:
                 Finish(index, Cancel(sqe->addr, sqe->cancel_flags, index));
@@ -423,32 +425,12 @@ internal abstract unsafe class ReadinessBackend : IoBackend
 
     private void ExpireTimeouts()
     {
+        // Entries of cancelled timeouts are dropped lazily here, or by the heap's compaction.
         long now = Clock.Now;
-        while (_timeouts.TryPeek(out (int Index, int Generation) entry, out long deadline) && deadline <= now)
+        while (_timeouts.TryPopDue(now, out (int Index, int Generation) entry))
         {
-            _timeouts.Dequeue();
-            Operation* op = At(entry.Index);
-            if (op->Generation == entry.Generation && op->State == OperationState.Waiting)
-            {
-                _waiting--;
-                Finish(entry.Index, -Errno.ETIME);
-            }
-        }
-
-        // Entries of cancelled timeouts are dropped lazily above; keep the queue from growing without bound.
-        if (_timeouts.Count > 64 && _timeouts.Count > 4 * Math.Max(1, _waiting))
-        {
-            var live = new List<((int, int), long)>();
-            while (_timeouts.TryDequeue(out (int Index, int Generation) e, out long d))
-            {
-                Operation* op = At(e.Index);
-                if (op->Generation == e.Generation && op->State == OperationState.Waiting)
-                {
-                    live.Add((e, d));
-                }
-            }
-
-            _timeouts.EnqueueRange(live);
+            _waiting--;
+            Finish(entry.Index, -Errno.ETIME);
         }
     }
 
@@ -718,6 +700,16 @@ internal abstract unsafe class ReadinessBackend : IoBackend
         }
 
         CompleteDispose();
+    }
+
+    /// <summary>A timeout's heap entry is live while its record is still that operation and still waiting.</summary>
+    private readonly struct TimeoutLiveness(ReadinessBackend backend) : ITimerLiveness<(int Index, int Generation)>
+    {
+        public bool IsLive(in (int Index, int Generation) entry)
+        {
+            Operation* op = backend.At(entry.Index);
+            return op->Generation == entry.Generation && op->State == OperationState.Waiting;
+        }
     }
 
     /// <summary>One operation: its record and what the engine knows of it. Never moves.</summary>

@@ -1,15 +1,16 @@
 using System;
-using System.Runtime.ExceptionServices;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
+using Miniss.Scheduling;
 
 namespace Miniss.Net.Internal;
 
 /// <summary>
-/// The reusable awaitable behind a connection's receives and sends: a version that makes each <see cref="ValueTask"/>
-/// usable once, the outcome (a result or an exception), and the awaiter's continuation. Everything happens on the
-/// connection's shard. Subclasses decide what a life is (<see cref="ConnectionOperation"/>: one ring operation or a
-/// chain of them; <see cref="ReceiveWaiter"/>: a wait on a multishot receive) and how the continuation runs.
+/// The reusable awaitable behind a connection's receives and sends: a <see cref="CompletionCore{T}"/> (a version that
+/// makes each <see cref="ValueTask"/> usable once, the outcome, the awaiter's continuation) and whether a life is
+/// running. Everything happens on the connection's shard. Subclasses decide what a life is
+/// (<see cref="ConnectionOperation"/>: one ring operation or a chain of them, resumed inline; <see cref="ReceiveWaiter"/>:
+/// a wait on a multishot receive, resumed through the run queue).
 /// </summary>
 /// <remarks>
 /// Unlike a <c>ManualResetValueTaskSourceCore</c>, it ignores the awaiter's <see cref="System.Threading.SynchronizationContext"/>
@@ -17,96 +18,72 @@ namespace Miniss.Net.Internal;
 /// </remarks>
 internal abstract class ConnectionAwaitable : IValueTaskSource<int>, IValueTaskSource
 {
-    private Action<object?>? _continuation;
-    private object? _continuationState;
-    private ExceptionDispatchInfo? _error;
-    private int _result;
-    private short _version;
-    private bool _completed;
+    private CompletionCore<int> _core;
+
+    protected ConnectionAwaitable(ContinuationPolicy policy) => _core = new CompletionCore<int>(policy);
 
     /// <summary>Whether a life is running, or completed and not yet awaited.</summary>
     public bool InUse { get; private set; }
 
     /// <summary>Whether the life has its outcome.</summary>
-    protected bool IsCompleted => _completed;
+    protected bool IsCompleted => _core.IsCompleted;
 
-    protected short Version => _version;
+    protected short Version => _core.Version;
 
     /// <summary>The shard the awaits must happen on.</summary>
     protected abstract Shard Owner { get; }
 
-    /// <summary>Starts the next life: not completed, nobody awaiting.</summary>
-    protected void BeginLife()
-    {
-        InUse = true;
-        _completed = false;
-        _error = null;
-        _result = 0;
-        _continuation = null;
-        _continuationState = null;
-    }
+    /// <summary>Starts the next life: not completed, nobody awaiting (the core was reset when the last one was read).</summary>
+    protected void BeginLife() => InUse = true;
 
-    /// <summary>Records the outcome and hands back the awaiter's continuation, if one is waiting, for the subclass to
-    /// run: inline or through the run queue.</summary>
-    protected (Action<object?>? Continuation, object? State) SetOutcome(int result, Exception? error)
+    /// <summary>Records the outcome and resumes the awaiter, if one is waiting, as the policy says.</summary>
+    protected void SetOutcome(int result, Exception? error)
     {
-        _result = result;
-        _error = error is null ? null : ExceptionDispatchInfo.Capture(error);
-        _completed = true;
-        Action<object?>? continuation = _continuation;
-        _continuation = null;
-        return (continuation, _continuationState);
+        if (error is null)
+        {
+            _core.SetResult(Owner, result);
+        }
+        else
+        {
+            _core.SetException(Owner, error);
+        }
     }
 
     public ValueTaskSourceStatus GetStatus(short token)
     {
         Validate(token);
-        return !_completed ? ValueTaskSourceStatus.Pending
-            : _error is null ? ValueTaskSourceStatus.Succeeded
-            : _error.SourceException is OperationCanceledException ? ValueTaskSourceStatus.Canceled
-            : ValueTaskSourceStatus.Faulted;
+        return _core.GetStatus(token);
     }
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
         Validate(token);
-        if (Shard.Current != Owner)
-        {
-            throw new InvalidOperationException($"An operation of a connection of shard {Owner.Id} must be awaited there.");
-        }
-
-        if (_completed)
-        {
-            Owner.Schedule(continuation, state);
-            return;
-        }
-
-        _continuation = continuation;
-        _continuationState = state;
+        _core.OnCompleted(Owner, continuation, state, token);
     }
 
     public int GetResult(short token)
     {
         Validate(token);
-        if (!_completed)
+        try
         {
-            throw new InvalidOperationException("A Miniss connection operation cannot be waited for synchronously; await it on its shard.");
+            return _core.GetResult(Owner, token);
         }
-
-        ExceptionDispatchInfo? error = _error;
-        int result = _result;
-        _error = null;
-        _version = unchecked((short)(_version + 1));
-        InUse = false;
-        error?.Throw();
-        return result;
+        finally
+        {
+            // The life ends with the read that owns it, once completed, on its own shard.
+            if (_core.IsCompleted && !_core.AwaitedFromWrongThread)
+            {
+                _core.Reset();
+                InUse = false;
+            }
+        }
     }
 
     void IValueTaskSource.GetResult(short token) => GetResult(token);
 
     private void Validate(short token)
     {
-        if (token != _version || !InUse)
+        if (token != _core.Version || !InUse)
         {
             throw new InvalidOperationException("This ValueTask was already awaited, or belongs to an earlier operation: await each connection operation once.");
         }

@@ -2,6 +2,7 @@ using System;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks;
+using Miniss.Scheduling;
 
 namespace Miniss.Net.Internal;
 
@@ -27,6 +28,7 @@ internal abstract class ConnectionOperation : ConnectionAwaitable
     private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _pending;
 
     protected ConnectionOperation(ShardConnection connection)
+        : base(ContinuationPolicy.InlineOnShard)
     {
         Connection = connection;
         _onOperationCompleted = OnOperationCompleted;
@@ -56,13 +58,9 @@ internal abstract class ConnectionOperation : ConnectionAwaitable
     protected abstract void OnCompleted(ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter operation);
 
     /// <summary>Ends the operation with <paramref name="result"/> or <paramref name="error"/> and resumes the awaiter.</summary>
-    protected void Complete(int result, Exception? error)
-    {
-        (Action<object?>? continuation, object? state) = SetOutcome(result, error);
-
-        // Last: the continuation may start the next operation on this object.
-        continuation?.Invoke(state);
-    }
+    protected void Complete(int result, Exception? error) =>
+        // Last: the continuation (run inline) may start the next operation on this object.
+        SetOutcome(result, error);
 
     private void OnOperationCompleted()
     {

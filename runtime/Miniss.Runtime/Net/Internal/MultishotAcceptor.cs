@@ -1,10 +1,13 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
+using System.Threading.Tasks.Sources;
 using Miniss.Bindings.Linux;
 using Miniss.IO;
 using Miniss.IO.Catalog;
+using Miniss.Scheduling;
 
 namespace Miniss.Net.Internal;
 
@@ -16,7 +19,8 @@ namespace Miniss.Net.Internal;
 /// </summary>
 /// <remarks>
 /// The queue and the waiters are shared with other shards' accepts, under <c>_gate</c>; the SQE's state
-/// (<c>_armed</c>, <c>_cancelling</c>...) belongs to <see cref="Shard"/>, which an accept on another shard asks to arm.
+/// (<see cref="MultishotStream.State"/>) belongs to <see cref="MultishotStream.Shard"/>, which an accept on another
+/// shard asks to arm.
 /// The queue is bounded (<see cref="MaxQueued"/>): when it is full, the multishot accept is cancelled and armed again
 /// by the accept that finds the queue empty, so connections nobody accepts wait in the kernel's backlog, as they would
 /// with single-shot accepts. The listener's dispose (any thread) closes what is queued; a descriptor that arrives after it
@@ -24,7 +28,7 @@ namespace Miniss.Net.Internal;
 /// would), and the accept after that arms it again. EINVAL before any multishot accept worked on the shard means the
 /// kernel lacks them: the shard accepts single-shot from then on.
 /// </remarks>
-internal sealed class MultishotAcceptor : ICompletionTarget
+internal sealed class MultishotAcceptor : MultishotStream
 {
     /// <summary>Accepted connections kept waiting for an accept, at most.</summary>
     public const int MaxQueued = 128;
@@ -43,23 +47,14 @@ internal sealed class MultishotAcceptor : ICompletionTarget
     private int _pendingErrno;
     private bool _closed;
 
-    // The SQE's state: on Shard only.
-    private bool _armed;
-    private bool _holdsHandle;
-    private ulong _userData;
-    private bool _cancelling;
-
     public MultishotAcceptor(ShardListener listener, Shard shard)
-    {
-        _listener = listener;
-        Shard = shard;
-    }
+        : base(shard) => _listener = listener;
 
-    /// <summary>The shard the multishot accept runs on; accepts on other shards go single-shot.</summary>
-    public Shard Shard { get; }
+    /// <summary>Whether the kernel refused multishot accepts: accepts go single-shot. Read by accepts of any shard.</summary>
+    public bool Unsupported => State == MultishotState.Unsupported;
 
-    /// <summary>Whether the kernel refused multishot accepts: accepts go single-shot.</summary>
-    public bool Unsupported { get; private set; }
+    /// <inheritdoc/>
+    protected override SafeHandle Handle => _listener.Handle;
 
     /// <summary>Accepted descriptors waiting for an accept. Any thread.</summary>
     public int QueuedCount
@@ -114,7 +109,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
 
         if (Shard.Current == Shard)
         {
-            if (!_armed && !TryArm())
+            if (!IsArmed && !TryArmAccept())
             {
                 // Every waiter, this one too, accepts single-shot.
                 ReleaseWaiters();
@@ -128,7 +123,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
 
         using (cancellationToken.UnsafeRegister(s_cancelWaiter, waiter))
         {
-            return await waiter.Completion.Task.ConfigureAwait(true);
+            return await waiter.Task.ConfigureAwait(true);
         }
     }
 
@@ -136,7 +131,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
     /// next accept arms it again). On <see cref="Shard"/>.</summary>
     public void CancelIfIdle()
     {
-        if (!_armed || _cancelling || Shard.Current != Shard)
+        if (State != MultishotState.Armed || Shard.Current != Shard)
         {
             return;
         }
@@ -149,8 +144,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
             }
         }
 
-        _cancelling = true;
-        Shard.Networking.CancelMultishot(_userData);
+        RequestCancel();
     }
 
     /// <summary>The listener was disposed (any thread): queued descriptors are closed; the multishot accept ends by
@@ -173,16 +167,15 @@ internal sealed class MultishotAcceptor : ICompletionTarget
 
     private void CancelArmed()
     {
-        if (_armed && !_cancelling && Shard.Current == Shard)
+        if (Shard.Current == Shard)
         {
-            _cancelling = true;
-            Shard.Networking.CancelMultishot(_userData);
+            RequestCancel();
         }
     }
 
-    public void OnCompletion(int result, uint flags)
+    /// <inheritdoc/>
+    protected override void OnItem(int result, uint flags, bool more)
     {
-        bool more = (flags & IoUring.IORING_CQE_F_MORE) != 0;
         if (result >= 0)
         {
             Shard.Networking.MultishotAcceptConfirmed = true;
@@ -195,20 +188,11 @@ internal sealed class MultishotAcceptor : ICompletionTarget
             // hears of it, as a single-shot accept would have.
             Fail(-result);
         }
+    }
 
-        if (more)
-        {
-            return;
-        }
-
-        _armed = false;
-        _cancelling = false;
-        if (_holdsHandle)
-        {
-            _holdsHandle = false;
-            _listener.Handle.DangerousRelease();
-        }
-
+    /// <inheritdoc/>
+    protected override void OnEnded(int result)
+    {
         if (_listener.IsDisposed || Closed)
         {
             FailAll(ShardListener.Aborted());
@@ -221,7 +205,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
         {
             // The kernel does not know multishot accepts: the waiters accept single-shot, and so does the shard.
             Shard.Networking.MultishotAcceptUnsupported = true;
-            Unsupported = true;
+            MarkUnsupported();
             ReleaseWaiters();
         }
         else
@@ -252,7 +236,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
     /// accept single-shot. On <see cref="Shard"/>.</summary>
     private void ArmForWaiters()
     {
-        if (_armed)
+        if (IsArmed)
         {
             return;
         }
@@ -265,7 +249,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
             }
         }
 
-        if (!TryArm())
+        if (!TryArmAccept())
         {
             ReleaseWaiters();
         }
@@ -278,7 +262,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
         {
             foreach (Waiter waiter in _waiters)
             {
-                waiter.Completion.TrySetResult(-1);
+                waiter.Succeed(-1);
             }
 
             _waiters.Clear();
@@ -302,20 +286,17 @@ internal sealed class MultishotAcceptor : ICompletionTarget
             {
                 Waiter waiter = _waiters[0];
                 _waiters.RemoveAt(0);
-                if (waiter.Completion.TrySetResult(fd))
-                {
-                    return;
-                }
+                waiter.Succeed(fd);
+                return;
             }
 
             _accepted.Enqueue(fd);
             full = _accepted.Count >= MaxQueued;
         }
 
-        if (full && _armed && !_cancelling)
+        if (full)
         {
-            _cancelling = true;
-            Shard.Networking.CancelMultishot(_userData);
+            RequestCancel();
         }
     }
 
@@ -327,7 +308,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
             {
                 Waiter waiter = _waiters[0];
                 _waiters.RemoveAt(0);
-                waiter.Completion.TrySetException(IoErrors.Create(errno, "accept", IoDomain.Socket, null));
+                waiter.Fail(IoErrors.Create(errno, "accept", IoDomain.Socket, null));
             }
             else
             {
@@ -342,7 +323,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
         {
             foreach (Waiter waiter in _waiters)
             {
-                waiter.Completion.TrySetException(error);
+                waiter.Fail(error);
             }
 
             _waiters.Clear();
@@ -355,7 +336,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
     {
         if (RemoveWaiter(waiter))
         {
-            waiter.Completion.TrySetCanceled(waiter.Token);
+            waiter.Fail(new TaskCanceledException("A task was canceled.", null, waiter.Token));
         }
     }
 
@@ -367,39 +348,47 @@ internal sealed class MultishotAcceptor : ICompletionTarget
         }
     }
 
-    private unsafe bool TryArm()
+    private bool TryArmAccept()
     {
-        if (Unsupported || !Shard.Networking.CanMultishotAccept)
+        if (Unsupported || !Shard.Networking.CanMultishotAccept || !TryArm())
         {
             return false;
         }
 
-        bool added = false;
-        try
-        {
-            _listener.Handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
-
-        _holdsHandle = added;
-        IoOperations.PrepareMultishotAccept(Shard.Networking.ArmMultishot(this, out _userData), (int)_listener.Handle.DangerousGetHandle());
-        _armed = true;
         Shard.Networking.CountMultishotAcceptArmed();
         return true;
     }
 
-    private sealed class Waiter(MultishotAcceptor owner, CancellationToken token)
+    /// <inheritdoc/>
+    protected override unsafe void Prepare(io_uring_sqe* sqe, int fd)
     {
+        IoOperations.PrepareMultishotAccept(sqe, fd);
+    }
+
+    /// <summary>One accept waiting for a descriptor. Completed exactly once, by whoever takes it out of the waiters
+    /// (under <c>_gate</c>), on any thread; the continuation resumes through the awaiting code's context (its shard's),
+    /// never inline while the acceptor's shard reaps its ring or holds the lock.</summary>
+    private sealed class Waiter(MultishotAcceptor owner, CancellationToken token) : IValueTaskSource<int>
+    {
+        private CompletionCore<int> _core = new(ContinuationPolicy.AnyThread);
+
         public MultishotAcceptor Owner { get; } = owner;
 
         /// <summary>The token the accept waits with: its cancellation is what the await reports.</summary>
         public CancellationToken Token { get; } = token;
 
-        // Completed on the shard; the continuation resumes through the awaiting code's context (the shard's), not
-        // inline while the shard reaps its ring.
-        public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public ValueTask<int> Task => new(this, _core.Version);
+
+        /// <summary>A descriptor (owned by the accept from now on), or -1: accept single-shot.</summary>
+        public void Succeed(int fd) => _core.SetResult(null, fd);
+
+        public void Fail(Exception error) => _core.SetException(null, error);
+
+        public int GetResult(short token) => _core.GetResult(null, token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(null, continuation, state, token, flags);
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Miniss.Bindings.Linux;
@@ -16,7 +17,9 @@ namespace Miniss.Net.Internal;
 /// buffer selection stays armed in the kernel, each completion names a buffer of the shard's
 /// <see cref="ProvidedBufferRing"/> holding what arrived, and those (buffer id, length) pairs queue here until
 /// <see cref="ShardConnection.ReceiveAsync(Memory{byte}, CancellationToken)"/> copies them out, which gives each
-/// consumed buffer back to the ring. Everything runs on the connection's shard.
+/// consumed buffer back to the ring. Everything runs on the connection's shard. The kernel side (armed, cancelling,
+/// unsupported) is the <see cref="MultishotStream"/>'s; a receive the ring cannot serve goes to the single-shot path,
+/// <see cref="ReceiveOperation"/>.
 /// </summary>
 /// <remarks>
 /// <code>
@@ -36,7 +39,7 @@ namespace Miniss.Net.Internal;
 /// queue is dropped), when the shard stops (the stop cancels the receive; its last completion drops the queue), and
 /// when it arrives for a connection already disposed.
 /// </remarks>
-internal sealed class MultishotReceiver : ICompletionTarget
+internal sealed class MultishotReceiver : MultishotStream
 {
     private static readonly Action<object?> s_releaseQueued = static state => ((MultishotReceiver)state!).ReleaseQueued();
 
@@ -48,18 +51,17 @@ internal sealed class MultishotReceiver : ICompletionTarget
     private Chunk[] _chunks = new Chunk[8];
     private int _head;
     private int _count;
-    private bool _armed;
-    private ulong _userData;
-    private bool _pausing;
-    private bool _holdsHandle;
     private Terminal _terminal;
     private int _terminalErrno;
+
+    // The terminal outcome reached a receive: from then on receives go to the kernel single-shot.
     private bool _finished;
-    private bool _singleShotOnly;
     private ReceiveWaiter? _singleShotFor;
+    private ReceiveOperation? _singleShotReceive;
     private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _singleShot;
 
     public MultishotReceiver(ShardConnection connection, ProvidedBufferRing ring)
+        : base(connection.Shard)
     {
         _connection = connection;
         _ring = ring;
@@ -76,17 +78,15 @@ internal sealed class MultishotReceiver : ICompletionTarget
         Stopped,
     }
 
-    public Shard Shard => _connection.Shard;
-
     /// <summary>Whether receives still go through this receiver: false once it has delivered its terminal outcome (or
     /// the kernel refused multishot receives) and holds nothing, so that receives go to the kernel single-shot.</summary>
-    public bool IsActive => _count > 0 || _waiters.Count > 0 || _singleShotFor is not null || !(_finished || _singleShotOnly);
+    public bool IsActive => _count > 0 || _waiters.Count > 0 || _singleShotFor is not null || !(_finished || State == MultishotState.Unsupported);
 
     /// <summary>Whether the connection received through the multishot receive (false once the kernel refused it).</summary>
-    public bool UsesMultishot => !_singleShotOnly;
+    public bool UsesMultishot => State != MultishotState.Unsupported;
 
-    /// <summary>Whether the multishot receive is armed in the kernel.</summary>
-    public bool IsArmed => _armed;
+    /// <inheritdoc/>
+    protected override SafeHandle Handle => _connection.Handle;
 
     /// <summary>Bytes received and not consumed yet.</summary>
     public int QueuedBytes
@@ -162,9 +162,9 @@ internal sealed class MultishotReceiver : ICompletionTarget
         waiter.Fail(new OperationCanceledException("recv was cancelled.", token));
     }
 
-    public void OnCompletion(int result, uint flags)
+    /// <inheritdoc/>
+    protected override void OnItem(int result, uint flags, bool more)
     {
-        bool more = (flags & IoUring.IORING_CQE_F_MORE) != 0;
         if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0)
         {
             var id = (ushort)(flags >> IoUring.IORING_CQE_BUFFER_SHIFT);
@@ -172,28 +172,26 @@ internal sealed class MultishotReceiver : ICompletionTarget
             if (result > 0 && !_connection.IsDisposed && _terminal is not (Terminal.Aborted or Terminal.Stopped))
             {
                 Enqueue(id, result);
-                if (more && _count >= MaxQueuedBuffers(_ring) && !_pausing)
+                if (more && _count >= MaxQueuedBuffers(_ring))
                 {
                     // The application is not reading: stop filling the shard's shared ring for it, or one slow reader
                     // takes every buffer from the shard's other connections. Armed again once its queue is drained.
-                    _pausing = true;
-                    Shard.Networking.CancelMultishot(_userData);
+                    RequestCancel();
                 }
             }
             else
             {
                 _ring.Recycle(id);
-                if (result > 0 && _connection.IsDisposed && _holdsHandle)
+                if (result > 0 && _connection.IsDisposed && IsArmed)
                 {
                     // Data for a connection that is closed: nobody will read it. Received after the shutdown, it leaves
                     // the kernel's queue empty, so the close would be a FIN, and after a shutdown the kernel no longer
                     // reopens the window it had closed: a peer still sending would wait on a zero window until the
                     // FIN-WAIT-2 timeout. Unread data makes the close a reset, as it does when it is still queued.
                     NativeSocket.ResetOnClose((int)_connection.Handle.DangerousGetHandle());
-                    if (more && !_pausing)
+                    if (more)
                     {
-                        _pausing = true;
-                        Shard.Networking.CancelMultishot(_userData);
+                        RequestCancel();
                     }
                 }
             }
@@ -203,27 +201,15 @@ internal sealed class MultishotReceiver : ICompletionTarget
         {
             Shard.Networking.MultishotReceiveConfirmed = true;
         }
-
-        if (!more)
-        {
-            OnEnded(result);
-        }
-
-        Pump();
     }
 
-    /// <summary>The multishot receive's last completion: decide whether it can be armed again or is over.</summary>
-    private void OnEnded(int result)
-    {
-        _armed = false;
-        _pausing = false;
-        _connection.OnReceiveEnded();
-        if (_holdsHandle)
-        {
-            _holdsHandle = false;
-            _connection.Handle.DangerousRelease();
-        }
+    /// <inheritdoc/>
+    protected override void OnCompletionHandled() => Pump();
 
+    /// <summary>The multishot receive's last completion: decide whether it can be armed again or is over.</summary>
+    protected override void OnEnded(int result)
+    {
+        _connection.OnReceiveEnded();
         if (_connection.IsDisposed)
         {
             SetTerminal(Terminal.Aborted, 0);
@@ -248,7 +234,7 @@ internal sealed class MultishotReceiver : ICompletionTarget
         {
             // The kernel knows buffer rings but not multishot receives (5.19): single-shot on this shard from now on.
             Shard.Networking.MultishotReceiveUnsupported = true;
-            _singleShotOnly = true;
+            MarkUnsupported();
         }
         else if (result == 0)
         {
@@ -293,12 +279,12 @@ internal sealed class MultishotReceiver : ICompletionTarget
                 return;
             }
 
-            if (_armed || _singleShotFor is not null)
+            if (IsArmed || _singleShotFor is not null)
             {
                 return;
             }
 
-            if (!_singleShotOnly && _ring.Available > 0 && Shard.Networking.CanArmMultishot && TryArm())
+            if (State != MultishotState.Unsupported && _ring.Available > 0 && Shard.Networking.CanArmMultishot && TryArmReceive())
             {
                 return;
             }
@@ -332,26 +318,26 @@ internal sealed class MultishotReceiver : ICompletionTarget
         _ => _connection.Failure("recv", IoErrors.Create(_terminalErrno, "recv", IoDomain.Socket, null)),
     };
 
-    private unsafe bool TryArm()
+    /// <summary>Arms the multishot receive; a closed handle ends the stream instead. True either way: the first
+    /// waiter is taken care of.</summary>
+    private bool TryArmReceive()
     {
-        bool added = false;
-        try
-        {
-            _connection.Handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
+        if (!TryArm())
         {
             SetTerminal(Terminal.Aborted, 0);
             Pump();
             return true;
         }
 
-        _holdsHandle = added;
-        IoOperations.PrepareMultishotReceive(Shard.Networking.ArmMultishot(this, out _userData), (int)_connection.Handle.DangerousGetHandle(), ProvidedBufferRing.GroupId);
-        _armed = true;
         _connection.OnReceiveStarted();
         Shard.Networking.CountMultishotReceiveArmed();
         return true;
+    }
+
+    /// <inheritdoc/>
+    protected override unsafe void Prepare(io_uring_sqe* sqe, int fd)
+    {
+        IoOperations.PrepareMultishotReceive(sqe, fd, ProvidedBufferRing.GroupId);
     }
 
     /// <summary>The first waiter goes to the kernel as an ordinary receive into its own memory: the ring has no free
@@ -360,8 +346,10 @@ internal sealed class MultishotReceiver : ICompletionTarget
     {
         _singleShotFor = waiter;
         Shard.Networking.CountSingleShotReceive();
-        _connection.OnReceiveStarted();
-        Await(IoOperations.ReceiveAsync(_connection.Handle, waiter.Destination, 0, waiter.Token));
+
+        // The connection's single-shot path, with an operation of its own: the connection's may be busy.
+        _singleShotReceive ??= new ReceiveOperation(_connection);
+        Await(_singleShotReceive.Start(waiter.Destination, waiter.Token));
     }
 
     private void Await(ValueTask<int> operation)
@@ -383,29 +371,26 @@ internal sealed class MultishotReceiver : ICompletionTarget
         ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter operation = _singleShot;
         _singleShot = default;
         _singleShotFor = null;
-        _connection.OnReceiveEnded();
         _waiters.Remove(waiter);
         bool empty = waiter.Destination.IsEmpty;
         try
         {
+            // The receive operation already turned a receive that a dispose woke into SocketError.OperationAborted.
             int received = operation.GetResult();
-            if (_connection.IsDisposed)
+            if (received == 0 && !empty)
             {
-                SetTerminal(Terminal.Aborted, 0);
-                waiter.Fail(ShardConnection.Aborted("recv"));
+                SetTerminal(Terminal.EndOfStream, 0);
             }
-            else
-            {
-                if (received == 0 && !empty)
-                {
-                    SetTerminal(Terminal.EndOfStream, 0);
-                }
 
-                waiter.Succeed(received);
-            }
+            waiter.Succeed(received);
         }
         catch (Exception e)
         {
+            if (_connection.IsDisposed)
+            {
+                SetTerminal(Terminal.Aborted, 0);
+            }
+
             waiter.Fail(_connection.Failure("recv", e));
         }
 

@@ -6,7 +6,14 @@ using Miniss.IO;
 
 namespace Miniss.Net.Internal;
 
-/// <summary>A connection's reusable receive (see <see cref="ConnectionOperation"/>): one <c>IORING_OP_RECV</c>.</summary>
+/// <summary>
+/// A connection's reusable receive (see <see cref="ConnectionOperation"/>): one <c>IORING_OP_RECV</c> into the
+/// caller's memory. One of the two ways a connection receives, and the only single-shot one: the connection's own
+/// receives when it does not receive multishot (readiness backends, Unix domain sockets, a kernel without multishot
+/// receives, after the stream's end), a receive issued while that one is busy (an operation of its own), and the
+/// <see cref="MultishotReceiver"/>'s fallback when the provided-buffer ring is empty. The other way is the multishot
+/// receive with provided buffers, copied out to a <see cref="ReceiveWaiter"/>.
+/// </summary>
 internal sealed class ReceiveOperation(ShardConnection connection) : ConnectionOperation(connection)
 {
     public ValueTask<int> Start(Memory<byte> buffer, CancellationToken cancellationToken)

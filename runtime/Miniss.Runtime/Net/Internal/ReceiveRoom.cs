@@ -20,7 +20,7 @@ namespace Miniss.Net.Internal;
 /// </remarks>
 internal sealed class ReceiveRoom(Shard shard) : IValueTaskSource<bool>
 {
-    private LocalPromiseCore<bool> _core;
+    private CompletionCore<bool> _core;
 
     /// <summary>Whether the receive loop is waiting for room.</summary>
     public bool IsWaiting { get; private set; }

@@ -27,7 +27,8 @@ internal sealed class ReceiveWaiter : ConnectionAwaitable
     private CancellationTokenRegistration _registration;
     private long _launch;
 
-    public ReceiveWaiter(MultishotReceiver owner) => _owner = owner;
+    public ReceiveWaiter(MultishotReceiver owner)
+        : base(ContinuationPolicy.QueueOnShard) => _owner = owner;
 
     /// <summary>Whether the waiter is waiting for data or an outcome.</summary>
     public bool Pending => InUse && !IsCompleted;
@@ -65,12 +66,9 @@ internal sealed class ReceiveWaiter : ConnectionAwaitable
         _registration = default;
         Destination = default;
         Token = default;
-        (Action<object?>? continuation, object? state) = SetOutcome(result, error);
-        if (continuation is not null)
-        {
-            // Through the run queue: completions arrive while the shard reaps its ring, not a place for user code.
-            _owner.Shard.Schedule(continuation, state);
-        }
+
+        // Through the run queue: completions arrive while the shard reaps its ring, not a place for user code.
+        SetOutcome(result, error);
     }
 
     // The token may fire on any thread; the receiver acts on it on its shard, and only if the waiter still waits for
