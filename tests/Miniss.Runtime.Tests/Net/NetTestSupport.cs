@@ -1,6 +1,4 @@
 using System;
-using System.IO;
-using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -117,6 +115,5 @@ internal static class NetTestSupport
     }
 
     /// <summary>How many descriptors the process has open (not counting mapped assemblies).</summary>
-    public static int OpenDescriptorCount() =>
-        Directory.EnumerateFileSystemEntries("/proc/self/fd").Count(entry => !(new FileInfo(entry).LinkTarget ?? string.Empty).EndsWith(".dll", StringComparison.Ordinal));
+    public static int OpenDescriptorCount() => Storage.StorageTestSupport.OpenDescriptorCount();
 }
