@@ -385,7 +385,7 @@ internal sealed class MultishotAcceptor : ICompletionTarget
         }
 
         _holdsHandle = added;
-        IoOperations.PrepareMultishotAccept(Shard.Networking.ArmMultishot(this, out _userData), (int)_listener.Handle.DangerousGetHandle());
+        IoOperations.PrepareMultishotAccept(Shard.Networking.ArmMultishot(this, out _userData), (int)_listener.Handle.DangerousGetHandle(), _userData);
         _armed = true;
         Shard.Networking.CountMultishotAcceptArmed();
         return true;

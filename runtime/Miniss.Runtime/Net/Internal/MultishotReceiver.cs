@@ -347,7 +347,7 @@ internal sealed class MultishotReceiver : ICompletionTarget
         }
 
         _holdsHandle = added;
-        IoOperations.PrepareMultishotReceive(Shard.Networking.ArmMultishot(this, out _userData), (int)_connection.Handle.DangerousGetHandle(), ProvidedBufferRing.GroupId);
+        IoOperations.PrepareMultishotReceive(Shard.Networking.ArmMultishot(this, out _userData), (int)_connection.Handle.DangerousGetHandle(), ProvidedBufferRing.GroupId, _userData);
         _armed = true;
         _connection.OnReceiveStarted();
         Shard.Networking.CountMultishotReceiveArmed();
