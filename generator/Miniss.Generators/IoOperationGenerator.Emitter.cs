@@ -38,6 +38,8 @@ public sealed partial class IoOperationGenerator
             else
             {
                 EmitOperation(s, m, i1);
+                s.Append('\n');
+                EmitAwaitablePrepare(s, m, i1);
             }
 
             s.Append('\n');
@@ -135,11 +137,79 @@ public sealed partial class IoOperationGenerator
                 s.Append(i2).Append("}\n\n");
             }
 
-            s.Append(i2).Append(Sqe).Append("* __sqe = __shard.NextSqe();\n");
-            EmitSqeFields(s, m, i2, "__sqe");
+            var arguments = new List<string> { "__shard.NextSqe()", "__promise.UserData" };
+            foreach (ParameterModel p in m.Parameters)
+            {
+                string name = Escape(p.Name);
+                switch (p.Role)
+                {
+                    case ParameterRole.FdInt:
+                    case ParameterRole.Sqe:
+                        arguments.Add(name);
+                        break;
+                    case ParameterRole.FdHandle:
+                        arguments.Add("__fd");
+                        break;
+                    case ParameterRole.Buffer:
+                        arguments.Add("(nint)__pin.Pointer");
+                        arguments.Add($"(uint){name}.Length");
+                        break;
+                    case ParameterRole.Path:
+                        arguments.Add("(nint)__path");
+                        break;
+                    case ParameterRole.Timespec:
+                        // Evaluated after the SQE is taken: the timespec lives as long as that SQE.
+                        arguments.Add(name);
+                        arguments.Add("__shard.TimespecOfLastSqe()");
+                        break;
+                }
+            }
+
+            s.Append(i2).Append(m.MethodName).Append("_Prepare(").Append(string.Join(", ", arguments)).Append(");\n");
             // A readiness backend runs the operation itself, as its descriptor says.
-            s.Append(i2).Append(m.ReturnsValue ? "return __shard.Launch(" : "return __shard.LaunchUntyped(").Append("__promise, __sqe, in ")
+            s.Append(i2).Append(m.ReturnsValue ? "return __shard.Launch(" : "return __shard.LaunchUntyped(").Append("__promise, in ")
                 .Append(m.MethodName).Append("_Readiness, ").Append(token).Append(");\n");
+            s.Append(i1).Append("}\n");
+        }
+
+        /// <summary>The one writer of an awaitable operation's SQE, on raw arguments: what its body calls, and what an
+        /// <c>IoOperation</c> of the same kind calls.</summary>
+        private static void EmitAwaitablePrepare(StringBuilder s, OperationModel m, string i1)
+        {
+            string i2 = i1 + "    ";
+            s.Append(i1).Append("/// <summary>Writes the SQE of <see cref=\"").Append(m.MethodName)
+                .Append("\"/> into <paramref name=\"__sqe\"/>, completing as <paramref name=\"__userData\"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>\n");
+            s.Append(i1).Append("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]\n");
+            s.Append(i1).Append("internal static void ").Append(m.MethodName).Append("_Prepare(").Append(Sqe).Append("* __sqe, ulong __userData");
+            foreach (ParameterModel p in m.Parameters)
+            {
+                string name = Escape(p.Name);
+                switch (p.Role)
+                {
+                    case ParameterRole.FdInt:
+                    case ParameterRole.FdHandle:
+                        s.Append(", int ").Append(name);
+                        break;
+                    case ParameterRole.Buffer:
+                        s.Append(", nint ").Append(name).Append(", uint ").Append(p.Name).Append("Length");
+                        break;
+                    case ParameterRole.Path:
+                        s.Append(", nint ").Append(name);
+                        break;
+                    case ParameterRole.Timespec:
+                        s.Append(", ").Append(p.Type).Append(' ').Append(name).Append(", global::Miniss.Bindings.Linux.__kernel_timespec* ")
+                            .Append(p.Name).Append("Timespec");
+                        break;
+                    case ParameterRole.Sqe:
+                        s.Append(", ").Append(p.Type).Append(' ').Append(name);
+                        break;
+                }
+            }
+
+            s.Append(")\n");
+            s.Append(i1).Append("{\n");
+            EmitSqeFields(s, m, i2, "__sqe");
+            s.Append(i2).Append("__sqe->user_data = __userData;\n");
             s.Append(i1).Append("}\n");
         }
 
@@ -171,21 +241,21 @@ public sealed partial class IoOperationGenerator
                         s.Append(i2).Append(sqe).Append("->fd = ").Append(name).Append(";\n");
                         break;
                     case ParameterRole.FdHandle:
-                        s.Append(i2).Append(sqe).Append("->fd = __fd;\n");
+                        s.Append(i2).Append(sqe).Append("->fd = ").Append(name).Append(";\n");
                         break;
                     case ParameterRole.Buffer:
-                        s.Append(i2).Append(sqe).Append("->addr = (ulong)__pin.Pointer;\n");
-                        s.Append(i2).Append(sqe).Append("->len = (uint)").Append(name).Append(".Length;\n");
+                        s.Append(i2).Append(sqe).Append("->addr = unchecked((ulong)").Append(name).Append(");\n");
+                        s.Append(i2).Append(sqe).Append("->len = ").Append(p.Name).Append("Length;\n");
                         break;
                     case ParameterRole.Path:
-                        s.Append(i2).Append(sqe).Append("->addr = (ulong)__path;\n");
+                        s.Append(i2).Append(sqe).Append("->addr = unchecked((ulong)").Append(name).Append(");\n");
                         break;
                     case ParameterRole.Timespec:
-                        s.Append(i2).Append("global::Miniss.Bindings.Linux.__kernel_timespec* __timespec = __shard.TimespecOfLastSqe();\n");
+                        string timespec = p.Name + "Timespec";
                         s.Append(i2).Append("long __nanoseconds = ").Append(name).Append(" <= global::System.TimeSpan.Zero ? 0 : ").Append(name).Append(".Ticks * 100;\n");
-                        s.Append(i2).Append("__timespec->tv_sec = __nanoseconds / 1000000000;\n");
-                        s.Append(i2).Append("__timespec->tv_nsec = __nanoseconds % 1000000000;\n");
-                        s.Append(i2).Append(sqe).Append("->addr = (ulong)__timespec;\n");
+                        s.Append(i2).Append(timespec).Append("->tv_sec = __nanoseconds / 1000000000;\n");
+                        s.Append(i2).Append(timespec).Append("->tv_nsec = __nanoseconds % 1000000000;\n");
+                        s.Append(i2).Append(sqe).Append("->addr = (ulong)").Append(timespec).Append(";\n");
                         break;
                     case ParameterRole.Sqe:
                         s.Append(i2).Append(sqe).Append("->").Append(p.SqeField).Append(" = unchecked((").Append(p.SqeFieldType).Append(')')

@@ -184,16 +184,16 @@ internal static class CatalogSources
 
                 internal unsafe __kernel_timespec* TimespecOfLastSqe() => throw new InvalidOperationException();
 
-                internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken) =>
+                internal ValueTask<int> Launch(IoPromise promise, CancellationToken cancellationToken) =>
                     throw new InvalidOperationException();
 
-                internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken) =>
+                internal ValueTask LaunchUntyped(IoPromise promise, CancellationToken cancellationToken) =>
                     throw new InvalidOperationException();
 
-                internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, in ReadinessDescriptor readiness, CancellationToken cancellationToken) =>
+                internal ValueTask<int> Launch(IoPromise promise, in ReadinessDescriptor readiness, CancellationToken cancellationToken) =>
                     throw new InvalidOperationException();
 
-                internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, in ReadinessDescriptor readiness, CancellationToken cancellationToken) =>
+                internal ValueTask LaunchUntyped(IoPromise promise, in ReadinessDescriptor readiness, CancellationToken cancellationToken) =>
                     throw new InvalidOperationException();
 
                 internal ValueTask<int> AbandonIo(IoPromise promise, Exception error) => throw new InvalidOperationException();
@@ -221,6 +221,8 @@ internal static class CatalogSources
         {
             internal sealed class IoPromise
             {
+                public ulong UserData => throw new InvalidOperationException();
+
                 public void ExpectErrno(int errno) => throw new InvalidOperationException();
 
                 public void Hold(MemoryHandle pin) => throw new InvalidOperationException();

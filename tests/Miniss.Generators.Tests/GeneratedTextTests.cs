@@ -51,8 +51,34 @@ public sealed class GeneratedTextTests
                 Assert.That(text, Does.Contain($"internal static readonly global::Miniss.IO.Catalog.ReadinessDescriptor {method}_Readiness = new("), hintName);
                 if (!method.StartsWith("Prepare", StringComparison.Ordinal))
                 {
-                    Assert.That(text, Does.Match($@"return __shard\.Launch(Untyped)?\(__promise, __sqe, in {method}_Readiness, "), hintName);
+                    Assert.That(text, Does.Match($@"return __shard\.Launch(Untyped)?\(__promise, in {method}_Readiness, "), hintName);
                 }
+            }
+        });
+    }
+
+    [Test]
+    public void Every_awaitable_operation_writes_its_SQE_only_through_its_inlined_prepare_function()
+    {
+        Assert.Multiple(() =>
+        {
+            foreach ((string hintName, string text) in Catalog.Where(s => s.Key != Ops + "g.cs" && !s.Key.StartsWith(Ops + "Prepare", StringComparison.Ordinal)))
+            {
+                string method = hintName[Ops.Length..^".g.cs".Length];
+                int prepare = text.IndexOf($"internal static void {method}_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData", StringComparison.Ordinal);
+                Assert.That(prepare, Is.GreaterThan(0), hintName + ": no prepare function");
+                if (prepare <= 0)
+                {
+                    continue;
+                }
+
+                string awaitable = text[..prepare];
+                string writer = text[prepare..text.IndexOf("_Readiness = new(", StringComparison.Ordinal)];
+                Assert.That(awaitable, Does.Contain($"{method}_Prepare(__shard.NextSqe(), __promise.UserData"), hintName);
+                Assert.That(awaitable, Does.Contain("MethodImplOptions.AggressiveInlining)]"), hintName);
+                Assert.That(awaitable[..awaitable.LastIndexOf("[global::System.Runtime.CompilerServices.MethodImpl", StringComparison.Ordinal)], Does.Not.Contain("->"), hintName + ": the awaitable writes an SQE field itself");
+                Assert.That(writer, Does.Contain("__sqe->user_data = __userData;"), hintName);
+                Assert.That(writer, Does.Not.Contain("__shard").And.Not.Contain("__promise").And.Not.Contain("__pin"), hintName);
             }
         });
     }
@@ -96,7 +122,7 @@ public sealed class GeneratedTextTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(receive, Does.Contain("internal static partial void PrepareMultishotReceive(global::Miniss.Bindings.Linux.io_uring_sqe* sqe, int fd, ushort group)"));
+            Assert.That(receive, Does.Contain("internal static partial void PrepareMultishotReceive(global::Miniss.Bindings.Linux.io_uring_sqe* sqe, int fd, ushort group, ulong userData)"));
             Assert.That(body, Does.Contain("sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_RECV;"));
             Assert.That(body, Does.Contain("sqe->fd = fd;"));
             Assert.That(body, Does.Contain("sqe->buf_group = unchecked((ushort)group);"));

@@ -137,14 +137,8 @@ public abstract unsafe class IoBackend : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
 
-        // Written by hand like IoOperation.Prepare, and to be pointed at the catalog's generated prepare function of
-        // async_cancel with it.
-        io_uring_sqe* sqe = NextSqe();
-        sqe->opcode = IoUring.IORING_OP_ASYNC_CANCEL;
-        sqe->fd = -1;
-        sqe->addr = handle.UserData;
-        sqe->user_data = InternalUserData;
-        DescribeLastSqe(in IoOperations.AsyncCancelAsync_Readiness);
+        IoOperations.PrepareCancel(NextSqe(), handle.UserData, InternalUserData);
+        DescribeLastSqe(in IoOperations.PrepareCancel_Readiness);
         return true;
     }
 

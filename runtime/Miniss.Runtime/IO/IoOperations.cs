@@ -140,17 +140,24 @@ public static unsafe partial class IoOperations
     internal static partial void PrepareCancelAll(io_uring_sqe* sqe, [Sqe("user_data")] ulong userData);
 
     /// <summary>A multishot receive on <paramref name="fd"/> into buffers the kernel selects from the provided-buffer
-    /// ring <paramref name="group"/>: one completion per arrival, flagged <c>IORING_CQE_F_MORE</c> while it stays
+    /// ring <paramref name="group"/>, completing as <paramref name="userData"/>: one completion per arrival, flagged <c>IORING_CQE_F_MORE</c> while it stays
     /// armed. io_uring only (a readiness backend refuses it; the shard does not issue it there).</summary>
     [IoOperation(IoUring.IORING_OP_RECV, Name = "recv_multishot", Domain = IoDomain.Socket)]
     [SqeValue("ioprio", IoUring.IORING_RECV_MULTISHOT)]
     [SqeValue("flags", IoUring.IOSQE_BUFFER_SELECT)]
-    internal static partial void PrepareMultishotReceive(io_uring_sqe* sqe, [Fd] int fd, [Sqe("buf_group")] ushort group);
+    internal static partial void PrepareMultishotReceive(io_uring_sqe* sqe, [Fd] int fd, [Sqe("buf_group")] ushort group, [Sqe("user_data")] ulong userData);
 
-    /// <summary>A multishot accept on the listening socket <paramref name="fd"/>: one completion per connection (a
+    /// <summary>A multishot accept on the listening socket <paramref name="fd"/>, completing as <paramref name="userData"/>: one completion per connection (a
     /// close-on-exec socket), flagged <c>IORING_CQE_F_MORE</c> while it stays armed. io_uring only.</summary>
     [IoOperation(IoUring.IORING_OP_ACCEPT, Name = "accept_multishot", Domain = IoDomain.Socket)]
     [SqeValue("ioprio", IoUring.IORING_ACCEPT_MULTISHOT)]
     [SqeValue("accept_flags", Sockets.SOCK_CLOEXEC)]
-    internal static partial void PrepareMultishotAccept(io_uring_sqe* sqe, [Fd] int fd);
+    internal static partial void PrepareMultishotAccept(io_uring_sqe* sqe, [Fd] int fd, [Sqe("user_data")] ulong userData);
+
+    /// <summary>Asks the kernel to cancel the operation whose user data is <paramref name="target"/> (as
+    /// <see cref="AsyncCancelAsync"/> does), completing as <paramref name="userData"/>: what
+    /// <see cref="IoBackend.Cancel(IoHandle)"/> queues.</summary>
+    [IoOperation(IoUring.IORING_OP_ASYNC_CANCEL, Name = "cancel", Readiness = ReadinessKind.Cancel)]
+    [SqeValue("fd", -1)]
+    internal static partial void PrepareCancel(io_uring_sqe* sqe, [Sqe("addr")] ulong target, [Sqe("user_data")] ulong userData);
 }

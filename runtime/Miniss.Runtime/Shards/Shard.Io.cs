@@ -78,11 +78,10 @@ public sealed partial class Shard
     /// <summary>A timespec that lives as long as the SQE just taken.</summary>
     internal unsafe __kernel_timespec* TimespecOfLastSqe() => _engine!.TimespecOfLastSqe();
 
-    /// <summary>Finishes an operation's SQE and hands its await to the caller. The SQE reaches the kernel with the
-    /// tick's batch.</summary>
-    internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken)
+    /// <summary>Hands an operation's await to the caller once its generated prepare function has written its SQE, the
+    /// promise's user data included. The SQE reaches the kernel with the tick's batch.</summary>
+    internal ValueTask<int> Launch(IoPromise promise, CancellationToken cancellationToken)
     {
-        sqe->user_data = promise.UserData;
         _ioSubmissions++;
         if (cancellationToken.CanBeCanceled)
         {
@@ -92,18 +91,17 @@ public sealed partial class Shard
         return new ValueTask<int>(promise, promise.Version);
     }
 
-    /// <summary>As <see cref="Launch(IoPromise, io_uring_sqe*, CancellationToken)"/>, with how a readiness engine runs
+    /// <summary>As <see cref="Launch(IoPromise, CancellationToken)"/>, with how a readiness engine runs
     /// the operation (its catalog descriptor).</summary>
-    internal unsafe ValueTask<int> Launch(IoPromise promise, io_uring_sqe* sqe, in ReadinessDescriptor readiness, CancellationToken cancellationToken)
+    internal ValueTask<int> Launch(IoPromise promise, in ReadinessDescriptor readiness, CancellationToken cancellationToken)
     {
         Describe(in readiness);
-        return Launch(promise, sqe, cancellationToken);
+        return Launch(promise, cancellationToken);
     }
 
-    /// <summary>As <see cref="Launch(IoPromise, io_uring_sqe*, CancellationToken)"/>, for operations without a result.</summary>
-    internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, CancellationToken cancellationToken)
+    /// <summary>As <see cref="Launch(IoPromise, CancellationToken)"/>, for operations without a result.</summary>
+    internal ValueTask LaunchUntyped(IoPromise promise, CancellationToken cancellationToken)
     {
-        sqe->user_data = promise.UserData;
         _ioSubmissions++;
         if (cancellationToken.CanBeCanceled)
         {
@@ -113,12 +111,12 @@ public sealed partial class Shard
         return new ValueTask(promise, promise.Version);
     }
 
-    /// <summary>As <see cref="LaunchUntyped(IoPromise, io_uring_sqe*, CancellationToken)"/>, with how a readiness
+    /// <summary>As <see cref="LaunchUntyped(IoPromise, CancellationToken)"/>, with how a readiness
     /// engine runs the operation.</summary>
-    internal unsafe ValueTask LaunchUntyped(IoPromise promise, io_uring_sqe* sqe, in ReadinessDescriptor readiness, CancellationToken cancellationToken)
+    internal ValueTask LaunchUntyped(IoPromise promise, in ReadinessDescriptor readiness, CancellationToken cancellationToken)
     {
         Describe(in readiness);
-        return LaunchUntyped(promise, sqe, cancellationToken);
+        return LaunchUntyped(promise, cancellationToken);
     }
 
     /// <summary>Tells a readiness engine how to run the record just written; io_uring has no use for it.</summary>
@@ -140,17 +138,15 @@ public sealed partial class Shard
     }
 
     /// <summary>
-    /// Registers <paramref name="target"/> (an operation that may complete many times) and takes the next SQE, with
-    /// its user data set; the caller fills in the rest. The operation counts as in flight (the shard's stop cancels it
+    /// Registers <paramref name="target"/> (an operation that may complete many times) and takes the next SQE; the
+    /// caller's generated prepare function fills it in, <paramref name="userData"/> included. The operation counts as in flight (the shard's stop cancels it
     /// and waits for its last completion) until a completion without <c>IORING_CQE_F_MORE</c> arrives.
     /// </summary>
     internal unsafe io_uring_sqe* Arm(ICompletionTarget target, out ulong userData)
     {
         userData = _completions.Register(target);
         _ioSubmissions++;
-        io_uring_sqe* sqe = NextSqe();
-        sqe->user_data = userData;
-        return sqe;
+        return NextSqe();
     }
 
     /// <summary>Asks the kernel to cancel the operation with <paramref name="userData"/> (best effort); its last

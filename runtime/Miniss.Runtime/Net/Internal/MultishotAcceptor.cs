@@ -360,9 +360,9 @@ internal sealed class MultishotAcceptor : MultishotStream
     }
 
     /// <inheritdoc/>
-    protected override unsafe void Prepare(io_uring_sqe* sqe, int fd)
+    protected override unsafe void Prepare(io_uring_sqe* sqe, int fd, ulong userData)
     {
-        IoOperations.PrepareMultishotAccept(sqe, fd);
+        IoOperations.PrepareMultishotAccept(sqe, fd, userData);
     }
 
     /// <summary>One accept waiting for a descriptor. Completed exactly once, by whoever takes it out of the waiters

@@ -335,9 +335,9 @@ internal sealed class MultishotReceiver : MultishotStream
     }
 
     /// <inheritdoc/>
-    protected override unsafe void Prepare(io_uring_sqe* sqe, int fd)
+    protected override unsafe void Prepare(io_uring_sqe* sqe, int fd, ulong userData)
     {
-        IoOperations.PrepareMultishotReceive(sqe, fd, ProvidedBufferRing.GroupId);
+        IoOperations.PrepareMultishotReceive(sqe, fd, ProvidedBufferRing.GroupId, userData);
     }
 
     /// <summary>The first waiter goes to the kernel as an ordinary receive into its own memory: the ring has no free

@@ -63,8 +63,9 @@ internal abstract class MultishotStream : ICompletionTarget
     {
     }
 
-    /// <summary>Writes the operation's SQE (opcode, descriptor, flags).</summary>
-    protected abstract unsafe void Prepare(io_uring_sqe* sqe, int fd);
+    /// <summary>Writes the operation's SQE (opcode, descriptor, flags, and <paramref name="userData"/>, the shard's
+    /// token for this registration) through the catalog's generated prepare function.</summary>
+    protected abstract unsafe void Prepare(io_uring_sqe* sqe, int fd, ulong userData);
 
     /// <summary>Arms the operation: references the handle (so its descriptor cannot be closed and reused under the
     /// operation) and writes the SQE. False when the handle is already closed (nothing armed). The caller checks
@@ -83,7 +84,7 @@ internal abstract class MultishotStream : ICompletionTarget
 
         _holdsHandle = added;
         io_uring_sqe* sqe = Shard.Networking.ArmMultishot(this, out _userData);
-        Prepare(sqe, (int)Handle.DangerousGetHandle());
+        Prepare(sqe, (int)Handle.DangerousGetHandle(), _userData);
         State = MultishotState.Armed;
         return true;
     }

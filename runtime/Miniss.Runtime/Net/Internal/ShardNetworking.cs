@@ -107,8 +107,8 @@ internal sealed class ShardNetworking
     }
 
     /// <summary>
-    /// Registers <paramref name="operation"/> in the shard's completion table and takes the next SQE, with its user
-    /// data set; the caller fills in the rest. Only when <see cref="CanArmMultishot"/>.
+    /// Registers <paramref name="operation"/> in the shard's completion table and takes the next SQE, which the
+    /// caller's generated prepare function fills in, <paramref name="userData"/> included. Only when <see cref="CanArmMultishot"/>.
     /// </summary>
     public unsafe io_uring_sqe* ArmMultishot(ICompletionTarget operation, out ulong userData) => _shard.Arm(operation, out userData);
 

@@ -25,13 +25,20 @@ namespace Miniss.IO
                 return __shard.AbandonIo(__promise, __error);
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            AcceptAsync_Prepare(__shard.NextSqe(), __promise.UserData, __fd, address, addressLength, flags);
+            return __shard.Launch(__promise, in AcceptAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="AcceptAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void AcceptAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int socket, nint address, nint addressLength, int flags)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_ACCEPT;
-            __sqe->fd = __fd;
+            __sqe->fd = socket;
             __sqe->addr = unchecked((ulong)address);
             __sqe->off = unchecked((ulong)addressLength);
             __sqe->accept_flags = unchecked((uint)flags);
-            return __shard.Launch(__promise, __sqe, in AcceptAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="AcceptAsync"/>.</summary>

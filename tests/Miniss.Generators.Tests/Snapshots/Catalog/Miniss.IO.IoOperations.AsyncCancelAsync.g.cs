@@ -15,10 +15,17 @@ namespace Miniss.IO
                 return __early;
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            AsyncCancelAsync_Prepare(__shard.NextSqe(), __promise.UserData, userData);
+            return __shard.Launch(__promise, in AsyncCancelAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="AsyncCancelAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void AsyncCancelAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, ulong userData)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_ASYNC_CANCEL;
             __sqe->addr = unchecked((ulong)userData);
-            return __shard.Launch(__promise, __sqe, in AsyncCancelAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="AsyncCancelAsync"/>.</summary>

@@ -15,10 +15,17 @@ namespace Miniss.IO
                 return __early;
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            CloseAsync_Prepare(__shard.NextSqe(), __promise.UserData, fd);
+            return __shard.Launch(__promise, in CloseAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="CloseAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void CloseAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int fd)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_CLOSE;
             __sqe->fd = fd;
-            return __shard.Launch(__promise, __sqe, in CloseAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="CloseAsync"/>.</summary>

@@ -25,13 +25,20 @@ namespace Miniss.IO
                 return __shard.AbandonIo(__promise, __error);
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            FallocateAsync_Prepare(__shard.NextSqe(), __promise.UserData, __fd, mode, offset, length);
+            return __shard.Launch(__promise, in FallocateAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="FallocateAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void FallocateAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int file, int mode, long offset, long length)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_FALLOCATE;
-            __sqe->fd = __fd;
+            __sqe->fd = file;
             __sqe->len = unchecked((uint)mode);
             __sqe->off = unchecked((ulong)offset);
             __sqe->addr = unchecked((ulong)length);
-            return __shard.Launch(__promise, __sqe, in FallocateAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="FallocateAsync"/>.</summary>

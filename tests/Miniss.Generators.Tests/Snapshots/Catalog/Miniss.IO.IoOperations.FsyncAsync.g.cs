@@ -25,10 +25,17 @@ namespace Miniss.IO
                 return __shard.AbandonIo(__promise, __error);
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            FsyncAsync_Prepare(__shard.NextSqe(), __promise.UserData, __fd);
+            return __shard.Launch(__promise, in FsyncAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="FsyncAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void FsyncAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int file)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_FSYNC;
-            __sqe->fd = __fd;
-            return __shard.Launch(__promise, __sqe, in FsyncAsync_Readiness, cancellationToken);
+            __sqe->fd = file;
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="FsyncAsync"/>.</summary>

@@ -25,13 +25,20 @@ namespace Miniss.IO
                 return __shard.AbandonIo(__promise, __error);
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            OpenAtAsync_Prepare(__shard.NextSqe(), __promise.UserData, directory, (nint)__path, flags, mode);
+            return __shard.Launch(__promise, in OpenAtAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="OpenAtAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void OpenAtAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int directory, nint path, int flags, int mode)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_OPENAT;
             __sqe->fd = directory;
-            __sqe->addr = (ulong)__path;
+            __sqe->addr = unchecked((ulong)path);
             __sqe->open_flags = unchecked((uint)flags);
             __sqe->len = unchecked((uint)mode);
-            return __shard.Launch(__promise, __sqe, in OpenAtAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="OpenAtAsync"/>.</summary>

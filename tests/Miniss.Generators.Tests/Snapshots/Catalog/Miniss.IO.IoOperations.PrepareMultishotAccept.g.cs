@@ -7,10 +7,11 @@ namespace Miniss.IO
 {
     unsafe partial class IoOperations
     {
-        internal static partial void PrepareMultishotAccept(global::Miniss.Bindings.Linux.io_uring_sqe* sqe, int fd)
+        internal static partial void PrepareMultishotAccept(global::Miniss.Bindings.Linux.io_uring_sqe* sqe, int fd, ulong userData)
         {
             sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_ACCEPT;
             sqe->fd = fd;
+            sqe->user_data = unchecked((ulong)userData);
             sqe->ioprio = unchecked((ushort)(global::Miniss.Bindings.Linux.IoUring.IORING_ACCEPT_MULTISHOT));
             sqe->accept_flags = unchecked((uint)(global::Miniss.Bindings.Linux.Sockets.SOCK_CLOEXEC));
         }

@@ -7,11 +7,12 @@ namespace Miniss.IO
 {
     unsafe partial class IoOperations
     {
-        internal static partial void PrepareMultishotReceive(global::Miniss.Bindings.Linux.io_uring_sqe* sqe, int fd, ushort group)
+        internal static partial void PrepareMultishotReceive(global::Miniss.Bindings.Linux.io_uring_sqe* sqe, int fd, ushort group, ulong userData)
         {
             sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_RECV;
             sqe->fd = fd;
             sqe->buf_group = unchecked((ushort)group);
+            sqe->user_data = unchecked((ulong)userData);
             sqe->ioprio = unchecked((ushort)(global::Miniss.Bindings.Linux.IoUring.IORING_RECV_MULTISHOT));
             sqe->flags = unchecked((byte)(global::Miniss.Bindings.Linux.IoUring.IOSQE_BUFFER_SELECT));
         }

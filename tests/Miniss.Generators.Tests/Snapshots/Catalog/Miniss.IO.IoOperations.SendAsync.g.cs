@@ -28,13 +28,20 @@ namespace Miniss.IO
                 return __shard.AbandonIo(__promise, __error);
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            SendAsync_Prepare(__shard.NextSqe(), __promise.UserData, __fd, (nint)__pin.Pointer, (uint)buffer.Length, flags);
+            return __shard.Launch(__promise, in SendAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="SendAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void SendAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int socket, nint buffer, uint bufferLength, int flags)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_SEND;
-            __sqe->fd = __fd;
-            __sqe->addr = (ulong)__pin.Pointer;
-            __sqe->len = (uint)buffer.Length;
+            __sqe->fd = socket;
+            __sqe->addr = unchecked((ulong)buffer);
+            __sqe->len = bufferLength;
             __sqe->msg_flags = unchecked((uint)flags);
-            return __shard.Launch(__promise, __sqe, in SendAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="SendAsync"/>.</summary>

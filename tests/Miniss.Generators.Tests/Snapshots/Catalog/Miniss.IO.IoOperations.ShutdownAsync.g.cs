@@ -25,11 +25,18 @@ namespace Miniss.IO
                 return __shard.AbandonIo(__promise, __error);
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            ShutdownAsync_Prepare(__shard.NextSqe(), __promise.UserData, __fd, how);
+            return __shard.Launch(__promise, in ShutdownAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="ShutdownAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void ShutdownAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int socket, int how)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_SHUTDOWN;
-            __sqe->fd = __fd;
+            __sqe->fd = socket;
             __sqe->len = unchecked((uint)how);
-            return __shard.Launch(__promise, __sqe, in ShutdownAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="ShutdownAsync"/>.</summary>

@@ -25,14 +25,21 @@ namespace Miniss.IO
                 return __shard.AbandonIo(__promise, __error);
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            StatxAsync_Prepare(__shard.NextSqe(), __promise.UserData, directory, (nint)__path, flags, mask, buffer);
+            return __shard.Launch(__promise, in StatxAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="StatxAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void StatxAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int directory, nint path, int flags, int mask, nint buffer)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_STATX;
             __sqe->fd = directory;
-            __sqe->addr = (ulong)__path;
+            __sqe->addr = unchecked((ulong)path);
             __sqe->statx_flags = unchecked((uint)flags);
             __sqe->len = unchecked((uint)mask);
             __sqe->off = unchecked((ulong)buffer);
-            return __shard.Launch(__promise, __sqe, in StatxAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="StatxAsync"/>.</summary>

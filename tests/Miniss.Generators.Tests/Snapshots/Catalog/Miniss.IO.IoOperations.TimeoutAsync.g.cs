@@ -16,15 +16,21 @@ namespace Miniss.IO
             }
 
             __promise.ExpectErrno(global::Miniss.Bindings.Linux.Errno.ETIME);
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            TimeoutAsync_Prepare(__shard.NextSqe(), __promise.UserData, timeout, __shard.TimespecOfLastSqe());
+            return __shard.Launch(__promise, in TimeoutAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="TimeoutAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void TimeoutAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, global::System.TimeSpan timeout, global::Miniss.Bindings.Linux.__kernel_timespec* timeoutTimespec)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_TIMEOUT;
-            global::Miniss.Bindings.Linux.__kernel_timespec* __timespec = __shard.TimespecOfLastSqe();
             long __nanoseconds = timeout <= global::System.TimeSpan.Zero ? 0 : timeout.Ticks * 100;
-            __timespec->tv_sec = __nanoseconds / 1000000000;
-            __timespec->tv_nsec = __nanoseconds % 1000000000;
-            __sqe->addr = (ulong)__timespec;
+            timeoutTimespec->tv_sec = __nanoseconds / 1000000000;
+            timeoutTimespec->tv_nsec = __nanoseconds % 1000000000;
+            __sqe->addr = (ulong)timeoutTimespec;
             __sqe->len = unchecked((uint)(1));
-            return __shard.Launch(__promise, __sqe, in TimeoutAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="TimeoutAsync"/>.</summary>

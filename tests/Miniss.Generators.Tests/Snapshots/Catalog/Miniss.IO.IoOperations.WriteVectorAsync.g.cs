@@ -25,13 +25,20 @@ namespace Miniss.IO
                 return __shard.AbandonIo(__promise, __error);
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            WriteVectorAsync_Prepare(__shard.NextSqe(), __promise.UserData, __fd, iovecs, count, offset);
+            return __shard.Launch(__promise, in WriteVectorAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="WriteVectorAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void WriteVectorAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int file, nint iovecs, int count, long offset)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_WRITEV;
-            __sqe->fd = __fd;
+            __sqe->fd = file;
             __sqe->addr = unchecked((ulong)iovecs);
             __sqe->len = unchecked((uint)count);
             __sqe->off = unchecked((ulong)offset);
-            return __shard.Launch(__promise, __sqe, in WriteVectorAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="WriteVectorAsync"/>.</summary>

@@ -25,12 +25,19 @@ namespace Sample.IO
                 return new global::System.Threading.Tasks.ValueTask(__shard.AbandonIo(__promise, __error).AsTask());
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            ConnectAsync_Prepare(__shard.NextSqe(), __promise.UserData, __fd, address, addressLength);
+            return __shard.LaunchUntyped(__promise, in ConnectAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="ConnectAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void ConnectAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int socket, global::Miniss.Bindings.Linux.sockaddr* address, uint addressLength)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_CONNECT;
-            __sqe->fd = __fd;
+            __sqe->fd = socket;
             __sqe->addr = unchecked((ulong)address);
             __sqe->off = unchecked((ulong)addressLength);
-            return __shard.LaunchUntyped(__promise, __sqe, in ConnectAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="ConnectAsync"/>.</summary>

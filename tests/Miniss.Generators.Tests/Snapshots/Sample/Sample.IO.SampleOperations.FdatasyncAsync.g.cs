@@ -25,11 +25,18 @@ namespace Sample.IO
                 return new global::System.Threading.Tasks.ValueTask(__shard.AbandonIo(__promise, __error).AsTask());
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            FdatasyncAsync_Prepare(__shard.NextSqe(), __promise.UserData, __fd);
+            return __shard.LaunchUntyped(__promise, in FdatasyncAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="FdatasyncAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void FdatasyncAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int file)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_FSYNC;
-            __sqe->fd = __fd;
+            __sqe->fd = file;
             __sqe->fsync_flags = unchecked((uint)(global::Miniss.Bindings.Linux.IoUring.IORING_FSYNC_DATASYNC));
-            return __shard.LaunchUntyped(__promise, __sqe, in FdatasyncAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="FdatasyncAsync"/>.</summary>

@@ -15,9 +15,16 @@ namespace Sample.IO
                 return __early;
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            NopAsync_Prepare(__shard.NextSqe(), __promise.UserData);
+            return __shard.Launch(__promise, in NopAsync_Readiness, default);
+        }
+
+        /// <summary>Writes the SQE of <see cref="NopAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void NopAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_NOP;
-            return __shard.Launch(__promise, __sqe, in NopAsync_Readiness, default);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="NopAsync"/>.</summary>

@@ -15,11 +15,18 @@ namespace Sample.IO
                 return __early;
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            PollAsync_Prepare(__shard.NextSqe(), __promise.UserData, fd, @event);
+            return __shard.Launch(__promise, in PollAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="PollAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void PollAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int fd, uint @event)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_POLL_ADD;
             __sqe->fd = fd;
             __sqe->poll32_events = unchecked((uint)@event);
-            return __shard.Launch(__promise, __sqe, in PollAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="PollAsync"/>.</summary>

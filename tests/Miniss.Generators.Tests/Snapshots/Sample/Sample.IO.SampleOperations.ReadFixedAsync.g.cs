@@ -25,14 +25,21 @@ namespace Sample.IO
                 return __shard.AbandonIo(__promise, __error);
             }
 
-            global::Miniss.Bindings.Linux.io_uring_sqe* __sqe = __shard.NextSqe();
+            ReadFixedAsync_Prepare(__shard.NextSqe(), __promise.UserData, __fd, address, length, offset, bufferIndex);
+            return __shard.Launch(__promise, in ReadFixedAsync_Readiness, cancellationToken);
+        }
+
+        /// <summary>Writes the SQE of <see cref="ReadFixedAsync"/> into <paramref name="__sqe"/>, completing as <paramref name="__userData"/>, from its raw arguments: descriptors as numbers, memory as addresses, which the caller keeps valid until the completion.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        internal static void ReadFixedAsync_Prepare(global::Miniss.Bindings.Linux.io_uring_sqe* __sqe, ulong __userData, int file, nint address, int length, long offset, ushort bufferIndex)
+        {
             __sqe->opcode = global::Miniss.Bindings.Linux.IoUring.IORING_OP_READ_FIXED;
-            __sqe->fd = __fd;
+            __sqe->fd = file;
             __sqe->addr = unchecked((ulong)address);
             __sqe->len = unchecked((uint)length);
             __sqe->off = unchecked((ulong)offset);
             __sqe->buf_index = unchecked((ushort)bufferIndex);
-            return __shard.Launch(__promise, __sqe, in ReadFixedAsync_Readiness, cancellationToken);
+            __sqe->user_data = __userData;
         }
 
         /// <summary>How a readiness backend runs <see cref="ReadFixedAsync"/>.</summary>
