@@ -4,7 +4,6 @@ using System.Globalization;
 using System.IO;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 
 namespace Miniss.NetBenchmarks;
@@ -98,21 +97,10 @@ internal static partial class Runner
         await server.StopAsync(s_startTimeout).ConfigureAwait(false);
 
         string name = $"{test.Name} on {stack.Name}";
-        double requestsPerSecond = double.Parse(Match(RequestsPerSecondPattern(), output, name), CultureInfo.InvariantCulture);
-        Match errors = SocketErrorsPattern().Match(output);
-        long socketErrors = 0;
-        if (errors.Success)
-        {
-            for (int g = 1; g <= 4; g++)
-            {
-                socketErrors += long.Parse(errors.Groups[g].Value, CultureInfo.InvariantCulture);
-            }
-        }
-
-        Match non2xx = Non2xxPattern().Match(output);
+        WrkFigures figures = ParseWrk(output, name);
         double cores = cpu / seconds;
-        return new KestrelResult(test.Name, stack.Name, requestsPerSecond, WrkLatency(output, "50%", name), WrkLatency(output, "99%", name), cores,
-            requestsPerSecond / cores, socketErrors, non2xx.Success ? long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
+        return new KestrelResult(test.Name, stack.Name, figures.RequestsPerSecond, figures.P50Microseconds, figures.P99Microseconds, cores,
+            figures.RequestsPerSecond / cores, figures.SocketErrors, figures.Non2xx);
     }
 
     private static string KestrelSection(List<KestrelResult> results, double warmup, double duration, TimeSpan took, string loadBefore, string loadAfter)

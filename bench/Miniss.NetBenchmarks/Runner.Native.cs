@@ -4,7 +4,6 @@ using System.Globalization;
 using System.IO;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 
 namespace Miniss.NetBenchmarks;
@@ -145,17 +144,9 @@ internal static partial class Runner
         cpu = serverProcess.CpuSeconds() - cpu;
         await serverProcess.StopAsync(s_startTimeout).ConfigureAwait(false);
         string name = $"http on {server.Name}";
-        Match errors = SocketErrorsPattern().Match(output);
-        long socketErrors = 0;
-        for (int g = 1; errors.Success && g <= 4; g++)
-        {
-            socketErrors += long.Parse(errors.Groups[g].Value, CultureInfo.InvariantCulture);
-        }
-
-        Match non2xx = Non2xxPattern().Match(output);
-        return new NativeResult("HTTP plaintext, 64 connections", server.Name, double.Parse(Match(RequestsPerSecondPattern(), output, name), CultureInfo.InvariantCulture),
-            WrkLatency(output, "50%", name), WrkLatency(output, "99%", name), cpu / seconds, socketErrors,
-            non2xx.Success ? long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
+        WrkFigures figures = ParseWrk(output, name);
+        return new NativeResult("HTTP plaintext, 64 connections", server.Name, figures.RequestsPerSecond, figures.P50Microseconds, figures.P99Microseconds,
+            cpu / seconds, figures.SocketErrors, figures.Non2xx);
     }
 
     private static string NativeSection(List<NativeResult> results, double warmup, double duration, TimeSpan took, string loadBefore, string loadAfter)

@@ -161,12 +161,25 @@ internal static partial class Runner
         cpu = serverProcess.CpuSeconds() - cpu;
         await serverProcess.StopAsync(s_startTimeout).ConfigureAwait(false);
 
-        double requestsPerSecond = double.Parse(Match(RequestsPerSecondPattern(), output, name), CultureInfo.InvariantCulture);
+        WrkFigures figures = ParseWrk(output, name);
+        return new HttpResult(name, figures.RequestsPerSecond, figures.P50Microseconds, figures.P99Microseconds, cpu / seconds, figures.SocketErrors, figures.Non2xx);
+    }
+
+    /// <summary>What one <c>wrk --latency</c> run printed: requests/s, p50 and p99 in µs, socket errors (connect, read,
+    /// write and timeout together) and non-2xx responses.</summary>
+    private static WrkFigures ParseWrk(string output, string name)
+    {
         Match errors = SocketErrorsPattern().Match(output);
-        long socketErrors = errors.Success ? Enumerable.Range(1, 4).Sum(g => long.Parse(errors.Groups[g].Value, CultureInfo.InvariantCulture)) : 0;
+        long socketErrors = 0;
+        for (int g = 1; errors.Success && g <= 4; g++)
+        {
+            socketErrors += long.Parse(errors.Groups[g].Value, CultureInfo.InvariantCulture);
+        }
+
         Match non2xx = Non2xxPattern().Match(output);
-        return new HttpResult(name, requestsPerSecond, WrkLatency(output, "50%", name), WrkLatency(output, "99%", name), cpu / seconds,
-            socketErrors, non2xx.Success ? long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
+        return new WrkFigures(double.Parse(Match(RequestsPerSecondPattern(), output, name), CultureInfo.InvariantCulture),
+            WrkLatency(output, "50%", name), WrkLatency(output, "99%", name), socketErrors,
+            non2xx.Success ? long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
     }
 
     private static string Section(
@@ -321,6 +334,8 @@ internal static partial class Runner
     private sealed record Stack(string Name, string Command, bool Inline, string? Backend = null);
 
     private sealed record EchoResult(double RequestsPerSecond, double P50Microseconds, double P99Microseconds, double ServerCores, double ClientCores);
+
+    private sealed record WrkFigures(double RequestsPerSecond, double P50Microseconds, double P99Microseconds, long SocketErrors, long Non2xx);
 
     private sealed record HttpResult(string Server, double RequestsPerSecond, double P50Microseconds, double P99Microseconds, double ServerCores, long SocketErrors, long Non2xx);
 }
