@@ -59,53 +59,39 @@ public sealed class SendMessageTests(IoBackendKind backend) : BackendFixture(bac
     [Test, CancelAfter(30_000)]
     public async Task SendMessage_to_a_peer_that_reset_throws_SocketException(CancellationToken token)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        await using var scope = RuntimeScope.Start(detectStalls: false);
-        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reset = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        Task<Socket> accepted = listener.AcceptSocketAsync(token).AsTask();
-        Task<Exception?> outcome = scope.Runtime.SubmitTo(0, async () =>
+        Exception? error = await ErrorOfSendsAfterPeerReset(static async connection =>
         {
-            await using ShardConnection connection = await ShardConnection.ConnectAsync(listener.LocalEndpoint);
-            connected.SetResult();
-            await reset.Task.ConfigureAwait(true);
             var message = NativeMessage.Of(new byte[64], [64]);
             try
             {
-
-                // The first send after the reset meets it (ECONNRESET), a later one the closed pipe (EPIPE); a
-                // send the kernel took before the reset arrived is repeated, a bounded number of times.
-                for (int attempt = 0; attempt < 1000; attempt++)
-                {
-                    await IoOperations.SendMessageAsync(connection.Handle, message.Address, Sockets.MSG_NOSIGNAL);
-                }
-
-                return null;
-            }
-            catch (Exception e)
-            {
-                return e;
+                await IoOperations.SendMessageAsync(connection.Handle, message.Address, Sockets.MSG_NOSIGNAL);
             }
             finally
             {
                 message.Free();
             }
-        }).Within(token);
+        }, token);
 
-        await connected.Task.WaitAsync(token);
-        Reset(await accepted.WaitAsync(token));
-        reset.SetResult();
-        Exception? error = await outcome.WaitAsync(token);
-
-        Assert.That(error, Is.TypeOf<SocketException>());
-        Assert.That(((SocketException)error!).SocketErrorCode, Is.AnyOf(SocketError.ConnectionReset, SocketError.Shutdown));
-        Assert.That(error.Data["operation"], Is.EqualTo("sendmsg"));
+        AssertSendmsgSocketError(error);
     }
 
     [Test, CancelAfter(30_000)]
     public async Task A_vectored_send_to_a_peer_that_reset_throws_the_SocketException_of_sendmsg(CancellationToken token)
+    {
+        Exception? error = await ErrorOfSendsAfterPeerReset(static async connection =>
+        {
+            ReadOnlyMemory<byte>[] buffers = [new byte[100], new byte[200], new byte[300]];
+            await connection.SendAsync(buffers);
+        }, token);
+
+        // The socket error of the send itself, not a file error turned into one.
+        AssertSendmsgSocketError(error);
+    }
+
+    /// <summary>Connects from shard 0, has the peer reset the connection, then repeats <paramref name="send"/> until it
+    /// fails; returns what it threw. The first send after the reset meets it (ECONNRESET), a later one the closed pipe
+    /// (EPIPE); a send the kernel took before the reset arrived is repeated, a bounded number of times.</summary>
+    private static async Task<Exception?> ErrorOfSendsAfterPeerReset(Func<ShardConnection, Task> send, CancellationToken token)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -119,12 +105,11 @@ public sealed class SendMessageTests(IoBackendKind backend) : BackendFixture(bac
             await using ShardConnection connection = await ShardConnection.ConnectAsync(listener.LocalEndpoint);
             connected.SetResult();
             await reset.Task.ConfigureAwait(true);
-            ReadOnlyMemory<byte>[] buffers = [new byte[100], new byte[200], new byte[300]];
             try
             {
                 for (int attempt = 0; attempt < 1000; attempt++)
                 {
-                    await connection.SendAsync(buffers);
+                    await send(connection);
                 }
 
                 return null;
@@ -138,9 +123,11 @@ public sealed class SendMessageTests(IoBackendKind backend) : BackendFixture(bac
         await connected.Task.WaitAsync(token);
         Reset(await accepted.WaitAsync(token));
         reset.SetResult();
-        Exception? error = await outcome.WaitAsync(token);
+        return await outcome.WaitAsync(token);
+    }
 
-        // The socket error of the send itself, not a file error turned into one.
+    private static void AssertSendmsgSocketError(Exception? error)
+    {
         Assert.That(error, Is.TypeOf<SocketException>());
         Assert.That(((SocketException)error!).SocketErrorCode, Is.AnyOf(SocketError.ConnectionReset, SocketError.Shutdown));
         Assert.That(error.Data["operation"], Is.EqualTo("sendmsg"));
