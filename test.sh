@@ -16,5 +16,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}"; else sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}"; fi
 fi
 
+# native-headers/linux states a newer kernel ABI than some distributions' headers: fetch newer ones for the check if needed.
+command -v dpkg-deb >/dev/null 2>&1 && native-headers/fetch-kernel-headers.sh
+
 dotnet tool restore >/dev/null
 dotnet cake --target=Test "$@"

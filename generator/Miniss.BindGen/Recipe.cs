@@ -21,6 +21,12 @@ internal sealed class Recipe
     public required IReadOnlyList<string> CheckIncludes { get; init; }
     public required IReadOnlyList<string> CheckDefines { get; init; }
 
+    /// <summary>
+    /// The Linux release whose user-space ABI the header states (<c>"6.18"</c>), or null. The layout check compiles
+    /// against kernel headers at least that new.
+    /// </summary>
+    public string? CheckKernel { get; init; }
+
     public string Family => Targets[0].Family;
 
     /// <summary>The recipe's file name without <c>.recipe.json</c>.</summary>
@@ -92,6 +98,12 @@ internal sealed class Recipe
             }
         }
 
+        string? kernel = file.Check?.Kernel;
+        if (kernel is not null && !IsKernelRelease(kernel))
+        {
+            throw new BindGenException($"{recipePath}: check.kernel '{kernel}' is not a kernel release of the form MAJOR.MINOR (e.g. \"6.18\").");
+        }
+
         string header = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(recipePath))!, file.Header));
         if (!File.Exists(header))
         {
@@ -109,7 +121,14 @@ internal sealed class Recipe
             Functions = file.Functions ?? [],
             CheckIncludes = file.Check?.Includes ?? [],
             CheckDefines = file.Check?.Defines ?? [],
+            CheckKernel = kernel,
         };
+    }
+
+    private static bool IsKernelRelease(string text)
+    {
+        string[] parts = text.Split('.');
+        return parts.Length == 2 && byte.TryParse(parts[0], out _) && byte.TryParse(parts[1], out _) && parts[0].Length > 0 && !text.Contains(' ', StringComparison.Ordinal);
     }
 
     private static bool IsIdentifier(string name)
@@ -146,6 +165,7 @@ internal sealed class RecipeCheck
 {
     public List<string>? Includes { get; set; }
     public List<string>? Defines { get; set; }
+    public string? Kernel { get; set; }
 }
 
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip,

@@ -1,4 +1,5 @@
-/* Miniss's own declaration of the Linux 6.1 io_uring ABI, verified by the test suite against the system headers. */
+/* Miniss's own declaration of the Linux 6.18 (long-term) io_uring ABI, verified by the test suite against kernel
+   user-space headers at least that new (see native-headers/README.md). */
 #ifndef MINISS_LINUX_IO_URING_H
 #define MINISS_LINUX_IO_URING_H
 
@@ -51,6 +52,10 @@ struct io_uring_sqe {
     union {                     /* offset 16 */
         __u64 addr;
         __u64 splice_off_in;
+        struct {                /* socket option commands of IORING_OP_URING_CMD (6.7) */
+            __u32 level;
+            __u32 optname;
+        };
     };
     __u32 len;                  /* offset 24 */
     union {                     /* offset 28: the opcode's flags word */
@@ -73,6 +78,11 @@ struct io_uring_sqe {
         __u32 xattr_flags;
         __u32 msg_ring_flags;
         __u32 uring_cmd_flags;
+        __u32 waitid_flags;     /* 6.7 */
+        __u32 futex_flags;      /* 6.7 */
+        __u32 install_fd_flags; /* 6.8: IORING_FIXED_FD_* */
+        __u32 nop_flags;        /* 6.11 */
+        __u32 pipe_flags;       /* 6.16 */
     };
     __u64 user_data;            /* offset 32: returned unchanged in the completion */
     union {                     /* offset 40 (packed in the kernel header only for arm OABI; same layout here) */
@@ -83,9 +93,15 @@ struct io_uring_sqe {
     union {                     /* offset 44 */
         __s32 splice_fd_in;
         __u32 file_index;
+        __u32 zcrx_ifq_idx;     /* 6.15: zero-copy receive interface queue */
+        __u32 optlen;           /* 6.7: socket option commands */
         struct {
             __u16 addr_len;
             __u16 __pad3[1];
+        };
+        struct {                /* 6.16 */
+            __u8 write_stream;
+            __u8 __pad4[3];
         };
     };
     union {                     /* offset 48 */
@@ -93,6 +109,11 @@ struct io_uring_sqe {
             __u64 addr3;
             __u64 __pad2[1];
         };
+        struct {                /* 6.14: read/write attributes (IORING_RW_ATTR_*) */
+            __u64 attr_ptr;
+            __u64 attr_type_mask;
+        };
+        __u64 optval;           /* 6.7: socket option commands */
         __u8 cmd[0];            /* 80 bytes of command data with IORING_SETUP_SQE128 */
     };
 };
@@ -135,6 +156,11 @@ enum {
 #define IORING_SETUP_CQE32         (1U << 11)
 #define IORING_SETUP_SINGLE_ISSUER (1U << 12)
 #define IORING_SETUP_DEFER_TASKRUN (1U << 13)
+#define IORING_SETUP_NO_MMAP         (1U << 14)   /* 6.5: the application provides the ring memory */
+#define IORING_SETUP_REGISTERED_FD_ONLY (1U << 15) /* 6.5: return a registered ring index, not a descriptor */
+#define IORING_SETUP_NO_SQARRAY      (1U << 16)   /* 6.6: sqes are consumed in ring order, no index array */
+#define IORING_SETUP_HYBRID_IOPOLL   (1U << 17)   /* 6.13: sleep before polling completions (with IOPOLL) */
+#define IORING_SETUP_CQE_MIXED       (1U << 18)   /* 6.18: 16- and 32-byte cqes in one ring */
 
 /* io_uring_sqe.opcode values. */
 enum io_uring_op {
@@ -187,7 +213,21 @@ enum io_uring_op {
     IORING_OP_URING_CMD        = 46,
     IORING_OP_SEND_ZC          = 47,
     IORING_OP_SENDMSG_ZC       = 48,
-    IORING_OP_LAST             = 49,    /* one past the highest opcode this ABI version knows */
+    IORING_OP_READ_MULTISHOT   = 49,    /* 6.7 */
+    IORING_OP_WAITID           = 50,    /* 6.7 */
+    IORING_OP_FUTEX_WAIT       = 51,    /* 6.7 */
+    IORING_OP_FUTEX_WAKE       = 52,    /* 6.7 */
+    IORING_OP_FUTEX_WAITV      = 53,    /* 6.7 */
+    IORING_OP_FIXED_FD_INSTALL = 54,    /* 6.8 */
+    IORING_OP_FTRUNCATE        = 55,    /* 6.9 */
+    IORING_OP_BIND             = 56,    /* 6.11 */
+    IORING_OP_LISTEN           = 57,    /* 6.11 */
+    IORING_OP_RECV_ZC          = 58,    /* 6.15 */
+    IORING_OP_EPOLL_WAIT       = 59,    /* 6.15 */
+    IORING_OP_READV_FIXED      = 60,    /* 6.15 */
+    IORING_OP_WRITEV_FIXED     = 61,    /* 6.15 */
+    IORING_OP_PIPE             = 62,    /* 6.16 */
+    IORING_OP_LAST             = 63,    /* one past the highest opcode this ABI version knows (grows with the kernel) */
 };
 
 /* io_uring_sqe.uring_cmd_flags. */
@@ -203,6 +243,7 @@ enum io_uring_op {
 #define IORING_TIMEOUT_REALTIME      (1U << 3)
 #define IORING_LINK_TIMEOUT_UPDATE   (1U << 4)
 #define IORING_TIMEOUT_ETIME_SUCCESS (1U << 5)
+#define IORING_TIMEOUT_MULTISHOT     (1U << 6)   /* 6.4: fire every period, len times (0: until cancelled) */
 #define IORING_TIMEOUT_CLOCK_MASK    (IORING_TIMEOUT_BOOTTIME | IORING_TIMEOUT_REALTIME)
 #define IORING_TIMEOUT_UPDATE_MASK   (IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE)
 
@@ -228,12 +269,15 @@ enum io_uring_op {
 #define IORING_RECV_MULTISHOT       (1U << 1)
 #define IORING_RECVSEND_FIXED_BUF   (1U << 2)
 #define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
+#define IORING_RECVSEND_BUNDLE      (1U << 4)   /* 6.10: with buffer select, use several buffers at once */
 
 /* Set in the res of a zero-copy notification cqe (IORING_SEND_ZC_REPORT_USAGE) when the data was copied. */
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 
 /* accept flags, carried in io_uring_sqe.ioprio. */
-#define IORING_ACCEPT_MULTISHOT (1U << 0)
+#define IORING_ACCEPT_MULTISHOT  (1U << 0)
+#define IORING_ACCEPT_DONTWAIT   (1U << 1)   /* 6.10: fail with EAGAIN instead of waiting */
+#define IORING_ACCEPT_POLL_FIRST (1U << 2)   /* 6.10: wait for a connection before the first attempt */
 
 /* IORING_OP_MSG_RING commands, carried in io_uring_sqe.addr. */
 enum {
@@ -242,7 +286,11 @@ enum {
 };
 
 /* io_uring_sqe.msg_ring_flags. */
-#define IORING_MSG_RING_CQE_SKIP (1U << 0)
+#define IORING_MSG_RING_CQE_SKIP   (1U << 0)
+#define IORING_MSG_RING_FLAGS_PASS (1U << 1)   /* 6.3: the target cqe's flags are io_uring_sqe.file_index */
+
+/* io_uring_sqe.install_fd_flags of IORING_OP_FIXED_FD_INSTALL. */
+#define IORING_FIXED_FD_NO_CLOEXEC (1U << 0)
 
 /* ---- Completion queue entry (16 bytes; 32 with IORING_SETUP_CQE32) -------------------------------------------- */
 
@@ -258,6 +306,9 @@ struct io_uring_cqe {
 #define IORING_CQE_F_MORE          (1U << 1)   /* the request will post more cqes */
 #define IORING_CQE_F_SOCK_NONEMPTY (1U << 2)   /* the socket had more data after this receive */
 #define IORING_CQE_F_NOTIF         (1U << 3)   /* zero-copy send notification */
+#define IORING_CQE_F_BUF_MORE      (1U << 4)   /* 6.12: the provided buffer will receive more data */
+#define IORING_CQE_F_SKIP          (1U << 5)   /* 6.18: padding entry of a CQE_MIXED ring; skip it */
+#define IORING_CQE_F_32            (1U << 15)  /* 6.18: this entry of a CQE_MIXED ring is 32 bytes */
 
 enum {
     IORING_CQE_BUFFER_SHIFT = 16,
@@ -281,7 +332,7 @@ struct io_sqring_offsets {
     __u32 dropped;
     __u32 array;
     __u32 resv1;
-    __u64 resv2;
+    __u64 user_addr;    /* 6.5: ring memory with IORING_SETUP_NO_MMAP */
 };
 
 /* Submission ring flags word. */
@@ -299,7 +350,7 @@ struct io_cqring_offsets {
     __u32 cqes;
     __u32 flags;
     __u32 resv1;
-    __u64 resv2;
+    __u64 user_addr;    /* 6.5: ring memory with IORING_SETUP_NO_MMAP */
 };
 
 /* Completion ring flags word. */
@@ -311,6 +362,9 @@ struct io_cqring_offsets {
 #define IORING_ENTER_SQ_WAIT         (1U << 2)
 #define IORING_ENTER_EXT_ARG         (1U << 3)
 #define IORING_ENTER_REGISTERED_RING (1U << 4)
+#define IORING_ENTER_ABS_TIMER       (1U << 5)   /* 6.12: the wait timeout is an absolute time */
+#define IORING_ENTER_EXT_ARG_REG     (1U << 6)   /* 6.13: the extended argument is in a registered region */
+#define IORING_ENTER_NO_IOWAIT       (1U << 7)   /* 6.15: do not account the wait as iowait */
 
 /* io_uring_setup(2) argument, updated in place by the kernel. */
 struct io_uring_params {
@@ -340,6 +394,11 @@ struct io_uring_params {
 #define IORING_FEAT_RSRC_TAGS       (1U << 10)
 #define IORING_FEAT_CQE_SKIP        (1U << 11)
 #define IORING_FEAT_LINKED_FILE     (1U << 12)
+#define IORING_FEAT_REG_REG_RING    (1U << 13)   /* 6.3 */
+#define IORING_FEAT_RECVSEND_BUNDLE (1U << 14)   /* 6.10 */
+#define IORING_FEAT_MIN_TIMEOUT     (1U << 15)   /* 6.12 */
+#define IORING_FEAT_RW_ATTR         (1U << 16)   /* 6.14 */
+#define IORING_FEAT_NO_IOWAIT       (1U << 17)   /* 6.15 */
 
 /* ---- io_uring_register(2) ------------------------------------------------------------------------------------- */
 
@@ -371,7 +430,17 @@ enum {
     IORING_UNREGISTER_PBUF_RING      = 23,
     IORING_REGISTER_SYNC_CANCEL      = 24,
     IORING_REGISTER_FILE_ALLOC_RANGE = 25,
-    IORING_REGISTER_LAST             = 26,   /* one past the highest opcode this ABI version knows */
+    IORING_REGISTER_PBUF_STATUS      = 26,   /* 6.8: io_uring_buf_status */
+    IORING_REGISTER_NAPI             = 27,   /* 6.9: io_uring_napi */
+    IORING_UNREGISTER_NAPI           = 28,
+    IORING_REGISTER_CLOCK            = 29,   /* 6.12: io_uring_clock_register */
+    IORING_REGISTER_CLONE_BUFFERS    = 30,   /* 6.12: io_uring_clone_buffers */
+    IORING_REGISTER_SEND_MSG_RING    = 31,   /* 6.13: an IORING_OP_MSG_RING sqe sent without a ring */
+    IORING_REGISTER_ZCRX_IFQ         = 32,   /* 6.15 */
+    IORING_REGISTER_RESIZE_RINGS     = 33,   /* 6.13 */
+    IORING_REGISTER_MEM_REGION       = 34,   /* 6.13: io_uring_mem_region_reg */
+    IORING_REGISTER_QUERY            = 35,   /* 6.18 */
+    IORING_REGISTER_LAST             = 36,   /* one past the highest opcode this ABI version knows (grows with the kernel) */
 };
 
 /* Indexes into the array of IORING_REGISTER_IOWQ_MAX_WORKERS. */
@@ -483,13 +552,20 @@ struct io_uring_buf_ring {
     };
 };
 
+/* io_uring_buf_reg.flags. */
+enum {
+    IOU_PBUF_RING_MMAP = 1,     /* 6.4: the kernel allocates the ring; map it at IORING_OFF_PBUF_RING */
+    IOU_PBUF_RING_INC  = 2,     /* 6.12: buffers are consumed incrementally (IORING_CQE_F_BUF_MORE) */
+};
+
 /* IORING_REGISTER_PBUF_RING / UNREGISTER_PBUF_RING argument. */
 struct io_uring_buf_reg {
     __u64 ring_addr;
     __u32 ring_entries;
     __u16 bgid;
-    __u16 pad;
-    __u64 resv[3];
+    __u16 flags;        /* IOU_PBUF_RING_* (6.7) */
+    __u32 min_left;
+    __u32 resv[5];
 };
 
 /* ---- Other arguments ------------------------------------------------------------------------------------------ */
@@ -498,7 +574,7 @@ struct io_uring_buf_reg {
 struct io_uring_getevents_arg {
     __u64 sigmask;      /* user pointer to a sigset, or 0 */
     __u32 sigmask_sz;
-    __u32 pad;
+    __u32 min_wait_usec;    /* 6.12: wait at least this long for more than one completion */
     __u64 ts;           /* user pointer to a struct __kernel_timespec, or 0 */
 };
 
@@ -508,7 +584,9 @@ struct io_uring_sync_cancel_reg {
     __s32                    fd;
     __u32                    flags;     /* IORING_ASYNC_CANCEL_* */
     struct __kernel_timespec timeout;   /* -1/-1 waits forever */
-    __u64                    pad[4];
+    __u8                     opcode;    /* 6.6: with IORING_ASYNC_CANCEL_OP */
+    __u8                     pad[7];
+    __u64                    pad2[3];
 };
 
 /* IORING_REGISTER_FILE_ALLOC_RANGE argument: slots [off, off + len) are used for IORING_FILE_INDEX_ALLOC. */
@@ -516,6 +594,72 @@ struct io_uring_file_index_range {
     __u32 off;
     __u32 len;
     __u64 resv;
+};
+
+/* IORING_REGISTER_PBUF_STATUS argument: the kernel's head of a provided-buffer ring. */
+struct io_uring_buf_status {
+    __u32 buf_group;    /* in */
+    __u32 head;         /* out */
+    __u32 resv[8];
+};
+
+/* IORING_REGISTER_NAPI / UNREGISTER_NAPI argument (busy polling of the network device queues). */
+struct io_uring_napi {
+    __u32 busy_poll_to;     /* microseconds */
+    __u8  prefer_busy_poll;
+    __u8  opcode;           /* 6.13: IO_URING_NAPI_* operation */
+    __u8  pad[2];
+    __u32 op_param;         /* 6.13: tracking strategy, or a NAPI id */
+    __u32 resv;
+};
+
+/* IORING_REGISTER_CLOCK argument: the clock of wait timeouts. */
+struct io_uring_clock_register {
+    __u32 clockid;      /* CLOCK_MONOTONIC or CLOCK_BOOTTIME */
+    __u32 __resv[3];
+};
+
+/* io_uring_clone_buffers.flags. */
+enum {
+    IORING_REGISTER_SRC_REGISTERED = (1U << 0),   /* src_fd is a registered ring index */
+    IORING_REGISTER_DST_REPLACE    = (1U << 1),   /* 6.13: replace existing buffers in the destination */
+};
+
+/* IORING_REGISTER_CLONE_BUFFERS argument: share another ring's registered buffers. */
+struct io_uring_clone_buffers {
+    __u32 src_fd;
+    __u32 flags;
+    __u32 src_off;      /* 6.13 */
+    __u32 dst_off;      /* 6.13 */
+    __u32 nr;           /* 6.13 */
+    __u32 pad[3];
+};
+
+/* io_uring_region_desc.flags. */
+enum {
+    IORING_MEM_REGION_TYPE_USER = 1,    /* the memory is at user_addr */
+};
+
+/* One memory region shared with the kernel (6.13). */
+struct io_uring_region_desc {
+    __u64 user_addr;
+    __u64 size;
+    __u32 flags;        /* IORING_MEM_REGION_TYPE_* */
+    __u32 id;
+    __u64 mmap_offset;  /* out, for kernel-allocated regions */
+    __u64 __resv[4];
+};
+
+/* io_uring_mem_region_reg.flags. */
+enum {
+    IORING_MEM_REGION_REG_WAIT_ARG = 1,   /* the region holds registered wait arguments (IORING_ENTER_EXT_ARG_REG) */
+};
+
+/* IORING_REGISTER_MEM_REGION argument. */
+struct io_uring_mem_region_reg {
+    __u64 region_uptr;  /* user pointer to a struct io_uring_region_desc */
+    __u64 flags;        /* IORING_MEM_REGION_REG_* */
+    __u64 __resv[2];
 };
 
 /* Header the kernel writes at the start of each buffer of a multishot IORING_OP_RECVMSG. */

@@ -138,6 +138,20 @@ public sealed class ErrorReportingTests
     }
 
     [Test]
+    public void A_check_kernel_that_is_not_a_release_is_an_error_naming_it()
+    {
+        _tree.WriteHeader("kver.h", "#define KVER_A 1\n");
+        _tree.WriteRecipeText("kver", "{ \"header\": \"kver.h\", \"class\": \"Kver\", \"targets\": [\"x86_64-linux-gnu\"], \"constants\": [\"KVER_A\"], " +
+            "\"check\": { \"includes\": [\"linux/types.h\"], \"kernel\": \"6.18-rc1\" } }");
+
+        BindGenResult result = _tree.Generate();
+
+        AssertCleanError(result);
+        Assert.That(result.Error, Does.Contain("check.kernel '6.18-rc1'"));
+        Assert.That(result.Error, Does.Contain("MAJOR.MINOR"));
+    }
+
+    [Test]
     public void A_constant_of_pointer_type_is_an_error_naming_the_constant()
     {
         _tree.WriteHeader("ptr.h", "#define PTR_OK 1\n#define PTR_NULL ((void*)0)\n");

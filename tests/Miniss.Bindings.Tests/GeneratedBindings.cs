@@ -50,7 +50,7 @@ internal sealed record ConstantValue(string ClassName, string Name, string Heade
     };
 }
 
-public sealed record RecipeInfo(string Family, string Header, string ClassName, string[] Targets, string[] CheckIncludes, string[] CheckDefines)
+public sealed record RecipeInfo(string Family, string Header, string ClassName, string[] Targets, string[] CheckIncludes, string[] CheckDefines, string? CheckKernel = null)
 {
     public override string ToString() => $"{Family.ToLowerInvariant()}/{Header}";
 }
@@ -121,7 +121,8 @@ internal static class GeneratedBindings
                 root.GetProperty("class").GetString()!,
                 Strings(root, "targets"),
                 check.ValueKind == JsonValueKind.Object ? Strings(check, "includes") : [],
-                check.ValueKind == JsonValueKind.Object ? Strings(check, "defines") : []));
+                check.ValueKind == JsonValueKind.Object ? Strings(check, "defines") : [],
+                check.ValueKind == JsonValueKind.Object && check.TryGetProperty("kernel", out JsonElement k) ? k.GetString() : null));
         }
 
         return list;

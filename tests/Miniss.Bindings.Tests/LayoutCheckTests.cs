@@ -32,9 +32,8 @@ public sealed class LayoutCheckTests
             Assert.That(recipe.CheckIncludes, Is.Not.Empty, $"{recipe} emits records or constants but names no system headers to check them against");
         }
 
-        string source = CLayoutCheck.Source(recipe.CheckDefines, recipe.CheckIncludes.Select(i => $"#include <{i}>"), records, constants);
-        (int exit, string output) = CLayoutCheck.Compile(CLayoutCheck.SystemCompiler(), [], source);
-        Assert.That(exit, Is.Zero, $"the system C compiler disagrees with the generated bindings of {recipe}:\n{output}");
+        (int exit, string output, KernelHeaders headers) = HostCheck(recipe, records, constants);
+        Assert.That(exit, Is.Zero, $"the system C compiler, with {headers.Description}, disagrees with the generated bindings of {recipe}:\n{output}");
     }
 
     [TestCaseSource(nameof(CrossTargetRecipes))]
@@ -72,8 +71,7 @@ public sealed class LayoutCheckTests
         RecordLayout sqe = records.Single(r => r.CName == "struct io_uring_sqe");
         records[records.IndexOf(sqe)] = sqe with { Size = sqe.Size + 1 };
 
-        string source = CLayoutCheck.Source(recipe.CheckDefines, recipe.CheckIncludes.Select(i => $"#include <{i}>"), records, constants);
-        (int exit, string output) = CLayoutCheck.Compile(CLayoutCheck.SystemCompiler(), [], source);
+        (int exit, string output, _) = HostCheck(recipe, records, constants);
 
         Assert.That(exit, Is.Not.Zero);
         Assert.That(output, Does.Contain("sizeof(struct io_uring_sqe)"));
@@ -90,12 +88,52 @@ public sealed class LayoutCheckTests
         ConstantValue select = constants.Single(c => c.Name == "IOSQE_BUFFER_SELECT");
         constants[constants.IndexOf(select)] = select with { Value = (uint)select.Value << 1 };
 
-        string source = CLayoutCheck.Source(recipe.CheckDefines, recipe.CheckIncludes.Select(i => $"#include <{i}>"), records, constants);
-        (int exit, string output) = CLayoutCheck.Compile(CLayoutCheck.SystemCompiler(), [], source);
+        (int exit, string output, _) = HostCheck(recipe, records, constants);
 
         Assert.That(exit, Is.Not.Zero);
         Assert.That(output, Does.Contain("offsetof(struct io_uring_sqe, user_data)"));
         Assert.That(output, Does.Contain("IoUring.IOSQE_BUFFER_SELECT"));
+    }
+
+    [Test]
+    public void The_io_uring_bindings_state_the_long_term_kernel_they_claim()
+    {
+        RecipeInfo recipe = GeneratedBindings.Recipes().Single(r => r.Family == "Linux" && r.Header == "io_uring.h");
+        Assert.That(recipe.CheckKernel, Is.EqualTo("6.18"), "native-headers/linux/io_uring.h and its recipe name the release they state");
+
+        // Linux 6.18's last operation is IORING_OP_PIPE (62): every operation that kernel reports has a name.
+        (_, List<ConstantValue> constants) = Of(s_host, recipe);
+        Assert.That(Convert.ToInt64(constants.Single(c => c.Name == "IORING_OP_PIPE").Value, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(62));
+        Assert.That(Convert.ToInt64(constants.Single(c => c.Name == "IORING_OP_LAST").Value, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(63));
+    }
+
+    [Test]
+    public void A_count_is_checked_exactly_unless_the_headers_are_newer_than_the_stated_release()
+    {
+        RecipeInfo recipe = GeneratedBindings.Recipes().Single(r => r.Family == "Linux" && r.Header == "io_uring.h");
+        (_, List<ConstantValue> constants) = Of(s_host, recipe);
+        ConstantValue last = constants.Single(c => c.Name == "IORING_OP_LAST");
+        ConstantValue tooHigh = last with { Value = 200 };
+
+        string exact = CLayoutCheck.Source([], ["#define IORING_OP_LAST 63"], [], [tooHigh]);
+        string bound = CLayoutCheck.Source([], ["#define IORING_OP_LAST 63"], [], [last with { Value = 60 }], c => c.Name.EndsWith("_LAST", StringComparison.Ordinal));
+
+        Assert.That(CLayoutCheck.Compile(CLayoutCheck.SystemCompiler(), [], exact).ExitCode, Is.Not.Zero, "an exact check of a wrong count fails");
+        Assert.That(CLayoutCheck.Compile(CLayoutCheck.SystemCompiler(), [], bound).ExitCode, Is.Zero, "a count below the headers' passes as a lower bound");
+    }
+
+    /// <summary>
+    /// Compiles the checks of one recipe on the build machine's own target, against the kernel headers the recipe needs
+    /// (<see cref="KernelHeaders.For"/>).
+    /// </summary>
+    private static (int ExitCode, string Output, KernelHeaders Headers) HostCheck(RecipeInfo recipe, List<RecordLayout> records, List<ConstantValue> constants)
+    {
+        KernelHeaders headers = KernelHeaders.For(recipe.CheckKernel);
+        bool newer = recipe.CheckKernel is not null && (headers.VersionCode & ~0xff) > KernelHeaders.ParseRelease(recipe.CheckKernel);
+        Func<ConstantValue, bool>? lowerBound = newer ? c => c.Name.EndsWith("_LAST", StringComparison.Ordinal) : null;
+        string source = CLayoutCheck.Source(recipe.CheckDefines, recipe.CheckIncludes.Select(i => $"#include <{i}>"), records, constants, lowerBound);
+        (int exit, string output) = CLayoutCheck.Compile(CLayoutCheck.SystemCompiler(), headers.CompilerArguments("x86_64-linux-gnu"), source);
+        return (exit, output, headers);
     }
 
     private static (List<RecordLayout> Records, List<ConstantValue> Constants) Of(BindingTarget target, RecipeInfo recipe) =>

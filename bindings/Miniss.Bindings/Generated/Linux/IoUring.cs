@@ -217,9 +217,65 @@ public static partial class IoUring
     [NativeTypeName("int")]
     public const int IORING_OP_SENDMSG_ZC = 48;
 
+    /// <summary><c>IORING_OP_READ_MULTISHOT</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_READ_MULTISHOT = 49;
+
+    /// <summary><c>IORING_OP_WAITID</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_WAITID = 50;
+
+    /// <summary><c>IORING_OP_FUTEX_WAIT</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_FUTEX_WAIT = 51;
+
+    /// <summary><c>IORING_OP_FUTEX_WAKE</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_FUTEX_WAKE = 52;
+
+    /// <summary><c>IORING_OP_FUTEX_WAITV</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_FUTEX_WAITV = 53;
+
+    /// <summary><c>IORING_OP_FIXED_FD_INSTALL</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_FIXED_FD_INSTALL = 54;
+
+    /// <summary><c>IORING_OP_FTRUNCATE</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_FTRUNCATE = 55;
+
+    /// <summary><c>IORING_OP_BIND</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_BIND = 56;
+
+    /// <summary><c>IORING_OP_LISTEN</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_LISTEN = 57;
+
+    /// <summary><c>IORING_OP_RECV_ZC</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_RECV_ZC = 58;
+
+    /// <summary><c>IORING_OP_EPOLL_WAIT</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_EPOLL_WAIT = 59;
+
+    /// <summary><c>IORING_OP_READV_FIXED</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_READV_FIXED = 60;
+
+    /// <summary><c>IORING_OP_WRITEV_FIXED</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_WRITEV_FIXED = 61;
+
+    /// <summary><c>IORING_OP_PIPE</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_OP_PIPE = 62;
+
     /// <summary><c>IORING_OP_LAST</c> (enumerator, <c>int</c>).</summary>
     [NativeTypeName("int")]
-    public const int IORING_OP_LAST = 49;
+    public const int IORING_OP_LAST = 63;
 
     /// <summary><c>IORING_SETUP_IOPOLL</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
@@ -277,6 +333,26 @@ public static partial class IoUring
     [NativeTypeName("unsigned int")]
     public const uint IORING_SETUP_DEFER_TASKRUN = 0x2000U;
 
+    /// <summary><c>IORING_SETUP_NO_MMAP</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_SETUP_NO_MMAP = 0x4000U;
+
+    /// <summary><c>IORING_SETUP_REGISTERED_FD_ONLY</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_SETUP_REGISTERED_FD_ONLY = 0x8000U;
+
+    /// <summary><c>IORING_SETUP_NO_SQARRAY</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_SETUP_NO_SQARRAY = 0x10000U;
+
+    /// <summary><c>IORING_SETUP_HYBRID_IOPOLL</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_SETUP_HYBRID_IOPOLL = 0x20000U;
+
+    /// <summary><c>IORING_SETUP_CQE_MIXED</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_SETUP_CQE_MIXED = 0x40000U;
+
     /// <summary><c>IORING_FEAT_SINGLE_MMAP</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
     public const uint IORING_FEAT_SINGLE_MMAP = 0x1U;
@@ -329,6 +405,26 @@ public static partial class IoUring
     [NativeTypeName("unsigned int")]
     public const uint IORING_FEAT_LINKED_FILE = 0x1000U;
 
+    /// <summary><c>IORING_FEAT_REG_REG_RING</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_FEAT_REG_REG_RING = 0x2000U;
+
+    /// <summary><c>IORING_FEAT_RECVSEND_BUNDLE</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_FEAT_RECVSEND_BUNDLE = 0x4000U;
+
+    /// <summary><c>IORING_FEAT_MIN_TIMEOUT</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_FEAT_MIN_TIMEOUT = 0x8000U;
+
+    /// <summary><c>IORING_FEAT_RW_ATTR</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_FEAT_RW_ATTR = 0x10000U;
+
+    /// <summary><c>IORING_FEAT_NO_IOWAIT</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_FEAT_NO_IOWAIT = 0x20000U;
+
     /// <summary><c>IORING_ENTER_GETEVENTS</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
     public const uint IORING_ENTER_GETEVENTS = 0x1U;
@@ -348,6 +444,18 @@ public static partial class IoUring
     /// <summary><c>IORING_ENTER_REGISTERED_RING</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
     public const uint IORING_ENTER_REGISTERED_RING = 0x10U;
+
+    /// <summary><c>IORING_ENTER_ABS_TIMER</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_ENTER_ABS_TIMER = 0x20U;
+
+    /// <summary><c>IORING_ENTER_EXT_ARG_REG</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_ENTER_EXT_ARG_REG = 0x40U;
+
+    /// <summary><c>IORING_ENTER_NO_IOWAIT</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_ENTER_NO_IOWAIT = 0x80U;
 
     /// <summary><c>IOSQE_FIXED_FILE</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
@@ -421,6 +529,18 @@ public static partial class IoUring
     [NativeTypeName("unsigned int")]
     public const uint IORING_CQE_F_NOTIF = 0x8U;
 
+    /// <summary><c>IORING_CQE_F_BUF_MORE</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_CQE_F_BUF_MORE = 0x10U;
+
+    /// <summary><c>IORING_CQE_F_SKIP</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_CQE_F_SKIP = 0x20U;
+
+    /// <summary><c>IORING_CQE_F_32</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_CQE_F_32 = 0x8000U;
+
     /// <summary><c>IORING_CQE_BUFFER_SHIFT</c> (enumerator, <c>int</c>).</summary>
     [NativeTypeName("int")]
     public const int IORING_CQE_BUFFER_SHIFT = 16;
@@ -480,6 +600,10 @@ public static partial class IoUring
     /// <summary><c>IORING_TIMEOUT_ETIME_SUCCESS</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
     public const uint IORING_TIMEOUT_ETIME_SUCCESS = 0x20U;
+
+    /// <summary><c>IORING_TIMEOUT_MULTISHOT</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_TIMEOUT_MULTISHOT = 0x40U;
 
     /// <summary><c>IORING_TIMEOUT_CLOCK_MASK</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
@@ -541,6 +665,10 @@ public static partial class IoUring
     [NativeTypeName("unsigned int")]
     public const uint IORING_RECVSEND_FIXED_BUF = 0x4U;
 
+    /// <summary><c>IORING_RECVSEND_BUNDLE</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_RECVSEND_BUNDLE = 0x10U;
+
     /// <summary><c>IORING_RECV_MULTISHOT</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
     public const uint IORING_RECV_MULTISHOT = 0x2U;
@@ -557,9 +685,21 @@ public static partial class IoUring
     [NativeTypeName("unsigned int")]
     public const uint IORING_ACCEPT_MULTISHOT = 0x1U;
 
+    /// <summary><c>IORING_ACCEPT_DONTWAIT</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_ACCEPT_DONTWAIT = 0x2U;
+
+    /// <summary><c>IORING_ACCEPT_POLL_FIRST</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_ACCEPT_POLL_FIRST = 0x4U;
+
     /// <summary><c>IORING_MSG_RING_CQE_SKIP</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
     public const uint IORING_MSG_RING_CQE_SKIP = 0x1U;
+
+    /// <summary><c>IORING_MSG_RING_FLAGS_PASS</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_MSG_RING_FLAGS_PASS = 0x2U;
 
     /// <summary><c>IORING_MSG_DATA</c> (enumerator, <c>int</c>).</summary>
     [NativeTypeName("int")]
@@ -653,9 +793,53 @@ public static partial class IoUring
     [NativeTypeName("int")]
     public const int IORING_REGISTER_FILE_ALLOC_RANGE = 25;
 
+    /// <summary><c>IORING_REGISTER_PBUF_STATUS</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_PBUF_STATUS = 26;
+
+    /// <summary><c>IORING_REGISTER_NAPI</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_NAPI = 27;
+
+    /// <summary><c>IORING_REGISTER_CLOCK</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_CLOCK = 29;
+
+    /// <summary><c>IORING_REGISTER_CLONE_BUFFERS</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_CLONE_BUFFERS = 30;
+
+    /// <summary><c>IORING_REGISTER_SEND_MSG_RING</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_SEND_MSG_RING = 31;
+
+    /// <summary><c>IORING_REGISTER_ZCRX_IFQ</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_ZCRX_IFQ = 32;
+
+    /// <summary><c>IORING_REGISTER_RESIZE_RINGS</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_RESIZE_RINGS = 33;
+
+    /// <summary><c>IORING_REGISTER_MEM_REGION</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_MEM_REGION = 34;
+
+    /// <summary><c>IORING_REGISTER_QUERY</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_QUERY = 35;
+
     /// <summary><c>IORING_REGISTER_LAST</c> (enumerator, <c>int</c>).</summary>
     [NativeTypeName("int")]
-    public const int IORING_REGISTER_LAST = 26;
+    public const int IORING_REGISTER_LAST = 36;
+
+    /// <summary><c>IORING_REGISTER_SRC_REGISTERED</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_SRC_REGISTERED = 1;
+
+    /// <summary><c>IORING_REGISTER_DST_REPLACE</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_REGISTER_DST_REPLACE = 2;
 
     /// <summary><c>IORING_UNREGISTER_BUFFERS</c> (enumerator, <c>int</c>).</summary>
     [NativeTypeName("int")]
@@ -685,6 +869,10 @@ public static partial class IoUring
     [NativeTypeName("int")]
     public const int IORING_UNREGISTER_PBUF_RING = 23;
 
+    /// <summary><c>IORING_UNREGISTER_NAPI</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_UNREGISTER_NAPI = 28;
+
     /// <summary><c>IORING_RSRC_REGISTER_SPARSE</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
     public const uint IORING_RSRC_REGISTER_SPARSE = 0x1U;
@@ -712,6 +900,26 @@ public static partial class IoUring
     /// <summary><c>IORING_FILE_INDEX_ALLOC</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]
     public const uint IORING_FILE_INDEX_ALLOC = 0xFFFFFFFFU;
+
+    /// <summary><c>IORING_FIXED_FD_NO_CLOEXEC</c> (macro, <c>unsigned int</c>).</summary>
+    [NativeTypeName("unsigned int")]
+    public const uint IORING_FIXED_FD_NO_CLOEXEC = 0x1U;
+
+    /// <summary><c>IORING_MEM_REGION_TYPE_USER</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_MEM_REGION_TYPE_USER = 1;
+
+    /// <summary><c>IORING_MEM_REGION_REG_WAIT_ARG</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IORING_MEM_REGION_REG_WAIT_ARG = 1;
+
+    /// <summary><c>IOU_PBUF_RING_MMAP</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IOU_PBUF_RING_MMAP = 1;
+
+    /// <summary><c>IOU_PBUF_RING_INC</c> (enumerator, <c>int</c>).</summary>
+    [NativeTypeName("int")]
+    public const int IOU_PBUF_RING_INC = 2;
 
     /// <summary><c>IO_URING_OP_SUPPORTED</c> (macro, <c>unsigned int</c>).</summary>
     [NativeTypeName("unsigned int")]

@@ -54,8 +54,8 @@ public unsafe partial struct io_cqring_offsets
     [NativeTypeName("__u32")]
     public uint resv1;
 
-    /// <summary><c>__u64 resv2</c> at byte 32.</summary>
+    /// <summary><c>__u64 user_addr</c> at byte 32.</summary>
     [FieldOffset(32)]
     [NativeTypeName("__u64")]
-    public ulong resv2;
+    public ulong user_addr;
 }

@@ -30,21 +30,26 @@ public unsafe partial struct io_uring_buf_reg
     [NativeTypeName("__u16")]
     public ushort bgid;
 
-    /// <summary><c>__u16 pad</c> at byte 14.</summary>
+    /// <summary><c>__u16 flags</c> at byte 14.</summary>
     [FieldOffset(14)]
     [NativeTypeName("__u16")]
-    public ushort pad;
+    public ushort flags;
 
-    /// <summary><c>__u64 resv[3]</c> at byte 16: 3 elements.</summary>
+    /// <summary><c>__u32 min_left</c> at byte 16.</summary>
     [FieldOffset(16)]
-    [NativeTypeName("__u64[3]")]
+    [NativeTypeName("__u32")]
+    public uint min_left;
+
+    /// <summary><c>__u32 resv[5]</c> at byte 20: 5 elements.</summary>
+    [FieldOffset(20)]
+    [NativeTypeName("__u32[5]")]
     public resv_e__FixedBuffer resv;
 
-    /// <summary>Storage of <see cref="resv"/>: 3 elements of <c>ulong</c>.</summary>
-    [InlineArray(3)]
+    /// <summary>Storage of <see cref="resv"/>: 5 elements of <c>uint</c>.</summary>
+    [InlineArray(5)]
     public partial struct resv_e__FixedBuffer
     {
         /// <summary>The first element; index the buffer for the others.</summary>
-        public ulong e0;
+        public uint e0;
     }
 }

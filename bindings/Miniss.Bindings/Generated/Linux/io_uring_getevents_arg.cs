@@ -24,10 +24,10 @@ public unsafe partial struct io_uring_getevents_arg
     [NativeTypeName("__u32")]
     public uint sigmask_sz;
 
-    /// <summary><c>__u32 pad</c> at byte 12.</summary>
+    /// <summary><c>__u32 min_wait_usec</c> at byte 12.</summary>
     [FieldOffset(12)]
     [NativeTypeName("__u32")]
-    public uint pad;
+    public uint min_wait_usec;
 
     /// <summary><c>__u64 ts</c> at byte 16.</summary>
     [FieldOffset(16)]

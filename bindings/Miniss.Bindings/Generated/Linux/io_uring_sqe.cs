@@ -65,6 +65,16 @@ public unsafe partial struct io_uring_sqe
     [NativeTypeName("__u64")]
     public ulong splice_off_in;
 
+    /// <summary><c>__u32 level</c> at byte 16.</summary>
+    [FieldOffset(16)]
+    [NativeTypeName("__u32")]
+    public uint level;
+
+    /// <summary><c>__u32 optname</c> at byte 20.</summary>
+    [FieldOffset(20)]
+    [NativeTypeName("__u32")]
+    public uint optname;
+
     /// <summary><c>__u32 len</c> at byte 24.</summary>
     [FieldOffset(24)]
     [NativeTypeName("__u32")]
@@ -165,6 +175,31 @@ public unsafe partial struct io_uring_sqe
     [NativeTypeName("__u32")]
     public uint uring_cmd_flags;
 
+    /// <summary><c>__u32 waitid_flags</c> at byte 28.</summary>
+    [FieldOffset(28)]
+    [NativeTypeName("__u32")]
+    public uint waitid_flags;
+
+    /// <summary><c>__u32 futex_flags</c> at byte 28.</summary>
+    [FieldOffset(28)]
+    [NativeTypeName("__u32")]
+    public uint futex_flags;
+
+    /// <summary><c>__u32 install_fd_flags</c> at byte 28.</summary>
+    [FieldOffset(28)]
+    [NativeTypeName("__u32")]
+    public uint install_fd_flags;
+
+    /// <summary><c>__u32 nop_flags</c> at byte 28.</summary>
+    [FieldOffset(28)]
+    [NativeTypeName("__u32")]
+    public uint nop_flags;
+
+    /// <summary><c>__u32 pipe_flags</c> at byte 28.</summary>
+    [FieldOffset(28)]
+    [NativeTypeName("__u32")]
+    public uint pipe_flags;
+
     /// <summary><c>__u64 user_data</c> at byte 32.</summary>
     [FieldOffset(32)]
     [NativeTypeName("__u64")]
@@ -195,6 +230,16 @@ public unsafe partial struct io_uring_sqe
     [NativeTypeName("__u32")]
     public uint file_index;
 
+    /// <summary><c>__u32 zcrx_ifq_idx</c> at byte 44.</summary>
+    [FieldOffset(44)]
+    [NativeTypeName("__u32")]
+    public uint zcrx_ifq_idx;
+
+    /// <summary><c>__u32 optlen</c> at byte 44.</summary>
+    [FieldOffset(44)]
+    [NativeTypeName("__u32")]
+    public uint optlen;
+
     /// <summary><c>__u16 addr_len</c> at byte 44.</summary>
     [FieldOffset(44)]
     [NativeTypeName("__u16")]
@@ -204,6 +249,16 @@ public unsafe partial struct io_uring_sqe
     [FieldOffset(46)]
     [NativeTypeName("__u16[1]")]
     public __pad3_e__FixedBuffer __pad3;
+
+    /// <summary><c>__u8 write_stream</c> at byte 44.</summary>
+    [FieldOffset(44)]
+    [NativeTypeName("__u8")]
+    public byte write_stream;
+
+    /// <summary><c>__u8 __pad4[3]</c> at byte 45: 3 elements.</summary>
+    [FieldOffset(45)]
+    [NativeTypeName("__u8[3]")]
+    public __pad4_e__FixedBuffer __pad4;
 
     /// <summary><c>__u64 addr3</c> at byte 48.</summary>
     [FieldOffset(48)]
@@ -215,6 +270,21 @@ public unsafe partial struct io_uring_sqe
     [NativeTypeName("__u64[1]")]
     public __pad2_e__FixedBuffer __pad2;
 
+    /// <summary><c>__u64 attr_ptr</c> at byte 48.</summary>
+    [FieldOffset(48)]
+    [NativeTypeName("__u64")]
+    public ulong attr_ptr;
+
+    /// <summary><c>__u64 attr_type_mask</c> at byte 56.</summary>
+    [FieldOffset(56)]
+    [NativeTypeName("__u64")]
+    public ulong attr_type_mask;
+
+    /// <summary><c>__u64 optval</c> at byte 48.</summary>
+    [FieldOffset(48)]
+    [NativeTypeName("__u64")]
+    public ulong optval;
+
     /// <summary>Address of the flexible array member <c>__u8 cmd[0]</c>, at byte 48 of <paramref name="self"/>.</summary>
     [NativeFlexibleArray("cmd", 48)]
     public static byte* cmd(io_uring_sqe* self) => (byte*)((byte*)self + 48);
@@ -225,6 +295,14 @@ public unsafe partial struct io_uring_sqe
     {
         /// <summary>The first element; index the buffer for the others.</summary>
         public ushort e0;
+    }
+
+    /// <summary>Storage of <see cref="__pad4"/>: 3 elements of <c>byte</c>.</summary>
+    [InlineArray(3)]
+    public partial struct __pad4_e__FixedBuffer
+    {
+        /// <summary>The first element; index the buffer for the others.</summary>
+        public byte e0;
     }
 
     /// <summary>Storage of <see cref="__pad2"/>: 1 elements of <c>ulong</c>.</summary>

@@ -35,14 +35,32 @@ public unsafe partial struct io_uring_sync_cancel_reg
     [NativeTypeName("struct __kernel_timespec")]
     public __kernel_timespec timeout;
 
-    /// <summary><c>__u64 pad[4]</c> at byte 32: 4 elements.</summary>
+    /// <summary><c>__u8 opcode</c> at byte 32.</summary>
     [FieldOffset(32)]
-    [NativeTypeName("__u64[4]")]
+    [NativeTypeName("__u8")]
+    public byte opcode;
+
+    /// <summary><c>__u8 pad[7]</c> at byte 33: 7 elements.</summary>
+    [FieldOffset(33)]
+    [NativeTypeName("__u8[7]")]
     public pad_e__FixedBuffer pad;
 
-    /// <summary>Storage of <see cref="pad"/>: 4 elements of <c>ulong</c>.</summary>
-    [InlineArray(4)]
+    /// <summary><c>__u64 pad2[3]</c> at byte 40: 3 elements.</summary>
+    [FieldOffset(40)]
+    [NativeTypeName("__u64[3]")]
+    public pad2_e__FixedBuffer pad2;
+
+    /// <summary>Storage of <see cref="pad"/>: 7 elements of <c>byte</c>.</summary>
+    [InlineArray(7)]
     public partial struct pad_e__FixedBuffer
+    {
+        /// <summary>The first element; index the buffer for the others.</summary>
+        public byte e0;
+    }
+
+    /// <summary>Storage of <see cref="pad2"/>: 3 elements of <c>ulong</c>.</summary>
+    [InlineArray(3)]
+    public partial struct pad2_e__FixedBuffer
     {
         /// <summary>The first element; index the buffer for the others.</summary>
         public ulong e0;
