@@ -45,7 +45,8 @@ namespace Miniss.Net;
 /// <see cref="ShardServerOptions.MaxConnectionsPerShard"/> pause accepting the same way until a connection ends;
 /// <see cref="ShardServerOptions.IdleTimeout"/> closes connections that receive nothing.</para>
 /// <para><b>Stopping.</b> <see cref="StopAsync()"/> closes the listeners, then the connections still open (their pending
-/// operations complete with <see cref="SocketError.OperationAborted"/>), and waits for every handler to return. Do
+/// operations complete with <see cref="SocketError.OperationAborted"/>), and waits for every handler to return; a
+/// handler that ends with that abort (or a cancellation) is not counted as faulted and is logged at Debug only. Do
 /// not await it from a handler of the same server, which it would wait for. Stopping the runtime also ends the
 /// server's loops and handlers (their operations are cancelled).</para>
 /// </remarks>

@@ -30,6 +30,45 @@ public sealed class ServerObservabilityTests
         return (factory, collector);
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task Connections_closed_by_the_servers_stop_are_neither_faulted_nor_warned_about(CancellationToken token)
+    {
+        (ILoggerFactory factory, FakeLogCollector collector) = Logging();
+        using var _ = factory;
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, LoggerFactory = factory });
+        ShardServer server = await ShardServer.StartAsync(scope.Runtime, AnyLoopbackPort, async connection =>
+        {
+            byte[] buffer = new byte[16];
+            while (await connection.ReceiveAsync(buffer) > 0)
+            {
+            }
+        }, cancellationToken: token).Within(token);
+
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                clients.Add(await ConnectDotNetAsync(server.LocalEndPoint, token));
+            }
+
+            await Bounded.Eventually(() => server.ActiveConnections == 3, "three handlers waiting in a receive", token);
+            await server.StopAsync().Within(token);
+
+            Assert.That(server.FaultedConnections, Is.Zero, "connections the stop closed are not failures");
+            IReadOnlyList<FakeLogRecord> records = collector.GetSnapshot();
+            Assert.That(records.Where(r => r.Category == "Miniss.Net" && r.Level >= LogLevel.Warning).Select(r => r.Message), Is.Empty);
+            Assert.That(records.Count(r => r.Id.Id == 107 && r.Level == LogLevel.Debug), Is.EqualTo(3), "one Debug line per connection ended by the stop");
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
     [Test, CancelAfter(30_000)]
     public async Task Accepts_and_closes_are_logged_at_Debug_and_failures_at_Warning_in_a_connection_scope(CancellationToken token)
     {

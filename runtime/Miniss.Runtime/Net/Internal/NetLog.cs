@@ -18,6 +18,9 @@ internal static partial class NetLog
     [LoggerMessage(106, LogLevel.Warning, "Miniss shard {Shard}: connection {ConnectionId} from {Peer} failed: {Error}")]
     public static partial void ConnectionFaulted(ILogger logger, int shard, long connectionId, string peer, string error);
 
+    [LoggerMessage(107, LogLevel.Debug, "Miniss shard {Shard}: connection {ConnectionId} ended by the server's stop: {Error}")]
+    public static partial void ConnectionEndedByStop(ILogger logger, int shard, long connectionId, string error);
+
     [LoggerMessage(100, LogLevel.Warning, "Miniss shard {Shard}: accepting connections on {EndPoint} failed: {Error}. The shard pauses its accepts " +
         "(retrying after {FirstMilliseconds} ms, then at most every {MaxMilliseconds} ms) and keeps serving its {Connections} connections; " +
         "new clients wait in the listen backlog. Raise RLIMIT_NOFILE (ulimit -n) or set ShardServerOptions.MaxConnections below it")]

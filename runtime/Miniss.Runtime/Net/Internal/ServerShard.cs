@@ -291,6 +291,20 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         }
     }
 
+    /// <summary>An operation aborted or cancelled because the connection was closed by a stop, possibly wrapped by an adapter.</summary>
+    private static bool IsAbortedByStop(Exception e)
+    {
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            if (current is SocketException { SocketErrorCode: SocketError.OperationAborted } or OperationCanceledException or ObjectDisposedException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private async Task RunAsync(ShardConnection connection, long id, bool observed, System.Diagnostics.Activity? activity = null)
     {
         long started = observed ? Clock.Now : 0;
@@ -306,6 +320,12 @@ internal sealed class ServerShard(ShardServer server, Shard shard) : IDisposable
         try
         {
             await server.Handler(connection).ConfigureAwait(true);
+        }
+        catch (Exception e) when ((_stopping || shard.Runtime.IsStopping) && IsAbortedByStop(e))
+        {
+            // The server (or the runtime) closed this connection to stop: the handler's pending operation ended as the
+            // stop says it would. Not a failure of the connection, so neither counted nor logged above Debug.
+            NetLog.ConnectionEndedByStop(shard.Runtime.Logs.Net, shard.Id, id, e.Message);
         }
         catch (Exception e)
         {
