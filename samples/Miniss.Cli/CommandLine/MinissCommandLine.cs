@@ -27,7 +27,7 @@ internal static class MinissCommandLine
         "offers it (info), a benchmark beside .NET (bench, the default command) and sample servers (serve).\n" +
         "Results go to stdout; progress and the log go to stderr.\n" +
         "Exit codes: 0 done; 1 failed while running (port taken or refused, disk full, runtime could not start); " +
-        "2 the command line cannot run as given (unknown option, bad value, --json not writable, more connections than " +
+        "2 the command line cannot run as given (unknown option, bad value, --json or --report not writable, more connections than " +
         "RLIMIT_NOFILE allows, too little room in TMPDIR): nothing was done; 130 bench interrupted by Ctrl-C or SIGTERM.\n" +
         "Every failure is one line on stderr: 'miniss: <what failed, the value, what to change>'.";
 
