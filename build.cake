@@ -238,7 +238,7 @@ IEnumerable<string> Capture(string tool, string arguments)
 }
 
 Task("Pack")
-    .Description("Packs Miniss.Bindings, Miniss.Runtime (with the operation generator as an analyzer), Miniss.Hosting and Miniss.AspNetCore into artifacts/packages.")
+    .Description("Packs Miniss.Bindings, Miniss.Runtime (with the operation generator as an analyzer), Miniss.Hosting, Miniss.AspNetCore and the miniss .NET tool into artifacts/packages.")
     .Does(() =>
     {
         var packages = root.Combine("artifacts/packages");
@@ -248,6 +248,7 @@ Task("Pack")
         Dotnet($"pack runtime/Miniss.Runtime/Miniss.Runtime.csproj -c {configuration} --nologo -o {packages}");
         Dotnet($"pack runtime/Miniss.Hosting/Miniss.Hosting.csproj -c {configuration} --nologo -o {packages}");
         Dotnet($"pack runtime/Miniss.AspNetCore/Miniss.AspNetCore.csproj -c {configuration} --nologo -o {packages}");
+        Dotnet($"pack samples/Miniss.Cli/Miniss.Cli.csproj -c {configuration} --nologo -o {packages}");
         foreach (var package in GetFiles(packages.FullPath + "/*.nupkg"))
         {
             Information($"packed {package.GetFilename()}");

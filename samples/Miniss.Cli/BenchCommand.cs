@@ -30,6 +30,9 @@ internal sealed class BenchOptions
     /// <summary>Where the figures go as JSON: a path, <c>-</c> for stdout (instead of the table), or nowhere.</summary>
     public string? JsonPath { get; set; }
 
+    /// <summary>Where the HTML page of the run goes, or nowhere.</summary>
+    public string? ReportPath { get; set; }
+
     /// <summary>How progress is shown on stderr.</summary>
     public ProgressMode Progress { get; set; } = ProgressMode.Lines;
 }
@@ -211,27 +214,40 @@ internal static class BenchCommand
                 error.Profile.Width = Math.Max(error.Profile.Width, 120);
                 error.Write(table);
             }
-
-            return 0;
+        }
+        else
+        {
+            AnsiConsole.MarkupLine(Markup.Escape(RunLine(options, string.Join(" and ", backendNames), shards)));
+            AnsiConsole.Write(table);
+            if (options.JsonPath is { } json)
+            {
+                await WriteFileAsync(json, JsonSerializer.Serialize(report, ReportJson.Default.BenchReport) + "\n", "the figures").ConfigureAwait(false);
+                progress.Line($"figures written to {json}");
+            }
         }
 
-        AnsiConsole.MarkupLine(Markup.Escape(RunLine(options, string.Join(" and ", backendNames), shards)));
-        AnsiConsole.Write(table);
-        if (options.JsonPath is { } json)
+        if (options.ReportPath is { } page)
         {
-            try
-            {
-                await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, ReportJson.Default.BenchReport) + "\n", CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CommandFailedException($"the figures could not be written to '{json}': {FailureText.Describe(e)}", e);
-            }
-
-            progress.Line($"figures written to {json}");
+            await WriteFileAsync(page, BenchReportHtml.Render(report), "the report").ConfigureAwait(false);
+            progress.Line($"report written to {page}");
         }
 
         return 0;
+    }
+
+    /// <summary>Writes <paramref name="text"/> (<paramref name="what"/>, for the failure's sentence) to <paramref name="path"/>.</summary>
+    /// <exception cref="CommandFailedException">The file could not be written (it was checked before the run; the folder
+    /// went away, the disk filled).</exception>
+    private static async Task WriteFileAsync(string path, string text, string what)
+    {
+        try
+        {
+            await File.WriteAllTextAsync(path, text, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CommandFailedException($"{what} could not be written to '{path}': {FailureText.Describe(e)}", e);
+        }
     }
 
     /// <summary>A bound on a whole run, in seconds: twice what each step may take at worst (the file at 10 MiB/s, each

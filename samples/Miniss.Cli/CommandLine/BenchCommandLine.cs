@@ -13,7 +13,8 @@ internal static class BenchCommandLine
     private const string Description =
         "Miniss beside .NET, a bounded time per workload: 4 KiB random reads of a temporary file (32 in flight per core, " +
         "in TMPDIR), a loopback TCP echo of 64-byte messages, cross-core ping-pong. Prints a table on stdout (or the " +
-        "figures as JSON with --json -); progress goes to stderr.\n" +
+        "figures as JSON with --json -); progress goes to stderr. --report PATH.html also draws the run as one " +
+        "self-contained HTML page (charts of operations/s, latency percentiles and the ratio to .NET; it loads nothing).\n" +
         "Environment: MINISS_BACKEND (io_uring, epoll or auto) is the backend when --backend is auto; TMPDIR is where " +
         "the temporary file goes (default /tmp).";
 
@@ -40,8 +41,15 @@ internal static class BenchCommandLine
                 "writable before the run; '-' writes them to stdout instead of the table.",
             HelpName = "PATH|-",
         };
+        var report = new Option<string?>("--report")
+        {
+            Description = "Also write the run as one self-contained HTML page to PATH (inline SVG charts of operations/s, " +
+                "latency percentiles and the ratio to .NET, the run block and every figure; no script, nothing fetched), " +
+                "checked to be writable before the run.",
+            HelpName = "PATH.html",
+        };
 
-        var command = new Command("bench", Description) { backend, duration, fileSize, connections, shards, json };
+        var command = new Command("bench", Description) { backend, duration, fileSize, connections, shards, json, report };
         command.SetAction(async (parsed, cancellation) =>
         {
             var options = new BenchOptions
@@ -52,12 +60,18 @@ internal static class BenchCommandLine
                 Connections = parsed.GetValue(connections),
                 Shards = parsed.GetValue(shards),
                 JsonPath = parsed.GetValue(json),
+                ReportPath = parsed.GetValue(report),
                 Progress = parsed.GetValue(MinissCommandLine.Quiet) ? ProgressMode.None
                     : Console.IsErrorRedirected ? ProgressMode.Lines : ProgressMode.Live,
             };
             if (options.JsonPath is { } path && path != "-")
             {
-                CheckWritable(path);
+                CheckWritable("--json", path, "the figures", ", or - for stdout");
+            }
+
+            if (options.ReportPath is { } page)
+            {
+                CheckWritable("--report", page, "the report", "");
             }
 
             long descriptors = ProcessLimits.RaiseDescriptorLimit();
@@ -69,10 +83,12 @@ internal static class BenchCommandLine
         return command;
     }
 
-    /// <summary>Checks before any work that the figures can be written to <paramref name="path"/>: not a folder, its
-    /// folder exists, and the file can be opened for writing (a file this check creates is removed again).</summary>
-    /// <exception cref="UsageException">The figures could not be written there.</exception>
-    private static void CheckWritable(string path)
+    /// <summary>Checks before any work that <paramref name="what"/> can be written to <paramref name="path"/> (given as
+    /// <paramref name="option"/>): not a folder, its folder exists, and the file can be opened for writing (a file this
+    /// check creates is removed again).</summary>
+    /// <param name="alternative">What else the option takes, ending the sentence for a folder (", or - for stdout").</param>
+    /// <exception cref="UsageException">The file could not be written there.</exception>
+    private static void CheckWritable(string option, string path, string what, string alternative)
     {
         string full;
         try
@@ -81,11 +97,11 @@ internal static class BenchCommandLine
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            throw new UsageException($"'--json {path}' is not a usable path: {FailureText.Describe(e)}");
+            throw new UsageException($"'{option} {path}' is not a usable path: {FailureText.Describe(e)}");
         }
 
-        Expect(!Directory.Exists(full), $"'--json {path}' is a folder: give the path of a file to write the figures to, or - for stdout");
-        Expect(Directory.Exists(Path.GetDirectoryName(full)), $"'--json {path}': the folder '{Path.GetDirectoryName(full)}' does not exist");
+        Expect(!Directory.Exists(full), $"'{option} {path}' is a folder: give the path of a file to write {what} to{alternative}");
+        Expect(Directory.Exists(Path.GetDirectoryName(full)), $"'{option} {path}': the folder '{Path.GetDirectoryName(full)}' does not exist");
         bool existed = File.Exists(full);
         try
         {
@@ -100,7 +116,7 @@ internal static class BenchCommandLine
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"'--json {path}' cannot be written: {FailureText.Describe(e)}: choose a path this user may write");
+            throw new UsageException($"'{option} {path}' cannot be written: {FailureText.Describe(e)}: choose a path this user may write");
         }
     }
 

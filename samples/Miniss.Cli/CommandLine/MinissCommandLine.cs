@@ -27,9 +27,11 @@ internal static class MinissCommandLine
         "offers it (info), a benchmark beside .NET (bench, the default command) and sample servers (serve).\n" +
         "Results go to stdout; progress and the log go to stderr.\n" +
         "Exit codes: 0 done; 1 failed while running (port taken or refused, disk full, runtime could not start); " +
-        "2 the command line cannot run as given (unknown option, bad value, --json not writable, more connections than " +
+        "2 the command line cannot run as given (unknown option, bad value, --json or --report not writable, more connections than " +
         "RLIMIT_NOFILE allows, too little room in TMPDIR): nothing was done; 130 bench interrupted by Ctrl-C or SIGTERM.\n" +
-        "Every failure is one line on stderr: 'miniss: <what failed, the value, what to change>'.";
+        "Every failure is one line on stderr: 'miniss: <what failed, the value, what to change>'.\n" +
+        "Install as a .NET tool: dotnet tool install --global miniss (add --add-source FOLDER --prerelease for a package " +
+        "packed from a checkout with dotnet cake --target=Pack).";
 
     /// <summary>The root command with <c>bench</c>, <c>info</c> and <c>serve</c>.</summary>
     public static RootCommand Create()

@@ -36,6 +36,8 @@ public sealed partial class CliCommandLineTests
 
     [TestCase(new string[0], "miniss [command] [options]", "bench", "MINISS_BACKEND")]
     [TestCase(new[] { "bench" }, "miniss bench [options]", "--duration", "MINISS_BACKEND")]
+    [TestCase(new[] { "bench" }, "miniss bench [options]", "--report <PATH.html>", "MINISS_BACKEND")]
+    [TestCase(new string[0], "miniss [command] [options]", "dotnet tool install --global miniss", "MINISS_BACKEND")]
     [TestCase(new[] { "info" }, "miniss info [options]", "--json", "MINISS_BACKEND")]
     [TestCase(new[] { "serve" }, "miniss serve [command] [options]", "aspnet", "Miniss__")]
     [TestCase(new[] { "serve", "echo" }, "miniss serve echo [options]", "--address", "Miniss__")]
