@@ -10,6 +10,7 @@
 //             descriptors and shards sampled; fails if a server dies, loses a shard, grows or stops answering; rewrites
 //             the soak section of docs/reliability.md and docs/soak-rss-fds.svg
 //   Pack      pack Miniss.Bindings, Miniss.Runtime, Miniss.Hosting and Miniss.AspNetCore into artifacts/packages
+//   Docs      build the documentation site (docfx: guides + API reference) into artifacts/docs/site, warnings as errors
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
@@ -253,6 +254,25 @@ Task("Pack")
         {
             Information($"packed {package.GetFilename()}");
         }
+    });
+
+Task("Docs")
+    .Description("Builds the documentation site with docfx into artifacts/docs/site: the guides of docs/, whose snippets are compiled first, and the API reference of Miniss.Runtime, Miniss.Hosting and Miniss.AspNetCore; any docfx warning fails it.")
+    .Does(() =>
+    {
+        // The snippet project references the three libraries: building it builds them, puts them with their XML docs
+        // beside it (docfx reads the API from there) and copies the framework assemblies they reference for docfx.
+        Dotnet("build docs/snippets/Miniss.Docs.Snippets.csproj -c Release --nologo");
+        foreach (var generated in new[] { "docs/api", "artifacts/docs/site" })
+        {
+            if (DirectoryExists(generated))
+            {
+                DeleteDirectory(generated, new DeleteDirectorySettings { Recursive = true, Force = true });
+            }
+        }
+
+        Dotnet("docfx docs/docfx.json --warningsAsErrors");
+        Information($"documentation site: {root.Combine("artifacts/docs/site")}/index.html");
     });
 
 Task("Default").IsDependentOn("Test");
