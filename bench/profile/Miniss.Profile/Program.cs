@@ -13,7 +13,10 @@ namespace Miniss.Profile;
 ///   miniss-profile nop SECONDS              awaited NOPs, one at a time: ns per round trip
 ///   miniss-profile read FILE DEPTH SECONDS  4 KiB random buffered reads of FILE, DEPTH in flight: reads per second
 /// </code>
-/// Each prints one line ("nop ns_per_op=X", "read4k depth=N iops=X") after a half-second warm-up.
+/// Each prints one line ("nop ns_per_op=X cpu_ns_per_op=Y", "read4k depth=N iops=X cpu_ns_per_op=Y") after a
+/// half-second warm-up. The CPU time is the process's (the shard does all the work; the other threads sleep): on a
+/// machine shared with other work it moves much less than the elapsed time, which counts the time the shard waited
+/// for a core.
 /// </summary>
 public static class Program
 {
@@ -26,14 +29,18 @@ public static class Program
         {
             case ["nop", string seconds]:
                 Nop(runtime, 0.5);
-                double ns = Nop(runtime, Seconds(seconds));
-                Console.WriteLine($"nop ns_per_op={ns.ToString("F1", CultureInfo.InvariantCulture)}");
+                TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                (double ns, long operations) = Nop(runtime, Seconds(seconds));
+                double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalNanoseconds / operations;
+                Console.WriteLine($"nop ns_per_op={ns.ToString("F1", CultureInfo.InvariantCulture)} cpu_ns_per_op={cpu.ToString("F1", CultureInfo.InvariantCulture)}");
                 return 0;
             case ["read", string path, string depthText, string seconds]:
                 int depth = int.Parse(depthText, CultureInfo.InvariantCulture);
                 Read(runtime, path, depth, 0.5);
-                double iops = Read(runtime, path, depth, Seconds(seconds));
-                Console.WriteLine($"read4k depth={depth} iops={iops.ToString("F0", CultureInfo.InvariantCulture)}");
+                TimeSpan readCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                (double iops, long reads) = Read(runtime, path, depth, Seconds(seconds));
+                double readCpu = (Process.GetCurrentProcess().TotalProcessorTime - readCpuBefore).TotalNanoseconds / reads;
+                Console.WriteLine($"read4k depth={depth} iops={iops.ToString("F0", CultureInfo.InvariantCulture)} cpu_ns_per_op={readCpu.ToString("F1", CultureInfo.InvariantCulture)}");
                 return 0;
             default:
                 Console.Error.WriteLine("usage: miniss-profile nop SECONDS | read FILE DEPTH SECONDS");
@@ -43,7 +50,7 @@ public static class Program
 
     private static double Seconds(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 
-    private static double Nop(MinissRuntime runtime, double seconds) => runtime.SubmitTo(0, async () =>
+    private static (double NsPerOp, long Operations) Nop(MinissRuntime runtime, double seconds) => runtime.SubmitTo(0, async () =>
     {
         Shard shard = Shard.Current!;
         long until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
@@ -60,12 +67,12 @@ public static class Program
             long now = Stopwatch.GetTimestamp();
             if (now >= until)
             {
-                return (now - started) * 1e9 / Stopwatch.Frequency / operations;
+                return ((now - started) * 1e9 / Stopwatch.Frequency / operations, operations);
             }
         }
     }).AsTask().GetAwaiter().GetResult();
 
-    private static double Read(MinissRuntime runtime, string path, int depth, double seconds) => runtime.SubmitTo(0, async () =>
+    private static (double Iops, long Reads) Read(MinissRuntime runtime, string path, int depth, double seconds) => runtime.SubmitTo(0, async () =>
     {
         await using BufferedFile file = await BufferedFile.OpenAsync(path, FileMode.Open, FileAccess.Read);
         long blocks = await file.GetLengthAsync() / BlockSize;
@@ -83,7 +90,7 @@ public static class Program
             reads += await worker;
         }
 
-        return reads / ((Stopwatch.GetTimestamp() - started) / (double)Stopwatch.Frequency);
+        return (reads / ((Stopwatch.GetTimestamp() - started) / (double)Stopwatch.Frequency), reads);
     }).AsTask().GetAwaiter().GetResult();
 
     private static async Task<long> ReadWorker(BufferedFile file, byte[] buffer, long blocks, long until, ulong state)
