@@ -34,7 +34,10 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource, IComp
     private static readonly Action<object?> s_submitCancel = static request => ((CancelRequest)request!).Submit();
 
     private readonly Shard _owner;
-    private CompletionCore<int> _core;
+
+    // Completed only by the shard's loop as it reaps (Shard.Deliver) or before the await exists (Abandon): the awaiter
+    // resumes inside the reap, with no second trip through the run queue.
+    private CompletionCore<int> _core = new(ContinuationPolicy.InlineOnShard);
     private string _operation = string.Empty;
     private IoDomain _domain;
     private string? _path;
@@ -106,27 +109,27 @@ internal sealed class IoPromise : IValueTaskSource<int>, IValueTaskSource, IComp
     }
 
     /// <summary>The kernel's completion (the table has freed the slot): releases what the kernel held, then completes
-    /// the await with the result (non-negative) or the exception for <c>-errno</c>.</summary>
+    /// the await with the result (non-negative) or the exception for <c>-errno</c>. The awaiter resumes inside this
+    /// call and may already start this promise's next operation: nothing of the promise is touched after completing.</summary>
     public void OnCompletion(int result, uint flags)
     {
         ReleaseResources();
+        CancellationToken token = _token;
+        _token = default;
         if (result >= 0 || (_expectedErrno != 0 && result == -_expectedErrno))
         {
             _core.SetResult(_owner, Math.Max(result, 0));
+            return;
         }
-        else
+
+        Exception error = IoErrors.Create(-result, _operation, _domain, _path);
+        if (result == -Errno.ECANCELED && token.IsCancellationRequested)
         {
-            Exception error = IoErrors.Create(-result, _operation, _domain, _path);
-            if (result == -Errno.ECANCELED && _token.IsCancellationRequested)
-            {
-                // Cancelled by the caller's token (not by a stop): the exception carries it, as .NET's own do.
-                error = IoErrors.Canceled(error, _token);
-            }
-
-            _core.SetException(_owner, error);
+            // Cancelled by the caller's token (not by a stop): the exception carries it, as .NET's own do.
+            error = IoErrors.Canceled(error, token);
         }
 
-        _token = default;
+        _core.SetException(_owner, error);
     }
 
     /// <summary>The operation never reached the kernel (it failed while being prepared): release and fail it.</summary>

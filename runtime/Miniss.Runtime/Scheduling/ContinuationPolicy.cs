@@ -9,8 +9,9 @@ internal enum ContinuationPolicy : byte
     QueueOnShard = 0,
 
     /// <summary>Completed and awaited on the owning shard; the continuation runs inside the completing call. Only for
-    /// completions that already run from the run queue (a connection operation's callback), so that resuming costs
-    /// no second trip through the queue.</summary>
+    /// completions that already run as a task of their own: from the run queue (a connection operation's callback), or
+    /// from the loop's reap, which brackets each single-shot operation's completion as a task (a ring operation's
+    /// promise), so that resuming costs no second trip through the queue.</summary>
     InlineOnShard = 1,
 
     /// <summary>Completed on one thread and awaited on any other: registration and completion are synchronised, and

@@ -20,6 +20,11 @@ public sealed partial class Shard
     private long _ioSubmissions;
     private long _ioCompletions;
 
+    // The tick whose reap last resumed an awaiter, and when that reap's first resumption started: one clock read per
+    // reap, not one per completion.
+    private long _reapTick = -1;
+    private long _reapStartedAt;
+
     /// <summary>Operations in flight on the engine (single-shot operations and armed multishot ones). Any thread; a
     /// moment old.</summary>
     internal int IoInFlight => _completions.Count;
@@ -159,7 +164,13 @@ public sealed partial class Shard
 
     internal void ReleaseIo(IoPromise promise) => _freeIo.Push(promise);
 
-    /// <summary>Delivers a completion (not an internal one) to its target in the completion table.</summary>
+    /// <summary>
+    /// Delivers a completion (not an internal one) to its target in the completion table. A single-shot operation's
+    /// awaiter resumes right here, inside the reap, as a task of its own (the run queue would only add a second hop);
+    /// for the stall detector each such task counts from the start of the reap's first one, so a reap whose
+    /// continuations together keep the loop away longer than the threshold is reported too. Multishot targets take
+    /// their completion as before.
+    /// </summary>
     private void Deliver(in IoCompletion completion)
     {
         _ioCompletions++;
@@ -172,10 +183,29 @@ public sealed partial class Shard
 
         try
         {
-            target.OnCompletion(completion.Result, completion.Flags);
+            // A sealed type check instead of the interface dispatch for the common case.
+            if (target is IoPromise promise)
+            {
+                if (_reapTick != _ticks)
+                {
+                    _reapTick = _ticks;
+                    _reapStartedAt = Clock.Now;
+                }
+
+                Volatile.Write(ref _taskStartedAt, _reapStartedAt);
+                promise.OnCompletion(completion.Result, completion.Flags);
+                _tasksRun++;
+                EndTask();
+                ClearRunningTask();
+            }
+            else
+            {
+                target.OnCompletion(completion.Result, completion.Flags);
+            }
         }
         catch (Exception e)
         {
+            ClearRunningTask();
             ReportUnhandled(e);
         }
     }
