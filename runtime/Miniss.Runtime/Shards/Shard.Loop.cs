@@ -475,6 +475,9 @@ public sealed partial class Shard
         }
     }
 
+    /// <summary>The adaptive spin budget now, in clock ticks (for tests; read on the shard's thread).</summary>
+    internal long SpinBudgetTicks => _spinBudget.Current;
+
     private bool HasWork()
     {
         return _runQueue.Count > 0 || HasIncoming() || _engine!.HasCompletions || _engine.KernelHasWork || TimerDue();
