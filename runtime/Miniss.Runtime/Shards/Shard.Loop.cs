@@ -417,21 +417,21 @@ public sealed partial class Shard
     {
         if (_idleStrategy == IdleStrategy.Spin)
         {
-            long until = now + _spinTicks;
-            while (Clock.Now < until)
-            {
-                if (HasWork())
-                {
-                    return true;
-                }
+            return SpinUntil(now + _spinTicks);
+        }
 
-                Thread.SpinWait(1);
-            }
-
+        if (_idleStrategy != IdleStrategy.Adaptive)
+        {
             return false;
         }
 
-        long budget = _idleStrategy == IdleStrategy.Adaptive ? _spinBudget.Current : 0;
+        if (_timers.TryPeekLive(out _, out long due) && due - now <= _spinTicks)
+        {
+            // A timer falls due within the longest spin: the kernel's wake-up would cost more than the wait.
+            return SpinUntil(due);
+        }
+
+        long budget = _spinBudget.Current;
         if (budget == 0)
         {
             return false;
@@ -473,6 +473,24 @@ public sealed partial class Shard
             Thread.SpinWait(1);
             now = Clock.Now;
         }
+    }
+
+    /// <summary>Polls for work, never yielding the core, until <paramref name="until"/> (a clock timestamp).</summary>
+    /// <returns>Whether work was found.</returns>
+    private bool SpinUntil(long until)
+    {
+        do
+        {
+            if (HasWork())
+            {
+                return true;
+            }
+
+            Thread.SpinWait(1);
+        }
+        while (Clock.Now < until);
+
+        return HasWork();
     }
 
     /// <summary>The adaptive spin budget now, in clock ticks (for tests; read on the shard's thread).</summary>

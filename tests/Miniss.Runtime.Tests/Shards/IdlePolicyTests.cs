@@ -150,7 +150,11 @@ public sealed class SpinBudgetTests
     public void A_short_sleep_brings_a_zero_budget_back_to_the_floor_and_a_long_one_does_not()
     {
         var budget = new SpinBudget(1600);
-        budget.CoreIsShared();
+        for (int i = 0; i < 5; i++)
+        {
+            budget.FoundNothing();
+        }
+
         Assert.That(budget.Current, Is.Zero);
 
         budget.Slept(1_000_000);
@@ -158,6 +162,33 @@ public sealed class SpinBudgetTests
 
         budget.Slept(500);
         Assert.That(budget.Current, Is.EqualTo(100));
+    }
+
+    [Test]
+    public void A_core_found_shared_stops_spinning_for_longer_each_time()
+    {
+        var budget = new SpinBudget(1600);
+
+        budget.CoreIsShared();
+        Assert.That(SleepsBeforeSpinningAgain(ref budget), Is.EqualTo(9), "8 idle periods paused, then the floor");
+        budget.CoreIsShared();
+        Assert.That(SleepsBeforeSpinningAgain(ref budget), Is.EqualTo(17));
+
+        budget.FoundWork();
+        budget.CoreIsShared();
+        Assert.That(SleepsBeforeSpinningAgain(ref budget), Is.EqualTo(9), "a spin that found work starts the pauses over");
+
+        static int SleepsBeforeSpinningAgain(ref SpinBudget budget)
+        {
+            int sleeps = 0;
+            while (budget.Current == 0 && sleeps < 10_000)
+            {
+                budget.Slept(0);
+                sleeps++;
+            }
+
+            return sleeps;
+        }
     }
 
     [Test]
