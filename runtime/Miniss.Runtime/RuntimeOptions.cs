@@ -53,7 +53,8 @@ public sealed class RuntimeOptions
     /// <see cref="IO.SubmissionQueuePolling.Auto"/> falls back to an ordinary ring, logging the reason once as a warning, when the kernel
     /// or the process refuses (a kernel before 5.11, a seccomp profile, a CPU outside the process's set);
     /// <see cref="IO.SubmissionQueuePolling.Required"/> makes <see cref="MinissRuntime.Start"/> fail with that reason
-    /// (<see cref="NotSupportedException"/>). The epoll and kqueue backends ignore it.</summary>
+    /// (<see cref="NotSupportedException"/>), also when the backend is not io_uring. Auto is ignored by the epoll and
+    /// kqueue backends.</summary>
     public IO.SubmissionQueuePolling SubmissionQueuePolling { get; set; } = IO.SubmissionQueuePolling.Off;
 
     /// <summary>How long a shard's submission-queue poller keeps polling an empty queue before it sleeps (the kernel's

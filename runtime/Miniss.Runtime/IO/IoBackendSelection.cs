@@ -100,11 +100,19 @@ public sealed class IoBackendSelection
     /// <exception cref="PlatformNotSupportedException">A backend of another platform was forced, or none works here.</exception>
     /// <exception cref="ArgumentException"><c>MINISS_BACKEND</c> names no backend.</exception>
     /// <exception cref="NotSupportedException"><see cref="RuntimeOptions.SubmissionQueuePolling"/> is
-    /// <see cref="SubmissionQueuePolling.Required"/> and its CPU is outside the CPUs this process may use.</exception>
+    /// <see cref="SubmissionQueuePolling.Required"/> and the backend is not io_uring, or the poller's CPU is outside the
+    /// CPUs this process may use.</exception>
     public static IoBackendSelection Select(RuntimeOptions? options = null)
     {
         options ??= new RuntimeOptions();
         IoBackendSelection selection = SelectKind(options);
+        if (selection.Kind != IoBackendKind.IoUring && options.SubmissionQueuePolling == SubmissionQueuePolling.Required)
+        {
+            throw new NotSupportedException(
+                $"Submission-queue polling was required (RuntimeOptions.SubmissionQueuePolling) but it exists only with io_uring, and the runtime would run on {selection}: " +
+                "use the io_uring backend, or set SubmissionQueuePolling to Auto or Off.");
+        }
+
         if (selection.Kind == IoBackendKind.IoUring && options.SubmissionQueuePolling != SubmissionQueuePolling.Off)
         {
             // Checked here, on the starting thread: a shard's own thread is already pinned to one CPU.

@@ -163,6 +163,19 @@ public sealed class RingSetupTests
             .And.Contain("may run only on CPUs").And.Contain("choose one of those"));
     }
 
+    [Test]
+    public void Required_polling_on_the_epoll_backend_fails_start_with_the_reason()
+    {
+        var refused = Assert.Throws<NotSupportedException>(() => MinissRuntime.Start(new RuntimeOptions
+        {
+            Backend = IoBackendKind.Epoll,
+            ShardCount = 1,
+            SubmissionQueuePolling = SubmissionQueuePolling.Required,
+        }));
+
+        Assert.That(refused!.Message, Does.Contain("exists only with io_uring").And.Contain("epoll").And.Contain("Auto or Off"));
+    }
+
     [Test, CancelAfter(30_000)]
     public async Task Auto_polling_refused_runs_without_it_and_says_why_once(CancellationToken token)
     {
