@@ -34,6 +34,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
     private readonly Lock _stopGate = new();
     private int _pinningReported;
     private int _registrationReported;
+    private int _pollingRefusalReported;
     private int _drainedShards;
     private readonly TaskCompletionSource<ShardFaultedException> _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
@@ -583,6 +584,14 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
         if (Interlocked.Exchange(ref _registrationReported, 1) == 0)
         {
             Log.BufferRegistrationRefused(Logs.Buffers, shard.Id, reason);
+        }
+    }
+
+    internal void ReportSubmissionPollingRefused(Shard shard, string reason)
+    {
+        if (Interlocked.Exchange(ref _pollingRefusalReported, 1) == 0)
+        {
+            Log.SubmissionPollingRefused(Logs.IO, shard.Id, reason);
         }
     }
 

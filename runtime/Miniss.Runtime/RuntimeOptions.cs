@@ -21,9 +21,53 @@ public sealed class RuntimeOptions
     /// runs unpinned and the runtime says so once.</summary>
     public bool PinThreads { get; set; } = true;
 
-    /// <summary>How long an idle shard keeps polling before it sleeps in the kernel. Default: 20 µs. Zero sleeps at
-    /// once; longer spins trade CPU for wake-up latency.</summary>
+    // ---- Idle policy and submission-queue polling ----------------------------------------------------------------
+
+    /// <summary>What an idle shard does before it sleeps in the kernel. Default: <see cref="Miniss.IdleStrategy.Adaptive"/>,
+    /// which spins only while spinning recently found work and yields its core to any thread waiting for it, so it
+    /// keeps the low wake-up latency of spinning on dedicated cores and gives a shared core away. Measured in one run
+    /// (<c>bench/Miniss.RingBench idle --rounds 3 --seconds 1</c>, medians, on a 2-core machine loaded by other work),
+    /// one echo connection between two Miniss processes sharing one CPU: io_uring 7,968 requests/s with Adaptive,
+    /// 6,796 with Block, 3,504 with Spin (epoll: 4,035 to 4,593 with any strategy). On cores that other processes keep
+    /// busy, Adaptive sleeps like Block (996 against 1,096 requests/s) where Spin held the core (3,650): choose Spin
+    /// when every shard has a core that nothing else uses.
+    /// <see cref="Miniss.IdleStrategy.Spin"/> always spins <see cref="SpinBeforeSleep"/>; <see cref="Miniss.IdleStrategy.Block"/>
+    /// never spins (for machines shared with other busy processes).</summary>
+    public IdleStrategy IdleStrategy { get; set; } = IdleStrategy.Adaptive;
+
+    /// <summary>The longest an idle shard keeps polling before it sleeps in the kernel: the whole spin with
+    /// <see cref="Miniss.IdleStrategy.Spin"/>, the ceiling of the adaptive budget with <see cref="Miniss.IdleStrategy.Adaptive"/>.
+    /// Default: 20 µs. Zero sleeps at once; longer spins trade CPU for wake-up latency. Between 0 and 1 s.</summary>
     public TimeSpan SpinBeforeSleep { get; set; } = TimeSpan.FromMicroseconds(20);
+
+    /// <summary>Whether each shard's io_uring ring has a kernel thread poll its submission queue (<c>IORING_SETUP_SQPOLL</c>),
+    /// so a shard hands over submissions by writing shared memory alone, with no <c>io_uring_enter</c> while that
+    /// thread is awake. Default: <see cref="IO.SubmissionQueuePolling.Off"/>. Each shard's poller is one more kernel
+    /// thread busy polling for <see cref="SubmissionPollingIdle"/> after each submission, so use it when the machine has
+    /// cores to spare beyond the shards' (bind the pollers there with <see cref="SubmissionPollingCpu"/>) and the work
+    /// submits a lot (storage at high queue depth, many connections); leave it off when every core runs a shard.
+    /// Measured in one run (<c>bench/Miniss.RingBench sqpoll --rounds 3 --seconds 1</c>, medians, on a 2-core machine
+    /// loaded by other work): 4 KiB reads at queue depth 32 on one shard 675k/s against 130k/s without, one echo
+    /// connection 13.6k against 1.3k requests/s, an awaited NOP 9.0 against 8.6 µs; on a busy machine the poller is
+    /// one more thread drawing CPU time for the shard, which is much of that gain.
+    /// <see cref="IO.SubmissionQueuePolling.Auto"/> falls back to an ordinary ring, logging the reason once as a warning, when the kernel
+    /// or the process refuses (a kernel before 5.11, a seccomp profile, a CPU outside the process's set);
+    /// <see cref="IO.SubmissionQueuePolling.Required"/> makes <see cref="MinissRuntime.Start"/> fail with that reason
+    /// (<see cref="NotSupportedException"/>), also when the backend is not io_uring. Auto is ignored by the epoll and
+    /// kqueue backends.</summary>
+    public IO.SubmissionQueuePolling SubmissionQueuePolling { get; set; } = IO.SubmissionQueuePolling.Off;
+
+    /// <summary>How long a shard's submission-queue poller keeps polling an empty queue before it sleeps (the kernel's
+    /// <c>sq_thread_idle</c>, in whole milliseconds); a sleeping poller costs the shard one <c>io_uring_enter</c> to wake.
+    /// Default: 1 ms. Between 1 ms and 10 s. Used only with <see cref="SubmissionQueuePolling"/>.</summary>
+    public TimeSpan SubmissionPollingIdle { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The CPU every shard's submission-queue poller is bound to (<c>IORING_SETUP_SQ_AFF</c>), or
+    /// <see langword="null"/> (the default) to let the kernel place it. Must be one of the CPUs this process may run on;
+    /// a CPU apart from the shards' keeps the pollers off their cores. Used only with <see cref="SubmissionQueuePolling"/>.</summary>
+    public int? SubmissionPollingCpu { get; set; }
+
+    // ---- End of idle policy and submission-queue polling ---------------------------------------------------------
 
     /// <summary>How long a shard runs ready tasks before it looks at I/O, messages and timers again. Default: 500 µs.</summary>
     public TimeSpan TaskQuota { get; set; } = TimeSpan.FromMicroseconds(500);
@@ -149,6 +193,41 @@ public sealed class RuntimeOptions
         if (SpinBeforeSleep < TimeSpan.Zero || TaskQuota <= TimeSpan.Zero || StallThreshold < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(TaskQuota), "durations must not be negative, and the task quota must be positive");
+        }
+
+        ValidateIdleAndPolling();
+    }
+
+    private void ValidateIdleAndPolling()
+    {
+        if (!Enum.IsDefined(IdleStrategy))
+        {
+            throw new ArgumentOutOfRangeException(nameof(IdleStrategy), IdleStrategy, "RuntimeOptions.IdleStrategy must be Adaptive, Spin or Block");
+        }
+
+        if (SpinBeforeSleep > TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SpinBeforeSleep), SpinBeforeSleep,
+                "RuntimeOptions.SpinBeforeSleep must be between 0 and 1 s: a longer spin holds a core that has nothing to do");
+        }
+
+        if (!Enum.IsDefined(SubmissionQueuePolling))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SubmissionQueuePolling), SubmissionQueuePolling,
+                "RuntimeOptions.SubmissionQueuePolling must be Off, Auto or Required");
+        }
+
+        if (SubmissionPollingIdle < TimeSpan.FromMilliseconds(1) || SubmissionPollingIdle > TimeSpan.FromSeconds(10)
+            || SubmissionPollingIdle.Ticks % TimeSpan.TicksPerMillisecond != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SubmissionPollingIdle), SubmissionPollingIdle,
+                "RuntimeOptions.SubmissionPollingIdle must be a whole number of milliseconds between 1 ms and 10 s (the kernel counts it in milliseconds)");
+        }
+
+        if (SubmissionPollingCpu is < 0 or >= 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SubmissionPollingCpu), SubmissionPollingCpu,
+                "RuntimeOptions.SubmissionPollingCpu must be a CPU number between 0 and 1023, or null to let the kernel place the poller");
         }
     }
 }

@@ -33,6 +33,9 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "Miniss: the stop ran out of time before every shard drained; the shard threads are left to finish on their own. Still in flight: {Pending}")]
     public static partial void StopTimedOut(ILogger logger, string pending);
 
+    [LoggerMessage(11, LogLevel.Warning, "Miniss shard {Shard} runs without submission-queue polling (RuntimeOptions.SubmissionQueuePolling is Auto): {Reason}")]
+    public static partial void SubmissionPollingRefused(ILogger logger, int shard, string reason);
+
     [LoggerMessage(9, LogLevel.Error, "Miniss shard {Shard}: a handler of UnhandledException or ShardFaulted threw; the shard goes on")]
     public static partial void HandlerFailed(ILogger logger, Exception error, int shard);
 }

@@ -211,7 +211,7 @@ public abstract unsafe class IoBackend : IDisposable
         switch (kind)
         {
             case IoBackendKind.IoUring:
-                IoUringBackend ring = IoUringBackend.Create((uint)options.Entries, (uint)options.CompletionEntriesOrDefault, IoUringBackend.DefaultFlags);
+                IoUringBackend ring = IoUringBackend.Create((uint)options.Entries, (uint)options.CompletionEntriesOrDefault, IoUringBackend.DefaultFlags, options.SubmissionPolling);
                 if ((ring.Features & IoUring.IORING_FEAT_EXT_ARG) == 0)
                 {
                     // Poll with a timeout needs IORING_ENTER_EXT_ARG.

@@ -24,6 +24,10 @@ public sealed class IoBackendOptions
 
     internal int CompletionEntriesOrDefault => CompletionEntries ?? Entries * 2;
 
+    /// <summary>Submission-queue polling for an io_uring ring (set by a runtime from its <see cref="RuntimeOptions"/>);
+    /// default off. Readiness backends ignore it.</summary>
+    internal Uring.SubmissionPollingRequest SubmissionPolling { get; set; }
+
     /// <exception cref="ArgumentOutOfRangeException">A size is out of its range; the message names it.</exception>
     internal void Validate()
     {

@@ -47,6 +47,9 @@ public sealed class IoBackendSelection
         Rejected = rejected;
     }
 
+    // Why submission-queue polling cannot be had, known before any shard starts (its CPU is outside the process's set).
+    private string? _pollingRefusal;
+
     /// <summary>The chosen backend.</summary>
     public IoBackendKind Kind { get; }
 
@@ -96,9 +99,35 @@ public sealed class IoBackendSelection
     /// <exception cref="IoUringUnavailableException">io_uring was forced and cannot be used.</exception>
     /// <exception cref="PlatformNotSupportedException">A backend of another platform was forced, or none works here.</exception>
     /// <exception cref="ArgumentException"><c>MINISS_BACKEND</c> names no backend.</exception>
+    /// <exception cref="NotSupportedException"><see cref="RuntimeOptions.SubmissionQueuePolling"/> is
+    /// <see cref="SubmissionQueuePolling.Required"/> and the backend is not io_uring, or the poller's CPU is outside the
+    /// CPUs this process may use.</exception>
     public static IoBackendSelection Select(RuntimeOptions? options = null)
     {
         options ??= new RuntimeOptions();
+        IoBackendSelection selection = SelectKind(options);
+        if (selection.Kind != IoBackendKind.IoUring && options.SubmissionQueuePolling == SubmissionQueuePolling.Required)
+        {
+            throw new NotSupportedException(
+                $"Submission-queue polling was required (RuntimeOptions.SubmissionQueuePolling) but it exists only with io_uring, and the runtime would run on {selection}: " +
+                "use the io_uring backend, or set SubmissionQueuePolling to Auto or Off.");
+        }
+
+        if (selection.Kind == IoBackendKind.IoUring && options.SubmissionQueuePolling != SubmissionQueuePolling.Off)
+        {
+            // Checked here, on the starting thread: a shard's own thread is already pinned to one CPU.
+            selection._pollingRefusal = SubmissionPollingRequest.CheckCpu(options.SubmissionPollingCpu, Internal.Linux.ThreadAffinity.AllowedCpus());
+            if (selection._pollingRefusal is { } refusal && options.SubmissionQueuePolling == SubmissionQueuePolling.Required)
+            {
+                throw new NotSupportedException($"Submission-queue polling was required (RuntimeOptions.SubmissionQueuePolling) but cannot be used: {refusal}.");
+            }
+        }
+
+        return selection;
+    }
+
+    private static IoBackendSelection SelectKind(RuntimeOptions options)
+    {
         IoBackendKind wanted = options.Backend;
         string source = "RuntimeOptions.Backend";
         if (wanted == IoBackendKind.Auto && Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } variable)
@@ -279,9 +308,21 @@ public sealed class IoBackendSelection
         return new IoBackendSelection(OperatingSystem.IsLinux() ? IoBackendKind.Epoll : IoBackendKind.Kqueue, "probed", rejected);
     }
 
+    /// <summary>The submission-queue polling a shard's ring is set up with, from <paramref name="options"/>.</summary>
+    internal SubmissionPollingRequest PollingFor(RuntimeOptions options) => new(
+        options.SubmissionQueuePolling,
+        (uint)options.SubmissionPollingIdle.TotalMilliseconds,
+        options.SubmissionPollingCpu,
+        _pollingRefusal);
+
     /// <summary>Creates a shard's backend of this kind, on the shard's thread; a readiness backend runs file operations
     /// on the runtime's <paramref name="pool"/>.</summary>
     internal IoBackend CreateBackend(RuntimeOptions options, BlockingIoPool? pool) => Kind == IoBackendKind.Auto
         ? throw new InvalidOperationException("no backend was chosen")
-        : IoBackend.CreateCore(Kind, new IoBackendOptions { Entries = options.RingEntries, CompletionEntries = options.CompletionEntries ?? options.RingEntries * 4 }, pool);
+        : IoBackend.CreateCore(Kind, new IoBackendOptions
+        {
+            Entries = options.RingEntries,
+            CompletionEntries = options.CompletionEntries ?? options.RingEntries * 4,
+            SubmissionPolling = PollingFor(options),
+        }, pool);
 }

@@ -18,6 +18,9 @@ public sealed partial class Shard
 
     private readonly long _quotaTicks;
     private readonly long _spinTicks;
+    private readonly long _yieldTicks = Clock.ToTimestamp(TimeSpan.FromMicroseconds(2));
+    private readonly IdleStrategy _idleStrategy;
+    private SpinBudget _spinBudget;
     private IoBackend? _engine;
     private IoUringBackend? _ring;
     private int _eventFd = -1;
@@ -223,6 +226,11 @@ public sealed partial class Shard
 
         _engine = IO.FaultInjection.FaultInjectingBackend.Decorate(_runtime.Backend.CreateBackend(_options, _runtime.BlockingPool), _options.Faults, Id);
         _ring = _engine.Underlying as IoUringBackend;
+        if (_ring?.SubmissionPollingRefusal is { } pollingRefused)
+        {
+            _runtime.ReportSubmissionPollingRefused(this, pollingRefused);
+        }
+
         Buffers = new Buffers.BufferPool(_options.BufferPool);
         if (_ring is not null && _options.RegisterBuffers && !Buffers.TryRegister(_ring.Fd, out string? reason))
         {
@@ -348,7 +356,7 @@ public sealed partial class Shard
         _runtime.ReportUnhandledException(this, e);
     }
 
-    /// <summary>Waits for work: spins a while when that is useful, then sleeps in the kernel. The time it takes counts
+    /// <summary>Waits for work: spins a while when that is useful (<see cref="RuntimeOptions.IdleStrategy"/>), then sleeps in the kernel. The time it takes counts
     /// as idle, the time since the last idle period as busy: two clock reads per idle period, none per tick or task.</summary>
     private void Idle()
     {
@@ -367,15 +375,9 @@ public sealed partial class Shard
     private void WaitForWork(long now)
     {
         // A readiness engine cannot see sockets become ready without a system call: spinning would only delay the wait.
-        long spinUntil = _engine!.SpinIsUseful ? now + _spinTicks : 0;
-        while (Clock.Now < spinUntil)
+        if (_engine!.SpinIsUseful && Spin(now))
         {
-            if (HasWork())
-            {
-                return;
-            }
-
-            Thread.SpinWait(1);
+            return;
         }
 
         // Announce the sleep, then look once more: a sender that published before seeing the flag is found here,
@@ -395,10 +397,104 @@ public sealed partial class Shard
         }
 
         _sleeps++;
+        long sleptFrom = Clock.Now;
         _engine!.Wait(timeout);
         _systemCalls = _engine.SystemCalls;
         Volatile.Write(ref _sleeping, 0);
+        if (_idleStrategy == IdleStrategy.Adaptive)
+        {
+            _spinBudget.Slept(Clock.Now - sleptFrom);
+        }
     }
+
+    /// <summary>
+    /// Polls for work within the idle strategy's budget (cheap reads of shared memory, no system call to look);
+    /// <see cref="IdleStrategy.Adaptive"/> also yields the core now and then (<c>sched_yield</c>, which returns at once
+    /// when no other thread waits for this core) and learns from what the spin found.
+    /// </summary>
+    /// <returns>Whether work was found (the shard need not sleep).</returns>
+    private bool Spin(long now)
+    {
+        if (_idleStrategy == IdleStrategy.Spin)
+        {
+            return SpinUntil(now + _spinTicks);
+        }
+
+        if (_idleStrategy != IdleStrategy.Adaptive)
+        {
+            return false;
+        }
+
+        if (_timers.TryPeekLive(out _, out long due) && due - now <= _spinTicks)
+        {
+            // A timer falls due within the longest spin: the kernel's wake-up would cost more than the wait.
+            return SpinUntil(due);
+        }
+
+        long budget = _spinBudget.Current;
+        if (budget == 0)
+        {
+            return false;
+        }
+
+        long spinUntil = now + budget;
+        long nextYield = now;
+        while (true)
+        {
+            if (HasWork())
+            {
+                _spinBudget.FoundWork();
+                return true;
+            }
+
+            if (now >= spinUntil)
+            {
+                _spinBudget.FoundNothing();
+                return false;
+            }
+
+            if (now >= nextYield)
+            {
+                // Gives the core to a thread that waits for it (a peer process on a shared core); when that thread kept
+                // it longer than any spin would last, spinning here only takes time from it: sleep instead.
+                Thread.Yield();
+                long after = Clock.Now;
+                if (after - now > _spinTicks)
+                {
+                    _spinBudget.CoreIsShared();
+                    return HasWork();
+                }
+
+                now = after;
+                nextYield = now + _yieldTicks;
+                continue;
+            }
+
+            Thread.SpinWait(1);
+            now = Clock.Now;
+        }
+    }
+
+    /// <summary>Polls for work, never yielding the core, until <paramref name="until"/> (a clock timestamp).</summary>
+    /// <returns>Whether work was found.</returns>
+    private bool SpinUntil(long until)
+    {
+        do
+        {
+            if (HasWork())
+            {
+                return true;
+            }
+
+            Thread.SpinWait(1);
+        }
+        while (Clock.Now < until);
+
+        return HasWork();
+    }
+
+    /// <summary>The adaptive spin budget now, in clock ticks (for tests; read on the shard's thread).</summary>
+    internal long SpinBudgetTicks => _spinBudget.Current;
 
     private bool HasWork()
     {

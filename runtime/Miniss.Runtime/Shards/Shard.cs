@@ -46,6 +46,8 @@ public sealed partial class Shard
         Networking = new ShardNetworking(this, options);
         _quotaTicks = Clock.ToTimestamp(options.TaskQuota);
         _spinTicks = Clock.ToTimestamp(options.SpinBeforeSleep);
+        _idleStrategy = options.IdleStrategy;
+        _spinBudget = new SpinBudget(_spinTicks);
     }
 
     /// <summary>The shard the calling thread runs, or <see langword="null"/> on any other thread.</summary>

@@ -150,6 +150,7 @@ internal static class InfoCommand
             : $"io_uring: a ring can be set up, but the runtime does not use it here (see Backend above); highest operation code {io.LastOperation}");
         output.WriteLine($"  features ({io.FeatureNames.Count}): {string.Join(' ', io.FeatureNames)}");
         output.WriteLine($"  optional setup flags accepted: {string.Join(' ', io.AcceptedSetupFlags)}");
+        output.WriteLine($"  registered ring descriptor (IORING_ENTER_REGISTERED_RING): {(io.RegisteredRingDescriptor ? "yes" : "no")}");
         output.WriteLine($"  supported operations ({io.SupportedOperations.Count}):");
         for (int i = 0; i < io.SupportedOperations.Count; i += 4)
         {

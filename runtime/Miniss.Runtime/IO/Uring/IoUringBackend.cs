@@ -15,10 +15,16 @@ namespace Miniss.IO.Uring;
 /// written into shared memory and reaches the kernel with the next <see cref="Submit()"/> or <see cref="Wait"/>, one
 /// <c>io_uring_enter</c> for the whole batch. Completions are read straight from shared memory; the kernel is
 /// entered for them only when it says work is waiting (<c>IORING_SQ_TASKRUN</c>, <c>IORING_SQ_CQ_OVERFLOW</c>).
+/// Where the kernel allows (Linux 5.18), the ring's descriptor is registered with the creating thread
+/// (<c>IORING_REGISTER_RING_FDS</c>) and every <c>io_uring_enter</c> of that thread names it by its index
+/// (<c>IORING_ENTER_REGISTERED_RING</c>), which spares the kernel a file-table lookup per call.
+/// <para>With submission-queue polling (<c>IORING_SETUP_SQPOLL</c>) a kernel thread consumes the submission queue:
+/// a submission only publishes the tail, and the kernel is entered only to wake that thread when it has gone to sleep
+/// (<c>IORING_SQ_NEED_WAKEUP</c>) or to wait for completions.</para>
 /// </summary>
 /// <remarks>
-/// Not thread-safe: the ring is set up <c>SINGLE_ISSUER</c> (and <c>DEFER_TASKRUN</c>) when the kernel allows, so
-/// only the thread that created it may submit or wait. Deliberately not supported: SQPOLL, SQE128/CQE32.
+/// Not thread-safe: the ring is set up <c>SINGLE_ISSUER</c> (and <c>DEFER_TASKRUN</c> without SQPOLL) when the kernel
+/// allows, so only the thread that created it may submit or wait. Deliberately not supported: SQE128/CQE32.
 /// </remarks>
 internal sealed unsafe class IoUringBackend : IoBackend
 {
@@ -55,6 +61,11 @@ internal sealed unsafe class IoUringBackend : IoBackend
     // Completions taken out of the ring while the submission queue was being made room for; delivered first.
     private readonly Queue<IoCompletion> _setAside = new();
 
+    // The descriptor io_uring_enter is given (the registered index on the owner thread) and the flag that says which.
+    private readonly int _registeredIndex = -1;
+    private readonly int _ownerThread;
+    private readonly bool _sqPoll;
+
     private uint _sqLocalTail;
     private uint _sqSubmittedTail;
 
@@ -77,6 +88,7 @@ internal sealed unsafe class IoUringBackend : IoBackend
     {
         _fd = fd;
         SetupFlags = flags;
+        _sqPoll = (flags & IoUring.IORING_SETUP_SQPOLL) != 0;
         Features = p.features;
         SubmissionEntries = p.sq_entries;
         CompletionEntries = p.cq_entries;
@@ -125,6 +137,18 @@ internal sealed unsafe class IoUringBackend : IoBackend
 
         _sqLocalTail = _sqSubmittedTail = _sqInspectedTail = *_sqTail;
         _timespecs = (__kernel_timespec*)NativeMemory.AllocZeroed(p.sq_entries, (nuint)sizeof(__kernel_timespec));
+        _ownerThread = Environment.CurrentManagedThreadId;
+        _registeredIndex = RegisterRingFd(fd);
+    }
+
+    /// <summary>Registers <paramref name="fd"/> with the calling thread's io_uring context; the index the kernel chose,
+    /// or -1 when it cannot (before Linux 5.18 the opcode is unknown: EINVAL), which costs nothing but the fast path.</summary>
+    private static int RegisterRingFd(int fd)
+    {
+        io_uring_rsrc_update update = default;
+        update.offset = uint.MaxValue; // -1: the kernel picks a free slot
+        update.data = (ulong)fd;
+        return IoUringSyscalls.Register(fd, IoUring.IORING_REGISTER_RING_FDS, &update, 1) == 1 ? (int)update.offset : -1;
     }
 
     /// <summary>The setup flags the kernel accepted.</summary>
@@ -139,6 +163,20 @@ internal sealed unsafe class IoUringBackend : IoBackend
 
     /// <summary>The ring's file descriptor (-1 once disposed).</summary>
     public int Fd => _fd;
+
+    /// <summary>Whether <c>io_uring_enter</c> names this ring by its registered index (<c>IORING_ENTER_REGISTERED_RING</c>)
+    /// on the thread that created it; false where the kernel lacks <c>IORING_REGISTER_RING_FDS</c> (before Linux 5.18).</summary>
+    public bool UsesRegisteredRing => _registeredIndex >= 0;
+
+    /// <summary>Whether a kernel thread polls the submission queue (<c>IORING_SETUP_SQPOLL</c>).</summary>
+    public bool UsesSubmissionPolling => _sqPoll;
+
+    /// <summary>Why submission-queue polling was asked for (<see cref="SubmissionQueuePolling.Auto"/>) and refused, so
+    /// this ring runs without it; <see langword="null"/> when it was not asked for or is in use.</summary>
+    public string? SubmissionPollingRefusal { get; private set; }
+
+    /// <summary>How many times the kernel's polling thread had gone to sleep and was woken (<c>IORING_ENTER_SQ_WAKEUP</c>).</summary>
+    public long PollerWakeups { get; private set; }
 
     /// <inheritdoc/>
     public override IoBackendKind Kind => IoBackendKind.IoUring;
@@ -168,7 +206,58 @@ internal sealed unsafe class IoUringBackend : IoBackend
     /// Must be called on the thread that will use the ring.
     /// </summary>
     /// <exception cref="IoUringUnavailableException">io_uring cannot be set up here; the message says why.</exception>
-    public static IoUringBackend Create(uint entries, uint completionEntries, uint wantedFlags)
+    public static IoUringBackend Create(uint entries, uint completionEntries, uint wantedFlags) =>
+        Create(entries, completionEntries, wantedFlags, default);
+
+    /// <summary>
+    /// Sets up a ring as <see cref="Create(uint, uint, uint)"/> does, with the kernel polling its submission queue as
+    /// <paramref name="polling"/> asks: <see cref="SubmissionQueuePolling.Required"/> fails when the kernel refuses;
+    /// <see cref="SubmissionQueuePolling.Auto"/> sets up an ordinary ring instead and says why in
+    /// <see cref="SubmissionPollingRefusal"/>.
+    /// </summary>
+    /// <exception cref="IoUringUnavailableException">io_uring cannot be set up here; the message says why.</exception>
+    /// <exception cref="NotSupportedException">Polling was required and the kernel or the process refused it; the message says why.</exception>
+    internal static IoUringBackend Create(uint entries, uint completionEntries, uint wantedFlags, SubmissionPollingRequest polling)
+    {
+        if (polling.Mode == SubmissionQueuePolling.Off)
+        {
+            return CreateRing(entries, completionEntries, wantedFlags, default);
+        }
+
+        string? refusal = polling.Refusal;
+        if (refusal is null)
+        {
+            // The kernel refuses the task-work flags beside SQPOLL: completions are posted by its polling thread.
+            uint sqPollFlags = (wantedFlags & ~(IoUring.IORING_SETUP_DEFER_TASKRUN | IoUring.IORING_SETUP_COOP_TASKRUN | IoUring.IORING_SETUP_TASKRUN_FLAG))
+                | IoUring.IORING_SETUP_SQPOLL | (polling.Cpu is null ? 0 : IoUring.IORING_SETUP_SQ_AFF);
+            try
+            {
+                IoUringBackend polled = CreateRing(entries, completionEntries, sqPollFlags, polling);
+                if ((polled.Features & IoUring.IORING_FEAT_SQPOLL_NONFIXED) != 0)
+                {
+                    return polled;
+                }
+
+                polled.Dispose();
+                refusal = SubmissionPollingRequest.ExplainOnlyFixedFiles;
+            }
+            catch (IoUringUnavailableException e)
+            {
+                refusal = SubmissionPollingRequest.Explain(e.Errno, polling);
+            }
+        }
+
+        if (polling.Mode == SubmissionQueuePolling.Required)
+        {
+            throw new NotSupportedException($"Submission-queue polling was required (RuntimeOptions.SubmissionQueuePolling) but cannot be used: {refusal}.");
+        }
+
+        IoUringBackend ring = CreateRing(entries, completionEntries, wantedFlags, default);
+        ring.SubmissionPollingRefusal = refusal;
+        return ring;
+    }
+
+    private static IoUringBackend CreateRing(uint entries, uint completionEntries, uint wantedFlags, SubmissionPollingRequest polling)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -182,6 +271,8 @@ internal sealed unsafe class IoUringBackend : IoBackend
             io_uring_params p = default;
             p.flags = flags;
             p.cq_entries = Math.Max(completionEntries, entries);
+            p.sq_thread_idle = polling.IdleMilliseconds;
+            p.sq_thread_cpu = (uint)(polling.Cpu ?? 0);
             int fd = IoUringSyscalls.Setup(entries, &p);
             if (fd >= 0)
             {
@@ -200,6 +291,12 @@ internal sealed unsafe class IoUringBackend : IoBackend
             {
                 flags &= ~s_optionalFlags[dropped++];
                 continue;
+            }
+
+            if (fd == -Errno.EINVAL && (flags & IoUring.IORING_SETUP_SQPOLL) != 0)
+            {
+                // Every optional flag is gone and the kernel still refuses: SQPOLL (or its CPU) is what it refuses.
+                throw new IoUringUnavailableException($"io_uring_setup with IORING_SETUP_SQPOLL failed: {ErrnoNames.Describe(Errno.EINVAL)}", Errno.EINVAL);
             }
 
             throw new IoUringUnavailableException(IoUringCapabilities.Explain(-fd), -fd);
@@ -242,12 +339,50 @@ internal sealed unsafe class IoUringBackend : IoBackend
     /// <returns>Whether the kernel was entered.</returns>
     internal override bool Submit()
     {
+        if (_sqPoll)
+        {
+            return PublishToPoller();
+        }
+
         if (PendingSubmissions == 0 && !KernelHasWork)
         {
             return false;
         }
 
         Enter(0, 0);
+        return true;
+    }
+
+    /// <summary>
+    /// With SQPOLL: makes the pending SQEs visible to the kernel's polling thread (a release store of the tail) and,
+    /// when that thread has gone to sleep, wakes it with one <c>io_uring_enter</c>. The full fence between the tail
+    /// store and the flag load pairs with the kernel's: either it sees the new tail before it sleeps, or this thread
+    /// sees <c>IORING_SQ_NEED_WAKEUP</c>.
+    /// </summary>
+    /// <returns>Whether there was anything to hand over.</returns>
+    private bool PublishToPoller()
+    {
+        bool overflow = (Volatile.Read(ref *_sqFlags) & IoUring.IORING_SQ_CQ_OVERFLOW) != 0;
+        if (PendingSubmissions == 0 && !overflow)
+        {
+            return false;
+        }
+
+        InspectPending();
+        Volatile.Write(ref *_sqTail, _sqLocalTail);
+        _sqSubmittedTail = _sqLocalTail;
+        Interlocked.MemoryBarrier();
+        if ((Volatile.Read(ref *_sqFlags) & IoUring.IORING_SQ_NEED_WAKEUP) != 0)
+        {
+            PollerWakeups++;
+            Enter(0, IoUring.IORING_ENTER_SQ_WAKEUP);
+        }
+        else if (overflow)
+        {
+            // Completions the kernel kept aside reach the ring only through io_uring_enter with GETEVENTS.
+            Enter(0, 0);
+        }
+
         return true;
     }
 
@@ -261,6 +396,12 @@ internal sealed unsafe class IoUringBackend : IoBackend
         {
             Submit();
             return;
+        }
+
+        if (_sqPoll)
+        {
+            // The polling thread takes the SQEs; the wait below only waits.
+            PublishToPoller();
         }
 
         if (timeoutNanoseconds < 0)
@@ -291,6 +432,23 @@ internal sealed unsafe class IoUringBackend : IoBackend
 
     private void MakeRoom()
     {
+        if (_sqPoll)
+        {
+            // The polling thread frees entries as it consumes them: hand it the batch, then wait until it has room.
+            PublishToPoller();
+            if (_sqLocalTail - Volatile.Read(ref *_sqHead) >= SubmissionEntries)
+            {
+                while (TryReapFromRing(out IoCompletion completion))
+                {
+                    _setAside.Enqueue(completion);
+                }
+
+                Enter(0, IoUring.IORING_ENTER_SQ_WAIT);
+            }
+
+            return;
+        }
+
         // The kernel consumes every SQE it is handed during io_uring_enter (no SQPOLL). If it cannot (EBUSY: the
         // completion side is backed up), the completions are moved aside, never lost, and the submission retried.
         if (PendingSubmissions > 0 && Enter(0, 0) > 0)
@@ -324,16 +482,22 @@ internal sealed unsafe class IoUringBackend : IoBackend
     private int Enter(uint minComplete, uint extraFlags, void* argument = null, nuint argumentSize = 0)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
+        // The registered index is valid only in the thread that registered it.
+        bool registered = _registeredIndex >= 0 && Environment.CurrentManagedThreadId == _ownerThread;
+        int ringFd = registered ? _registeredIndex : _fd;
+        uint flags = IoUring.IORING_ENTER_GETEVENTS | extraFlags | (registered ? IoUring.IORING_ENTER_REGISTERED_RING : 0);
+        if (_sqPoll && minComplete == 0 && (extraFlags & IoUring.IORING_ENTER_SQ_WAIT) == 0 && (Volatile.Read(ref *_sqFlags) & IoUring.IORING_SQ_CQ_OVERFLOW) == 0)
+        {
+            // A wake-up of the polling thread alone: no completions to flush, so no GETEVENTS pass.
+            flags &= ~IoUring.IORING_ENTER_GETEVENTS;
+        }
+
         while (true)
         {
             int injected = 0;
+            InspectPending();
             if (Faults is { } faults)
             {
-                for (; _sqInspectedTail != _sqLocalTail; _sqInspectedTail++)
-                {
-                    faults.BeforeHandOver(&_sqes[_sqInspectedTail & _sqMask]);
-                }
-
                 injected = faults.EnterError();
             }
 
@@ -342,9 +506,16 @@ internal sealed unsafe class IoUringBackend : IoBackend
             EnterCalls++;
             int result = injected != 0
                 ? -injected
-                : IoUringSyscalls.Enter(_fd, toSubmit, minComplete, IoUring.IORING_ENTER_GETEVENTS | extraFlags, argument, argumentSize);
+                : IoUringSyscalls.Enter(ringFd, toSubmit, minComplete, flags, argument, argumentSize);
             if (result >= 0)
             {
+                if (_sqPoll)
+                {
+                    // The kernel answers to_submit: the polling thread consumes the SQEs on its own.
+                    _sqSubmittedTail = _sqLocalTail;
+                    return result;
+                }
+
                 _sqSubmittedTail += (uint)result;
                 return result;
             }
@@ -355,14 +526,26 @@ internal sealed unsafe class IoUringBackend : IoBackend
                     continue;
                 case Errno.ETIME:
                     // The wait's timeout passed; submissions, if any, were still consumed.
-                    _sqSubmittedTail = Volatile.Read(ref *_sqHead);
+                    _sqSubmittedTail = _sqPoll ? _sqLocalTail : Volatile.Read(ref *_sqHead);
                     return 0;
                 case Errno.EBUSY or Errno.EAGAIN:
                     // Completions must be reaped before more can be posted; the caller's reap loop will do it.
-                    _sqSubmittedTail = Volatile.Read(ref *_sqHead);
+                    _sqSubmittedTail = _sqPoll ? _sqLocalTail : Volatile.Read(ref *_sqHead);
                     return 0;
                 default:
                     throw new IOException($"io_uring_enter failed: {ErrnoNames.Describe(-result)}", -result);
+            }
+        }
+    }
+
+    /// <summary>Shows a fault injector, if any, each SQE written since it last looked (each one once).</summary>
+    private void InspectPending()
+    {
+        if (Faults is { } faults)
+        {
+            for (; _sqInspectedTail != _sqLocalTail; _sqInspectedTail++)
+            {
+                faults.BeforeHandOver(&_sqes[_sqInspectedTail & _sqMask]);
             }
         }
     }
@@ -394,6 +577,14 @@ internal sealed unsafe class IoUringBackend : IoBackend
 
         _ = Libc.munmap(_ringMemory, _ringSize);
         NativeMemory.Free(_timespecs);
+        if (_registeredIndex >= 0 && Environment.CurrentManagedThreadId == _ownerThread)
+        {
+            // The registration holds a reference to the ring: without this, the ring would live until the thread exits.
+            io_uring_rsrc_update update = default;
+            update.offset = (uint)_registeredIndex;
+            _ = IoUringSyscalls.Register(_fd, IoUring.IORING_UNREGISTER_RING_FDS, &update, 1);
+        }
+
         _ = Libc.close(_fd);
         _fd = -1;
         CompleteDispose();

@@ -13,8 +13,9 @@ namespace Miniss;
 public sealed class IoUringCapabilities
 {
     private IoUringCapabilities(string? unavailableReason, int errno, uint features, IReadOnlyList<string> featureNames,
-        IReadOnlyList<string> supportedOperations, int lastOperation, IReadOnlyList<string> acceptedSetupFlags)
+        IReadOnlyList<string> supportedOperations, int lastOperation, IReadOnlyList<string> acceptedSetupFlags, bool registeredRingDescriptor)
     {
+        RegisteredRingDescriptor = registeredRingDescriptor;
         UnavailableReason = unavailableReason;
         Errno = errno;
         Features = features;
@@ -45,8 +46,14 @@ public sealed class IoUringCapabilities
     /// <summary>The highest operation code the kernel knows (<c>last_op</c> of <c>IORING_REGISTER_PROBE</c>).</summary>
     public int LastOperation { get; }
 
-    /// <summary>The optional <c>IORING_SETUP_*</c> flags Miniss uses that the kernel accepted.</summary>
+    /// <summary>The optional <c>IORING_SETUP_*</c> flags Miniss uses that the kernel accepted (<c>IORING_SETUP_SQPOLL</c>
+    /// for <see cref="RuntimeOptions.SubmissionQueuePolling"/>).</summary>
     public IReadOnlyList<string> AcceptedSetupFlags { get; }
+
+    /// <summary>Whether the kernel lets a thread register a ring's descriptor (<c>IORING_REGISTER_RING_FDS</c>, Linux
+    /// 5.18): when it does, every shard enters its ring by the registered index (<c>IORING_ENTER_REGISTERED_RING</c>),
+    /// which spares a file-table lookup per <c>io_uring_enter</c>.</summary>
+    public bool RegisteredRingDescriptor { get; }
 
     /// <summary>Probes the kernel. Sets up and closes a few small rings; safe to call on any OS (reports unavailable off Linux).</summary>
     public static unsafe IoUringCapabilities Probe()
@@ -98,6 +105,7 @@ public sealed class IoUringCapabilities
                 ("IORING_SETUP_TASKRUN_FLAG", IoUring.IORING_SETUP_COOP_TASKRUN | IoUring.IORING_SETUP_TASKRUN_FLAG),
                 ("IORING_SETUP_SUBMIT_ALL", IoUring.IORING_SETUP_SUBMIT_ALL),
                 ("IORING_SETUP_CQSIZE", IoUring.IORING_SETUP_CQSIZE),
+                ("IORING_SETUP_SQPOLL", IoUring.IORING_SETUP_SQPOLL),
             })
             {
                 io_uring_params trial = default;
@@ -111,7 +119,17 @@ public sealed class IoUringCapabilities
                 }
             }
 
-            return new IoUringCapabilities(null, 0, parameters.features, features, supported, last, accepted);
+            // Registered and released at once: the registration belongs to the calling thread's io_uring context.
+            io_uring_rsrc_update update = default;
+            update.offset = uint.MaxValue;
+            update.data = (ulong)fd;
+            bool registered = IoUringSyscalls.Register(fd, IoUring.IORING_REGISTER_RING_FDS, &update, 1) == 1;
+            if (registered)
+            {
+                _ = IoUringSyscalls.Register(fd, IoUring.IORING_UNREGISTER_RING_FDS, &update, 1);
+            }
+
+            return new IoUringCapabilities(null, 0, parameters.features, features, supported, last, accepted, registered);
         }
         finally
         {
@@ -158,7 +176,7 @@ public sealed class IoUringCapabilities
         _ => $"io_uring_setup failed with errno {errno}",
     };
 
-    private static IoUringCapabilities Unavailable(string reason, int errno) => new(reason, errno, 0, [], [], -1, []);
+    private static IoUringCapabilities Unavailable(string reason, int errno) => new(reason, errno, 0, [], [], -1, [], false);
 
     private static Dictionary<long, string> Names(string prefix)
     {
