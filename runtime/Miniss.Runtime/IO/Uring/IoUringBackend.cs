@@ -506,7 +506,9 @@ internal sealed unsafe class IoUringBackend : IoBackend
             EnterCalls++;
             int result = injected != 0
                 ? -injected
-                : IoUringSyscalls.Enter(ringFd, toSubmit, minComplete, flags, argument, argumentSize);
+                : minComplete == 0 && argument == null && (flags & IoUring.IORING_ENTER_SQ_WAIT) == 0
+                    ? IoUringSyscalls.EnterWithoutWaiting(ringFd, toSubmit, flags)
+                    : IoUringSyscalls.Enter(ringFd, toSubmit, minComplete, flags, argument, argumentSize);
             if (result >= 0)
             {
                 if (_sqPoll)
