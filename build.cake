@@ -5,7 +5,7 @@
 //   Bench     run the BenchmarkDotNet suite and the native liburing baselines; rewrite docs/benchmarks.md
 //   BenchCheck rerun a short subset (BenchmarkDotNet's short job on the key rows, the C floors, miniss bench) and fail
 //             when a Miniss/.NET or Miniss/C ratio falls more than its tolerance below bench/baseline.json
-//             (--update-baseline rewrites the baseline from this run instead); about 3 minutes
+//             (--update-baseline rewrites the baseline from this run instead); about 2 minutes after the build
 //   BenchNet  echo and HTTP servers of Miniss beside .NET Socket and Kestrel (wrk), and Kestrel on Miniss beside Kestrel
 //             on Sockets (TechEmpower-style plaintext and JSON); rewrite their sections of docs/benchmarks.md
 //             (--warmup=SECONDS --duration=SECONDS, 5 and 10 by default; --suite=net|kestrel|native for one of them;
@@ -136,9 +136,8 @@ Task("BenchCheck")
         }
 
         Run("gcc", $"-O2 -Wall -Wextra -pthread -o {output}/spsc_ping_pong bench/native/spsc_ping_pong.c");
-        Dotnet("build bench/Miniss.Benchmarks/Miniss.Benchmarks.csproj -c Release --nologo -v q");
-        Dotnet("build samples/Miniss.Cli/Miniss.Cli.csproj -c Release --nologo -v q");
-        Dotnet("build bench/Miniss.BenchCheck/Miniss.BenchCheck.csproj -c Release --nologo -v q");
+        // The benchmarks, the miniss command and the checker in one build (bench/BenchCheck.slnf).
+        Dotnet("build bench/BenchCheck.slnf -c Release --nologo -v q");
 
         // The C floors: NOP round trip, two pinned threads' SPSC ping-pong, 4 KiB buffered reads at queue depth 32 on
         // CPU 0 of a 256 MiB file (in the page cache: it was just written).
