@@ -168,7 +168,14 @@ internal static partial class Runner
         double kestrel = p99["Kestrel"];
         double miniss = p99[s_sharedHttp[0].Name];
         s.Append(CultureInfo.InvariantCulture,
-            $"p99 under wrk: Miniss (io_uring) {Micro(miniss)} against Kestrel's {Micro(kestrel)} (goal: no worse, {(miniss <= kestrel ? "met" : "not met")}).\n");
+            $"p99 under wrk: Miniss (io_uring) {Micro(miniss)} against Kestrel's {Micro(kestrel)} (goal: no worse, {(miniss <= kestrel ? "met" : "not met")}).");
+        if (double.TryParse(loadBefore.Split(',')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double load) && load > Environment.ProcessorCount)
+        {
+            s.Append(CultureInfo.InvariantCulture,
+                $" The load average before the run ({load:0.0}) was above the {Environment.ProcessorCount} CPUs: other work took most of the cores, so this run says little about the goals; rerun on a quiet machine.");
+        }
+
+        s.Append('\n');
         s.Append('\n').Append(SharedEndMarker).Append('\n');
         return s.ToString();
     }
