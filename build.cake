@@ -1,11 +1,15 @@
-// Miniss build: dotnet tool restore && dotnet cake --target=<Generate|Build|Test|Bench|BenchNet|Soak|Pack>
+// Miniss build: dotnet tool restore && dotnet cake --target=<Generate|Build|Test|Bench|BenchCheck|BenchNet|Soak|Pack>
 //   Generate  regenerate bindings/Miniss.Bindings/Generated from native-headers (add --verify to fail on drift instead)
 //   Build     build the solution (Release)
 //   Test      check the committed bindings against the headers, build, run every test project, print "N passed, N failed"
 //   Bench     run the BenchmarkDotNet suite and the native liburing baselines; rewrite docs/benchmarks.md
+//   BenchCheck rerun a short subset (BenchmarkDotNet's short job on the key rows, the C floors, miniss bench) and fail
+//             when a Miniss/.NET or Miniss/C ratio falls more than its tolerance below bench/baseline.json
+//             (--update-baseline rewrites the baseline from this run instead); about 2 minutes after the build
 //   BenchNet  echo and HTTP servers of Miniss beside .NET Socket and Kestrel (wrk), and Kestrel on Miniss beside Kestrel
 //             on Sockets (TechEmpower-style plaintext and JSON); rewrite their sections of docs/benchmarks.md
-//             (--warmup=SECONDS --duration=SECONDS, 5 and 10 by default; --suite=net|kestrel for one of the two)
+//             (--warmup=SECONDS --duration=SECONDS, 5 and 10 by default; --suite=net|kestrel|native for one of them;
+//             --suite=shared for two Miniss processes on one CPU and p99 beside Kestrel, --rounds=N, --short for 1 round of 1 s + 3 s)
 //   Soak      miniss serve http and serve echo under wrk and a churn client (--duration=SECONDS, 600 by default), RSS,
 //             descriptors and shards sampled; fails if a server dies, loses a shard, grows or stops answering; rewrites
 //             the soak section of docs/reliability.md and docs/soak-rss-fds.svg
@@ -120,21 +124,71 @@ Task("Bench")
         Information("docs/benchmarks.md rewritten from this run.");
     });
 
+Task("BenchCheck")
+    .Description("Reruns a short subset of the benchmarks and fails when a Miniss/.NET or Miniss/C ratio falls more than its tolerance below bench/baseline.json (--update-baseline rewrites it).")
+    .Does(() =>
+    {
+        var output = root.Combine("artifacts/benchcheck");
+        CleanDirectory(output);
+        EnsureLiburing();
+        foreach (var program in new[] { "nop_round_trip", "read_4k" })
+        {
+            Run("gcc", $"-O2 -Wall -Wextra -o {output}/{program} bench/native/{program}.c -luring");
+        }
+
+        Run("gcc", $"-O2 -Wall -Wextra -pthread -o {output}/spsc_ping_pong bench/native/spsc_ping_pong.c");
+        // The benchmarks, the miniss command and the checker in one build (bench/BenchCheck.slnf).
+        Dotnet("build bench/BenchCheck.slnf -c Release --nologo -v q");
+
+        // The C floors: NOP round trip, two pinned threads' SPSC ping-pong, 4 KiB buffered reads at queue depth 32 on
+        // CPU 0 of a 256 MiB file (in the page cache: it was just written).
+        var native = new List<string>();
+        native.AddRange(Capture($"{output}/nop_round_trip", "1000000"));
+        native.AddRange(Capture($"{output}/spsc_ping_pong", "1000000"));
+        var file = output.CombineWithFilePath("read-4k.data");
+        Run("sh", $"-c \"head -c 268435456 /dev/urandom > {file}\"");
+        native.AddRange(Capture("taskset", $"-c 0 {output}/read_4k {file} 32 buffered 500000"));
+        DeleteFile(file);
+        System.IO.File.WriteAllLines(output.CombineWithFilePath("native.txt").FullPath, native);
+
+        // BenchmarkDotNet's short job on the rows the C floors and .NET are compared with.
+        Dotnet($"run -c Release --project bench/Miniss.Benchmarks --no-build -- --short --filter " +
+            "*RingBenchmarks.Nop_round_trip *ShardBenchmarks.Shard_nop_await *ShardBenchmarks.Cross_shard_round_trip *ShardBenchmarks.DotNet_channel_round_trip " +
+            $"--exporters json --artifacts {output}/bdn");
+
+        // miniss bench on both cores (Miniss beside .NET), and on CPU 0 alone with one shard (file reads beside C's).
+        var miniss = root.CombineWithFilePath("samples/Miniss.Cli/bin/Release/net10.0/miniss");
+        Run(miniss.FullPath, $"bench --backend io_uring --duration 2 --file-size 256 --json {output}/miniss-bench.json -q");
+        Run("taskset", $"-c 0 {miniss} bench --backend io_uring --shards 1 --duration 2 --file-size 256 --json {output}/miniss-bench-one-core.json -q");
+
+        var check = StartProcess("dotnet", new ProcessSettings
+        {
+            Arguments = $"run -c Release --project bench/Miniss.BenchCheck --no-build -- {output} bench/baseline.json{(HasArgument("update-baseline") ? " --update-baseline" : "")}",
+            WorkingDirectory = root,
+        });
+        if (check != 0)
+        {
+            throw new Exception("BenchCheck failed: a ratio fell below its baseline's tolerance, or a row is missing (see the table above)");
+        }
+    });
+
 Task("BenchNet")
-    .Description("Runs the echo and HTTP benchmarks beside .NET Socket and Kestrel, Kestrel on Miniss beside Kestrel on Sockets, and one server core beside tokio and C epoll (--suite=all|net|kestrel|native), and rewrites their sections of docs/benchmarks.md.")
+    .Description("Runs the echo and HTTP benchmarks beside .NET Socket and Kestrel, Kestrel on Miniss beside Kestrel on Sockets, one server core beside tokio and C epoll (--suite=all|net|kestrel|native), or the shared-core cases (--suite=shared, --short), and rewrites their sections of docs/benchmarks.md.")
     .Does(() =>
     {
         EnsurePackage("wrk", "/usr/bin/wrk");
-        var warmup = Argument("warmup", "5");
-        var duration = Argument("duration", "10");
+        var quick = HasArgument("short");
+        var warmup = Argument("warmup", quick ? "1" : "5");
+        var duration = Argument("duration", quick ? "3" : "10");
         var suite = Argument("suite", "all");
+        var rounds = HasArgument("rounds") ? $" --rounds {Argument<string>("rounds")}" : quick ? " --short" : "";
         if (suite == "all" || suite == "native")
         {
             BuildNativeServers();
         }
 
         Dotnet("build bench/Miniss.NetBenchmarks/Miniss.NetBenchmarks.csproj -c Release --nologo");
-        Dotnet($"run -c Release --project bench/Miniss.NetBenchmarks --no-build -- run --warmup {warmup} --duration {duration} --suite {suite}");
+        Dotnet($"run -c Release --project bench/Miniss.NetBenchmarks --no-build -- run --warmup {warmup} --duration {duration} --suite {suite}{rounds}");
     });
 
 Task("Soak")

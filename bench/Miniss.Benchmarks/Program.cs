@@ -19,9 +19,16 @@ public static class Program
             return BenchmarkReport.Write(artifacts);
         }
 
+        // --short (dotnet cake --target=BenchCheck): fewer iterations, for a ratio to check, not a figure for the docs.
+        bool shortRun = args is ["--short", ..];
+        if (shortRun)
+        {
+            args = args[1..];
+        }
+
         IConfig config = DefaultConfig.Instance
             .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(4).WithIterationCount(12))
+            .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(shortRun ? 2 : 4).WithIterationCount(shortRun ? 5 : 12))
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         return 0;

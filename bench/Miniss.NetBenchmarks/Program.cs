@@ -12,8 +12,11 @@ namespace Miniss.NetBenchmarks;
 public static class Program
 {
     private const string Usage = """
-        usage: Miniss.NetBenchmarks run [--warmup SECONDS] [--duration SECONDS] [--no-doc] [--suite all|net|kestrel|native]
-                                         every case (or one suite); updates its sections of docs/benchmarks.md
+        usage: Miniss.NetBenchmarks run [--warmup SECONDS] [--duration SECONDS] [--no-doc] [--suite all|net|kestrel|native|shared]
+                                        [--rounds N] [--short]
+                                         every case (or one suite; all is net, kestrel and native); updates its sections
+                                         of docs/benchmarks.md. shared: interleaved rounds (--rounds, 3 by default);
+                                         --short: 1 s warm-up, 3 s measured, one round
                Miniss.NetBenchmarks serve echo-miniss|echo-dotnet|http-miniss|http-kestrel PORT
                Miniss.NetBenchmarks serve aspnet-miniss|aspnet-sockets|aspnet-sockets-inline PORT
                                          a server, until its standard input closes

@@ -40,15 +40,30 @@ internal static partial class Runner
 
     public static async Task<int> RunAsync(string[] options)
     {
-        double warmup = Option(options, "--warmup", 5);
-        double duration = Option(options, "--duration", 10);
+        // --short: a quick look (1 s warm-up, 3 s measured, one round), each overridable.
+        bool quick = options.Contains("--short");
+        double warmup = Option(options, "--warmup", quick ? 1 : 5);
+        double duration = Option(options, "--duration", quick ? 3 : 10);
         bool writeDoc = !options.Contains("--no-doc");
         int suiteAt = Array.IndexOf(options, "--suite");
         string suite = suiteAt >= 0 && suiteAt + 1 < options.Length ? options[suiteAt + 1] : "all";
-        if (suite is not ("all" or "net" or "kestrel" or "native"))
+        if (suite is not ("all" or "net" or "kestrel" or "native" or "shared"))
         {
-            Console.Error.WriteLine($"--suite {suite} is not a suite; use all, net (echo and HTTP sample), kestrel (ASP.NET Core on Miniss and Sockets) or native (one server core beside tokio and C)");
+            Console.Error.WriteLine($"--suite {suite} is not a suite; use all, net (echo and HTTP sample), kestrel (ASP.NET Core on Miniss and Sockets), " +
+                "native (one server core beside tokio and C) or shared (two Miniss processes on one CPU, p99 beside Kestrel)");
             return 2;
+        }
+
+        if (suite == "shared")
+        {
+            int rounds = (int)Option(options, "--rounds", quick ? 1 : 3);
+            if (rounds < 1)
+            {
+                Console.Error.WriteLine($"--rounds {rounds} runs nothing: give at least 1");
+                return 2;
+            }
+
+            return await RunSharedAsync(warmup, duration, rounds, writeDoc).ConfigureAwait(false);
         }
 
         if (suite == "native")
