@@ -32,6 +32,14 @@ public sealed class RuntimeOptions
     /// message: the sender keeps it until there is room.</summary>
     public int CrossShardQueueCapacity { get; set; } = 1024;
 
+    /// <summary>Whether a shard wakes another shard that sleeps in the kernel with <c>IORING_OP_MSG_RING</c> (a
+    /// completion posted straight to the sleeper's ring, sent with the waker's own submissions) instead of a write to
+    /// the sleeper's eventfd. Applies between shards on io_uring when the kernel has the operation (Linux 5.18, probed
+    /// at start); threads that are not shards, and the epoll and kqueue backends, always use the eventfd. A failed
+    /// message falls back to the eventfd. Default: false. Only wake-ups of sleeping shards change: a shard that is
+    /// spinning or busy is never woken at all (senders look at its sleeping flag first).</summary>
+    public bool WakeShardsWithMessageRing { get; set; }
+
     /// <summary>The I/O backend. Default: <see cref="IoBackendKind.Auto"/>: the environment variable
     /// <c>MINISS_BACKEND</c> when set, else io_uring when this process can use it, else the platform's readiness backend
     /// (epoll on Linux, kqueue on macOS). A forced backend that cannot run here fails <see cref="MinissRuntime.Start"/>

@@ -23,9 +23,6 @@ public sealed partial class Shard
     private int _eventFd = -1;
     private unsafe ulong* _wakeBuffer;
 
-    // 1 while the shard sleeps in the kernel (or is about to): a sender that sees it signals the eventfd.
-    private int _sleeping;
-
     // Shutdown: _rejecting once the stop request arrived, _drained once nothing of this shard's is in flight.
     private bool _rejecting;
     private bool _drained;
@@ -73,16 +70,6 @@ public sealed partial class Shard
     internal ObjectDisposedException Stopped() => _fault is { } fault
         ? new(nameof(MinissRuntime), $"Miniss shard {Id} failed ({fault.GetType().Name}: {fault.Message}) and accepts no new work.")
         : new(nameof(MinissRuntime), $"The Miniss runtime is stopping; shard {Id} accepts no new work.");
-
-    /// <summary>Wakes the shard if it sleeps in the kernel. Callers publish their work before calling (full fence).</summary>
-    internal void Wake()
-    {
-        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
-        {
-            Interlocked.Increment(ref _wakeups);
-            Internal.Linux.EventFd.Signal(_eventFd);
-        }
-    }
 
     /// <summary>The shard thread's body: set up, loop until the runtime has drained, tear down.</summary>
     internal void Run(Action<Exception?> started)
@@ -144,7 +131,7 @@ public sealed partial class Shard
             }
             catch (Exception e)
             {
-                Volatile.Write(ref _sleeping, 0);
+                _mailbox.EndSleep();
                 Volatile.Write(ref _taskStartedAt, 0);
                 if (_fault is null)
                 {
@@ -223,6 +210,7 @@ public sealed partial class Shard
 
         _engine = IO.FaultInjection.FaultInjectingBackend.Decorate(_runtime.Backend.CreateBackend(_options, _runtime.BlockingPool), _options.Faults, Id);
         _ring = _engine.Underlying as IoUringBackend;
+        ChooseWakeMechanism();
         Buffers = new Buffers.BufferPool(_options.BufferPool);
         if (_ring is not null && _options.RegisterBuffers && !Buffers.TryRegister(_ring.Fd, out string? reason))
         {
@@ -280,6 +268,10 @@ public sealed partial class Shard
                 if (completion.UserData == CompletionToken.WakeRead && !_exited)
                 {
                     ArmWakeRead();
+                }
+                else if (IsRingWakeFailure(completion.UserData))
+                {
+                    OnRingWakeFailed(completion.UserData);
                 }
 
                 continue;
@@ -380,10 +372,10 @@ public sealed partial class Shard
 
         // Announce the sleep, then look once more: a sender that published before seeing the flag is found here,
         // one that publishes after will see the flag and signal the eventfd.
-        Interlocked.Exchange(ref _sleeping, 1);
+        _mailbox.AnnounceSleep();
         if (HasWork() || ShouldExit())
         {
-            Volatile.Write(ref _sleeping, 0);
+            _mailbox.EndSleep();
             return;
         }
 
@@ -397,7 +389,7 @@ public sealed partial class Shard
         _sleeps++;
         _engine!.Wait(timeout);
         _systemCalls = _engine.SystemCalls;
-        Volatile.Write(ref _sleeping, 0);
+        _mailbox.EndSleep();
     }
 
     private bool HasWork()
