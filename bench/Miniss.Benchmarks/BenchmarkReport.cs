@@ -76,6 +76,7 @@ internal static class BenchmarkReport
 
         const string Ring = "Miniss.Benchmarks.RingBenchmarks.";
         const string Shards = "Miniss.Benchmarks.ShardBenchmarks.";
+        const string Sleeping = "Miniss.Benchmarks.WakeupBenchmarks.Round_trip_to_a_sleeping_shard";
         const string Setup = "Miniss.Benchmarks.IoSetupBenchmarks.";
         s.Append("## Engine and runtime, per operation\n\n");
         s.Append("| what | Miniss | allocated | specification budget | Miniss goal | .NET built-in | C (liburing) | Miniss vs .NET | Miniss vs C |\n");
@@ -90,7 +91,8 @@ internal static class BenchmarkReport
         s.Append($"| buffer allocate + free | {Ns(Setup + "Buffer_allocate_and_free")} | {Alloc(Setup + "Buffer_allocate_and_free")} | 50-100 ns (allocate) | | | | | |\n");
         s.Append($"| cross-shard round trip (`SubmitTo`) | {Ns(Shards + "Cross_shard_round_trip")} | {Alloc(Shards + "Cross_shard_round_trip")} | | | {Ns(Shards + "DotNet_channel_round_trip")} (channel ping-pong to another thread) | {C("spsc round_trip")} (two pinned threads, spinning SPSC rings) | {Ratio(Shards + "Cross_shard_round_trip", Shards + "DotNet_channel_round_trip")} | {RatioC(Shards + "Cross_shard_round_trip", "spsc round_trip")} |\n");
         s.Append($"| | | | | | {Ns(Shards + "DotNet_thread_pool_round_trip")} (`await Task.Run`, often the same thread) | | {Ratio(Shards + "Cross_shard_round_trip", Shards + "DotNet_thread_pool_round_trip")} | |\n");
-        s.Append($"| cross-shard round trip to a sleeping shard | {Ns("Miniss.Benchmarks.WakeupBenchmarks.Round_trip_to_a_sleeping_shard")} | {Alloc("Miniss.Benchmarks.WakeupBenchmarks.Round_trip_to_a_sleeping_shard")} | | | | | | |\n");
+        s.Append($"| cross-shard round trip to a sleeping shard, eventfd wake-up | {Ns(Sleeping + "(MessageRing=False)")} | {Alloc(Sleeping + "(MessageRing=False)")} | | | | | | |\n");
+        s.Append($"| cross-shard round trip to a sleeping shard, MSG_RING wake-up | {Ns(Sleeping + "(MessageRing=True)")} | {Alloc(Sleeping + "(MessageRing=True)")} | | | | | {Ratio(Sleeping + "(MessageRing=True)", Sleeping + "(MessageRing=False)")} against eventfd | |\n");
         s.Append($"| timer armed and fired | {Ns(Shards + "Timer_arm_and_fire")} | {Alloc(Shards + "Timer_arm_and_fire")} | | | | | | |\n");
         s.Append($"| timer armed and cancelled (token, exception observed) | {Ns(Shards + "Timer_arm_and_cancel")} | {Alloc(Shards + "Timer_arm_and_cancel")} | | | {Ns(Shards + "DotNet_timer_arm_and_cancel")} (`Task.Delay`) | | {Ratio(Shards + "Timer_arm_and_cancel", Shards + "DotNet_timer_arm_and_cancel")} | |\n\n");
         s.Append("Memory per operation: the specification budgets 176-272 bytes; Miniss's goal is 0 bytes of GC allocation and at most 128 bytes of\n");

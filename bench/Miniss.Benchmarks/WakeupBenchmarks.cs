@@ -5,9 +5,11 @@ using BenchmarkDotNet.Attributes;
 namespace Miniss.Benchmarks;
 
 /// <summary>
-/// A cross-shard round trip to a shard that sleeps in io_uring_enter between requests (SpinBeforeSleep = 0): the
-/// sender writes the target's eventfd, whose pending read completes and ends the target's wait. Compare with
-/// ShardBenchmarks.Cross_shard_round_trip, where the idle shard is still spinning when the request arrives.
+/// A cross-shard round trip to a shard that sleeps in io_uring_enter between requests (SpinBeforeSleep = 0), woken
+/// either through its eventfd (the sender writes it; the target's pending read completes and ends its wait) or, with
+/// <see cref="MessageRing"/>, by an IORING_OP_MSG_RING completion the sender posts to the target's ring with its own
+/// submissions (RuntimeOptions.WakeShardsWithMessageRing). Compare with ShardBenchmarks.Cross_shard_round_trip, where
+/// the idle shard is still spinning when the request arrives.
 /// </summary>
 public class WakeupBenchmarks
 {
@@ -16,8 +18,12 @@ public class WakeupBenchmarks
 
     private MinissRuntime _runtime = null!;
 
+    /// <summary>Whether shards wake each other with MSG_RING (true) or the eventfd (false).</summary>
+    [Params(false, true)]
+    public bool MessageRing { get; set; }
+
     [GlobalSetup]
-    public void Setup() => _runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = 2, SpinBeforeSleep = TimeSpan.Zero });
+    public void Setup() => _runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = 2, SpinBeforeSleep = TimeSpan.Zero, WakeShardsWithMessageRing = MessageRing });
 
     [GlobalCleanup]
     public void Cleanup() => _runtime.Dispose();

@@ -76,6 +76,21 @@ public sealed class RuntimeOptions
     /// message: the sender keeps it until there is room.</summary>
     public int CrossShardQueueCapacity { get; set; } = 1024;
 
+    /// <summary>Whether a shard wakes another shard that sleeps in the kernel with <c>IORING_OP_MSG_RING</c> (a
+    /// completion posted straight to the sleeper's ring, sent with the waker's own submissions) instead of a write to
+    /// the sleeper's eventfd. Applies between shards on io_uring when the kernel has the operation (Linux 5.18, probed
+    /// at start); threads that are not shards, and the epoll and kqueue backends, always use the eventfd. A failed
+    /// message falls back to the eventfd. Default: false. Only wake-ups of sleeping shards change: a shard that is
+    /// spinning or busy is never woken at all (senders look at its sleeping flag first).
+    /// <para>When to turn it on: when shards sleep between messages (a short <see cref="SpinBeforeSleep"/>, light
+    /// cross-shard traffic) and the kernel is Linux 5.18 or later. The wake-up then rides on the waker's own
+    /// <c>io_uring_enter</c> instead of a separate <c>write</c>, and the sleeper has no eventfd read to re-arm.
+    /// Measured in one run of <c>dotnet run -c Release --project bench/Miniss.Benchmarks -- --filter
+    /// '*Round_trip_to_a_sleeping*'</c> on a heavily loaded 2-core machine, a round trip to a sleeping shard took 0.91x
+    /// the time with MSG_RING than with the eventfd, within that run's spread: the default stays off until a quieter
+    /// measurement shows a clear gain.</para></summary>
+    public bool WakeShardsWithMessageRing { get; set; }
+
     /// <summary>The I/O backend. Default: <see cref="IoBackendKind.Auto"/>: the environment variable
     /// <c>MINISS_BACKEND</c> when set, else io_uring when this process can use it, else the platform's readiness backend
     /// (epoll on Linux, kqueue on macOS). A forced backend that cannot run here fails <see cref="MinissRuntime.Start"/>

@@ -27,6 +27,14 @@ internal static class CompletionToken
     /// <summary>User data of the eventfd read that wakes a sleeping shard.</summary>
     public const ulong WakeRead = InternalBit | 1;
 
+    /// <summary>User data of the completion another shard's <c>IORING_OP_MSG_RING</c> posts to wake this one (it only
+    /// ends the wait: nothing to do).</summary>
+    public const ulong RingWake = InternalBit | 2;
+
+    /// <summary>User data of a shard's own <c>IORING_OP_MSG_RING</c> wake-up, with the target shard's id in the low 32
+    /// bits: its completion arrives only when the message could not be posted.</summary>
+    public const ulong RingWakeSent = InternalBit | (1UL << 32);
+
     /// <summary>The user data of <paramref name="slot"/> in its <paramref name="generation"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Encode(int slot, uint generation) => ((ulong)generation << 32) | (uint)slot;

@@ -220,6 +220,7 @@ public sealed class IoBackendSelection
 
             // Every opcode of the operation catalog (generated from it), the runtime's own operations included.
             var missing = IoOperations.Opcodes
+                .Where(r => r.Opcode != IoUring.IORING_OP_MSG_RING) // optional: probed by the shard that would use it
                 .Where(r => r.Opcode >= supported.Length || !supported[r.Opcode])
                 .Select(r => r.Name)
                 .ToList();

@@ -132,6 +132,15 @@ public static unsafe partial class IoOperations
     [IoOperation(IoUring.IORING_OP_READ, Name = "wake_read", Readiness = ReadinessKind.Read, Syscall = nameof(Libc.read), Effects = ReadinessEffects.Internal)]
     internal static partial void PrepareWakeRead(io_uring_sqe* sqe, [Fd] int fd, [Sqe("addr")] nint buffer, [Sqe("len")] uint length, [Sqe("user_data")] ulong userData);
 
+    /// <summary>Wakes another shard: posts a completion of <paramref name="targetUserData"/> (result 0) to the io_uring ring
+    /// <paramref name="ringFd"/> (<c>IORING_MSG_DATA</c>), which ends that ring's wait. Completes on this ring as
+    /// <paramref name="userData"/> only when it fails (<c>IOSQE_CQE_SKIP_SUCCESS</c>). io_uring only, Linux 5.18; the
+    /// kernel is probed before it is used, and a kernel without it only keeps the eventfd wake-up.</summary>
+    [IoOperation(IoUring.IORING_OP_MSG_RING, Name = "msg_ring_wake")]
+    [SqeValue("addr", IoUring.IORING_MSG_DATA)]
+    [SqeValue("flags", IoUring.IOSQE_CQE_SKIP_SUCCESS)]
+    internal static partial void PrepareRingWake(io_uring_sqe* sqe, [Fd] int ringFd, [Sqe("off")] ulong targetUserData, [Sqe("user_data")] ulong userData);
+
     /// <summary>Cancels every operation in flight (<c>IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL</c>), as a
     /// stopping shard does; completes as <paramref name="userData"/>.</summary>
     [IoOperation(IoUring.IORING_OP_ASYNC_CANCEL, Name = "cancel_all", Readiness = ReadinessKind.Cancel)]

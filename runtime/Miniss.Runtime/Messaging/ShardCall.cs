@@ -18,13 +18,12 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
 
     private CompletionCore<T> _core;
     private Shard _origin = null!;
-    private bool _isReply;
 
     public static ShardCall<T> Rent(Shard origin)
     {
         ShardCall<T> call = (t_pool ??= new Stack<ShardCall<T>>()).TryPop(out ShardCall<T>? pooled) ? pooled : new ShardCall<T>();
         call._origin = origin;
-        call._isReply = false;
+        call.IsReply = false;
         return call;
     }
 
@@ -36,7 +35,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
 
     public override void Execute(Shard shard)
     {
-        if (!_isReply)
+        if (!IsReply)
         {
             base.Execute(shard);
             return;
@@ -55,7 +54,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
 
     public override void Reject(Shard shard, Exception error)
     {
-        if (_isReply)
+        if (IsReply)
         {
             // Replies are always delivered, even to a stopping shard: its caller is waiting for them.
             Execute(shard);
@@ -67,7 +66,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
 
     protected override void Complete(Shard executingShard)
     {
-        _isReply = true;
+        IsReply = true;
         executingShard.Send(_origin, this);
     }
 

@@ -26,9 +26,6 @@ public sealed partial class Shard
     private int _eventFd = -1;
     private unsafe ulong* _wakeBuffer;
 
-    // 1 while the shard sleeps in the kernel (or is about to): a sender that sees it signals the eventfd.
-    private int _sleeping;
-
     // Shutdown: _rejecting once the stop request arrived, _drained once nothing of this shard's is in flight.
     private bool _rejecting;
     private bool _drained;
@@ -76,16 +73,6 @@ public sealed partial class Shard
     internal ObjectDisposedException Stopped() => _fault is { } fault
         ? new(nameof(MinissRuntime), $"Miniss shard {Id} failed ({fault.GetType().Name}: {fault.Message}) and accepts no new work.")
         : new(nameof(MinissRuntime), $"The Miniss runtime is stopping; shard {Id} accepts no new work.");
-
-    /// <summary>Wakes the shard if it sleeps in the kernel. Callers publish their work before calling (full fence).</summary>
-    internal void Wake()
-    {
-        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
-        {
-            Interlocked.Increment(ref _wakeups);
-            Internal.Linux.EventFd.Signal(_eventFd);
-        }
-    }
 
     /// <summary>The shard thread's body: set up, loop until the runtime has drained, tear down.</summary>
     internal void Run(Action<Exception?> started)
@@ -147,7 +134,7 @@ public sealed partial class Shard
             }
             catch (Exception e)
             {
-                Volatile.Write(ref _sleeping, 0);
+                _mailbox.EndSleep();
                 Volatile.Write(ref _taskStartedAt, 0);
                 if (_fault is null)
                 {
@@ -231,6 +218,7 @@ public sealed partial class Shard
             _runtime.ReportSubmissionPollingRefused(this, pollingRefused);
         }
 
+        ChooseWakeMechanism();
         Buffers = new Buffers.BufferPool(_options.BufferPool);
         if (_ring is not null && _options.RegisterBuffers && !Buffers.TryRegister(_ring.Fd, out string? reason))
         {
@@ -288,6 +276,10 @@ public sealed partial class Shard
                 if (completion.UserData == CompletionToken.WakeRead && !_exited)
                 {
                     ArmWakeRead();
+                }
+                else if (IsRingWakeFailure(completion.UserData))
+                {
+                    OnRingWakeFailed(completion.UserData);
                 }
 
                 continue;
@@ -382,10 +374,10 @@ public sealed partial class Shard
 
         // Announce the sleep, then look once more: a sender that published before seeing the flag is found here,
         // one that publishes after will see the flag and signal the eventfd.
-        Interlocked.Exchange(ref _sleeping, 1);
+        _mailbox.AnnounceSleep();
         if (HasWork() || ShouldExit())
         {
-            Volatile.Write(ref _sleeping, 0);
+            _mailbox.EndSleep();
             return;
         }
 
@@ -400,7 +392,7 @@ public sealed partial class Shard
         long sleptFrom = Clock.Now;
         _engine!.Wait(timeout);
         _systemCalls = _engine.SystemCalls;
-        Volatile.Write(ref _sleeping, 0);
+        _mailbox.EndSleep();
         if (_idleStrategy == IdleStrategy.Adaptive)
         {
             _spinBudget.Slept(Clock.Now - sleptFrom);

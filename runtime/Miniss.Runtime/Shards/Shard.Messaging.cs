@@ -1,14 +1,17 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Numerics;
 using System.Threading;
+using Miniss.IO;
 using Miniss.Messaging;
 using Miniss.Scheduling;
 
 namespace Miniss;
 
 // Messages and posted work: the rings from and to the other shards, the outgoing batches handed over once per tick,
-// and the external queue through which threads that are not shards reach this one.
+// the external queue through which threads that are not shards reach this one, and the mailbox word (Messaging/
+// ShardMailbox.cs) through which senders say there is mail and find out whether to wake this shard.
 public sealed partial class Shard
 {
     private static readonly Action<object?> s_dispatchMessage = static message => t_current!.Dispatch((ShardMessage)message!);
@@ -20,6 +23,15 @@ public sealed partial class Shard
     private readonly Queue<ShardMessage>[] _pendingOut;
     private readonly Shard?[] _wakeAfterFlush;
 
+    // Senders' doorbell and this shard's sleeping flag, on a cache line of their own (not readonly: it is mutated in place).
+    private ShardMailbox _mailbox;
+
+    // Whether this shard wakes sleeping peers with IORING_OP_MSG_RING (chosen at start: the option, io_uring, the kernel).
+    private bool _ringWakeups;
+
+    // Whether the kernel has IORING_OP_MSG_RING: 0 not yet probed, 1 yes, -1 no. The kernel is the same for every shard.
+    private static int s_messageRingSupported;
+
     private bool _anyPendingOut;
 
     // Set under _externalGate once the loop has ended: from then on posts run on the thread pool, messages are refused.
@@ -29,6 +41,7 @@ public sealed partial class Shard
     // Written by the shard's own thread only; read by anyone through Statistics.
     private long _messagesReceived;
     private long _messagesSent;
+    private long _ringWakeupsSent;
 
     /// <summary>
     /// Queues work to run on this shard, from any thread. From another thread it goes through the external queue
@@ -47,8 +60,7 @@ public sealed partial class Shard
             if (!_exited)
             {
                 _external.Enqueue(item);
-                Interlocked.MemoryBarrier();
-                Wake();
+                DeliverExternal();
                 return;
             }
         }
@@ -80,8 +92,7 @@ public sealed partial class Shard
             if (!_exited)
             {
                 _external.Enqueue(new WorkItem(s_dispatchMessage, message));
-                Interlocked.MemoryBarrier();
-                Wake();
+                DeliverExternal();
                 return;
             }
         }
@@ -121,55 +132,171 @@ public sealed partial class Shard
         }
     }
 
-    private bool ProcessMessages()
+    /// <summary>Wakes the shard if it sleeps in the kernel, through its eventfd. Callers publish their work before
+    /// calling, with a full fence (the mailbox's <see cref="ShardMailbox.Deliver"/> is one).</summary>
+    internal void Wake()
     {
-        bool any = false;
-        for (int from = 0; from < _incoming.Length; from++)
+        if (_mailbox.TryClaimWake())
         {
-            CrossShardQueue? queue = _incoming[from];
-            if (queue is null)
-            {
-                continue;
-            }
+            SignalWake();
+        }
+    }
 
-            bool read = false;
-            try
-            {
-                while (queue.TryRead(out ShardMessage message))
-                {
-                    read = true;
-                    _messagesReceived++;
-                    BeginTask();
-                    Dispatch(message);
-                    EndTask();
-                }
-            }
-            finally
-            {
-                // Also when a message's execution failed the loop: what was read is released, or the queue would look
-                // non-empty for ever and the shard could never finish stopping.
-                if (read)
-                {
-                    queue.Release();
-                }
-            }
+    /// <summary>Work was added to the external queue (any thread): rings the mailbox and wakes the shard if it sleeps.</summary>
+    private void DeliverExternal()
+    {
+        if (_mailbox.Deliver(ShardMailbox.ExternalBit))
+        {
+            SignalWake();
+        }
+    }
 
-            any |= read;
+    /// <summary>Ends the shard's sleep through its eventfd (the sleeping flag has been claimed by the caller).</summary>
+    private void SignalWake()
+    {
+        Interlocked.Increment(ref _wakeups);
+        Internal.Linux.EventFd.Signal(_eventFd);
+    }
+
+    /// <summary>This shard (the calling thread) claimed the wake-up of <paramref name="target"/>: with
+    /// <see cref="RuntimeOptions.WakeShardsWithMessageRing"/> on and both shards on io_uring, an
+    /// <c>IORING_OP_MSG_RING</c> posting a completion to the target's ring, sent with this tick's submissions;
+    /// otherwise (or once this shard's loop has failed, when its engine is no longer trusted) the target's eventfd.</summary>
+    private unsafe void WakeFromShard(Shard target)
+    {
+        if (_ringWakeups && _fault is null && _ring is not null && target.UringOrNull is { } targetRing)
+        {
+            // The sender's completion is skipped on success; a failure arrives as RingWakeSent | target (OnRingWakeFailed).
+            IoOperations.PrepareRingWake(_engine!.NextSqe(), targetRing.Fd, CompletionToken.RingWake, CompletionToken.RingWakeSent | (uint)target.Id);
+            _ringWakeupsSent++;
+            Interlocked.Increment(ref target._wakeups);
+            return;
         }
 
-        while (_external.TryDequeue(out WorkItem item))
+        target.SignalWake();
+    }
+
+    /// <summary>A MSG_RING wake-up this shard sent failed (its completion carries <paramref name="userData"/>,
+    /// <see cref="CompletionToken.RingWakeSent"/> with the target's id): the target is woken through its eventfd.</summary>
+    private void OnRingWakeFailed(ulong userData) => _runtime.Shards[(int)(uint)userData].SignalWake();
+
+    /// <summary>At start, on the shard's thread: wake sleeping peers with MSG_RING when
+    /// <see cref="RuntimeOptions.WakeShardsWithMessageRing"/> asks for it, this shard runs io_uring and the kernel has
+    /// <c>IORING_OP_MSG_RING</c> (Linux 5.18; probed once per process), the eventfd otherwise.</summary>
+    private void ChooseWakeMechanism()
+    {
+        _ringWakeups = false;
+        if (!_options.WakeShardsWithMessageRing || _ring is null)
         {
-            any = true;
-            BeginTask();
-            RunGuarded(item);
-            EndTask();
+            return;
+        }
+
+        int supported = Volatile.Read(ref s_messageRingSupported);
+        if (supported == 0)
+        {
+            bool[]? opcodes = IoUringCapabilities.SupportedOpcodes(_ring.Fd, out _, out _);
+            supported = opcodes is not null && Bindings.Linux.IoUring.IORING_OP_MSG_RING < opcodes.Length && opcodes[Bindings.Linux.IoUring.IORING_OP_MSG_RING] ? 1 : -1;
+            Volatile.Write(ref s_messageRingSupported, supported);
+        }
+
+        _ringWakeups = supported == 1;
+    }
+
+    /// <summary>Whether <paramref name="userData"/> is the completion of a failed MSG_RING wake-up this shard sent.</summary>
+    private static bool IsRingWakeFailure(ulong userData) => (userData & ~0xFFFF_FFFFUL) == CompletionToken.RingWakeSent;
+
+    /// <summary>MSG_RING wake-ups this shard has sent to other shards. Any thread; a moment old.</summary>
+    internal long RingWakeupsSent => Volatile.Read(ref _ringWakeupsSent);
+
+    /// <summary>Reads the rings whose senders rang the mailbox, and the external queue when it was rung: each ring's
+    /// batch up to the tail published when it is first read (one acquire), released once (one release).</summary>
+    private bool ProcessMessages()
+    {
+        long mail = _mailbox.Take();
+        if (mail == 0)
+        {
+            return false;
+        }
+
+        bool any = false;
+        long rings = mail & ~ShardMailbox.ExternalBit;
+        while (rings != 0)
+        {
+            int bit = BitOperations.TrailingZeroCount(rings);
+            rings &= rings - 1;
+
+            // More than 63 shards share bits: every sender of this bit is looked at.
+            for (int from = bit; from < _incoming.Length; from += 63)
+            {
+                if (_incoming[from] is { } queue)
+                {
+                    any |= ReadRing(queue, from);
+                }
+            }
+        }
+
+        if ((mail & ShardMailbox.ExternalBit) != 0)
+        {
+            while (_external.TryDequeue(out WorkItem item))
+            {
+                any = true;
+                BeginTask();
+                RunGuarded(item);
+                EndTask();
+            }
         }
 
         ClearRunningTask();
         return any;
     }
 
-    /// <summary>Hands the outgoing batches to the other shards' rings and wakes those that sleep.</summary>
+    /// <summary>Dispatches everything readable in <paramref name="queue"/> (from shard <paramref name="from"/>) and
+    /// releases it to the producer.</summary>
+    private bool ReadRing(CrossShardQueue queue, int from)
+    {
+        bool read = false;
+        bool finished = false;
+        try
+        {
+            while (queue.TryRead(out ShardMessage message))
+            {
+                read = true;
+                _messagesReceived++;
+                if (message.IsReply)
+                {
+                    // A reply runs no user code (it schedules the caller's continuation): no task to time.
+                    Dispatch(message);
+                }
+                else
+                {
+                    BeginTask();
+                    Dispatch(message);
+                    EndTask();
+                }
+            }
+
+            finished = true;
+        }
+        finally
+        {
+            // Also when a message's execution failed the loop: what was read is released, or the queue would look
+            // non-empty for ever and the shard could never finish stopping; what is left is announced again.
+            if (read)
+            {
+                queue.Release();
+            }
+
+            if (!finished)
+            {
+                _mailbox.Return(ShardMailbox.BitOf(from));
+            }
+        }
+
+        return read;
+    }
+
+    /// <summary>Hands the outgoing batches to the other shards' rings (one release per ring), rings each target's
+    /// mailbox once, and wakes those that sleep.</summary>
     private void FlushOutgoing()
     {
         if (!_anyPendingOut)
@@ -178,7 +305,7 @@ public sealed partial class Shard
         }
 
         bool remaining = false;
-        int wake = 0;
+        int published = 0;
         for (int to = 0; to < _pendingOut.Length; to++)
         {
             var pending = _pendingOut[to];
@@ -196,41 +323,28 @@ public sealed partial class Shard
 
             if (queue.Publish())
             {
-                _wakeAfterFlush[wake++] = _runtime.Shards[to];
+                _wakeAfterFlush[published++] = _runtime.Shards[to];
             }
 
             remaining |= pending.Count > 0;
         }
 
-        // The tails published above must be visible before each target's sleeping flag is read (store-load order).
-        Interlocked.MemoryBarrier();
-        for (int i = 0; i < wake; i++)
+        long bit = ShardMailbox.BitOf(Id);
+        for (int i = 0; i < published; i++)
         {
-            _wakeAfterFlush[i]!.Wake();
+            Shard target = _wakeAfterFlush[i]!;
             _wakeAfterFlush[i] = null;
+            if (target._mailbox.Deliver(bit))
+            {
+                WakeFromShard(target);
+            }
         }
 
         _anyPendingOut = remaining;
     }
 
-    /// <summary>Whether a message or posted work waits to be read: from another shard's ring or the external queue.</summary>
-    private bool HasIncoming()
-    {
-        if (!_external.IsEmpty)
-        {
-            return true;
-        }
-
-        foreach (CrossShardQueue? queue in _incoming)
-        {
-            if (queue is not null && queue.HasItems)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>Whether a message or posted work waits to be read: a sender has rung the mailbox since the last look.</summary>
+    private bool HasIncoming() => _mailbox.HasMail;
 
     /// <summary>The loop has ended: later posts run on the thread pool and later messages are refused; anything that
     /// slipped in after the loop's last look is handled the same way.</summary>

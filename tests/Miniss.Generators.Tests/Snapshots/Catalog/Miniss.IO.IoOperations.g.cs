@@ -30,6 +30,7 @@ namespace Miniss.IO
             ((byte)global::Miniss.Bindings.Linux.IoUring.IORING_OP_SEND, "SEND"),
             ((byte)global::Miniss.Bindings.Linux.IoUring.IORING_OP_RECV, "RECV"),
             ((byte)global::Miniss.Bindings.Linux.IoUring.IORING_OP_SHUTDOWN, "SHUTDOWN"),
+            ((byte)global::Miniss.Bindings.Linux.IoUring.IORING_OP_MSG_RING, "MSG_RING"),
         ];
     }
 }
