@@ -293,12 +293,11 @@ IEnumerable<string> Capture(string tool, string arguments)
 }
 
 Task("Pack")
-    .Description("Packs Miniss.Bindings, Miniss.Runtime (with the operation generator as an analyzer), Miniss.Hosting, Miniss.AspNetCore and the miniss .NET tool into artifacts/packages.")
+    .Description("Packs Miniss.Bindings, Miniss.Runtime, Miniss.Hosting, Miniss.AspNetCore and the miniss .NET tool into artifacts/packages, each validated as it is packed.")
     .Does(() =>
     {
         var packages = root.Combine("artifacts/packages");
         CleanDirectory(packages);
-        Dotnet($"build generator/Miniss.Generators/Miniss.Generators.csproj -c {configuration} --nologo");
         Dotnet($"pack bindings/Miniss.Bindings/Miniss.Bindings.csproj -c {configuration} --nologo -o {packages}");
         Dotnet($"pack runtime/Miniss.Runtime/Miniss.Runtime.csproj -c {configuration} --nologo -o {packages}");
         Dotnet($"pack runtime/Miniss.Hosting/Miniss.Hosting.csproj -c {configuration} --nologo -o {packages}");
