@@ -5,7 +5,8 @@ public enum IdleStrategy
 {
     /// <summary>Polls for work only while polling has recently found some: the spin budget (at most
     /// <see cref="RuntimeOptions.SpinBeforeSleep"/>) doubles when a spin finds work and halves when it does not, and a
-    /// spinning shard yields its core every few microseconds so a thread waiting for that core runs at once. When a
+    /// shard that has spun 5 µs without finding work yields its core, then again every 5 µs, so a thread waiting for
+    /// that core runs (work that arrives sooner, such as a reply to a cross-shard call, costs no system call). When a
     /// yield shows the core busy with another thread for longer than the whole budget, the shard sleeps instead (and
     /// spins again only after a pause that doubles while the core stays busy). A timer due within
     /// <see cref="RuntimeOptions.SpinBeforeSleep"/> is waited for by spinning, which costs less than the kernel's wake-up.</summary>
