@@ -5,8 +5,10 @@ namespace Miniss;
 /// <summary>
 /// The adaptive spin budget of <see cref="IdleStrategy.Adaptive"/>, in clock ticks (<c>Stopwatch</c> timestamps): how long an
 /// idle shard polls before it sleeps. A spin that finds work doubles it (up to the ceiling); one that finds nothing
-/// halves it, and below the floor it is zero (sleep at once). A sleep that ends within the ceiling is work a spin
-/// would have caught: it brings the budget back to at least the floor, so a zero budget is not stuck at zero. When
+/// halves it, and below the floor it is zero (sleep at once). A sleep that ends within a few ceilings means work comes
+/// about as often as a spin lasts (the kernel's wake-up alone takes tens of microseconds on some machines, so the
+/// sleep's length overstates the gap): it restores the whole ceiling, so a zero budget is not stuck at zero and a
+/// steady exchange such as a cross-shard ping-pong settles on spinning instead of alternating with sleeps. When
 /// another thread took the core while the shard spun, the budget is zero for a number of idle periods that doubles
 /// each time this repeats (8 up to 1024), so a shard on a busy shared core rarely spins at all.
 /// </summary>
@@ -15,6 +17,9 @@ internal struct SpinBudget
     private readonly long _ceiling;
     private readonly long _floor;
     private long _current;
+
+    // A sleep shorter than this many ceilings counts as short (see the class remarks).
+    private const int ShortSleepCeilings = 4;
 
     // Idle periods left that sleep at once because the core was found shared, and the next such pause.
     private int _pausedFor;
@@ -57,8 +62,8 @@ internal struct SpinBudget
         _pausedFor = _nextPause;
     }
 
-    /// <summary>A sleep in the kernel ended after <paramref name="slept"/> ticks: when within the ceiling, a spin would
-    /// have caught the work without the kernel's wake-up.</summary>
+    /// <summary>A sleep in the kernel ended after <paramref name="slept"/> ticks: when within a few ceilings, spinning
+    /// would likely have caught the work without the kernel's wake-up.</summary>
     public void Slept(long slept)
     {
         if (_pausedFor > 0)
@@ -67,9 +72,9 @@ internal struct SpinBudget
             return;
         }
 
-        if (slept < _ceiling && _current < _floor)
+        if (slept < _ceiling * ShortSleepCeilings)
         {
-            _current = _floor;
+            _current = _ceiling;
         }
     }
 }
