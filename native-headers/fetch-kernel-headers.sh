@@ -55,7 +55,7 @@ done
 
 deb=$(ls "$work"/linux-libc-dev_*.deb 2>/dev/null | head -n 1 || true)
 if [ -z "$deb" ]; then
-  echo "fetch-kernel-headers: could not download Debian's linux-libc-dev (needed: Linux $want or newer): $(tail -n 1 "$work/apt.err" 2>/dev/null)" >&2
+  echo "fetch-kernel-headers: could not download Debian's linux-libc-dev from deb.debian.org (needed: Linux $want or newer; is the archive reachable?): $(tail -n 1 "$work/apt.err" 2>/dev/null)" >&2
   exit 1
 fi
 
