@@ -323,7 +323,7 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             call.Set(sync, async, context, trace, parent, current.Id, cancellationToken);
             ValueTask<T> result = call.AsValueTask();
             current.OnCallSent();
-            current.Send(target, call);
+            current.Send(shard, call);
             return result;
         }
 

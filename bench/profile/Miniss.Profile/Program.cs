@@ -12,6 +12,8 @@ namespace Miniss.Profile;
 /// <code>
 ///   miniss-profile nop SECONDS              awaited NOPs, one at a time: ns per round trip
 ///   miniss-profile read FILE DEPTH SECONDS  4 KiB random buffered reads of FILE, DEPTH in flight: reads per second
+///   miniss-profile cross SECONDS [both]     two shards: shard 0 awaits SubmitTo(1, () =&gt; 1) in a loop (with "both",
+///                                           shard 1 does the same towards shard 0 at once): ns per round trip
 /// </code>
 /// Each prints one line ("nop ns_per_op=X cpu_ns_per_op=Y", "read4k depth=N iops=X cpu_ns_per_op=Y") after a
 /// half-second warm-up. The CPU time is the process's (the shard does all the work; the other threads sleep): on a
@@ -24,6 +26,23 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        if (args is ["cross", string crossSeconds, ..] && args.Length <= 3)
+        {
+            bool both = args is [_, _, "both"];
+            using MinissRuntime pair = MinissRuntime.Start(new RuntimeOptions { ShardCount = 2 });
+            Cross(pair, 0.5, both);
+            (double crossNs, _) = Cross(pair, Seconds(crossSeconds), both);
+            Console.WriteLine($"cross round_trip ns_per_op={crossNs.ToString("F1", CultureInfo.InvariantCulture)}");
+            if (Environment.GetEnvironmentVariable("MINISS_PROFILE_STATS") == "1")
+            {
+                foreach (Shard s in pair.Shards)
+                {
+                    Console.Error.WriteLine(s.Statistics);
+                }
+            }
+            return 0;
+        }
+
         using MinissRuntime runtime = MinissRuntime.Start(new RuntimeOptions { ShardCount = 1 });
         switch (args)
         {
@@ -43,7 +62,7 @@ public static class Program
                 Console.WriteLine($"read4k depth={depth} iops={iops.ToString("F0", CultureInfo.InvariantCulture)} cpu_ns_per_op={readCpu.ToString("F1", CultureInfo.InvariantCulture)}");
                 return 0;
             default:
-                Console.Error.WriteLine("usage: miniss-profile nop SECONDS | read FILE DEPTH SECONDS");
+                Console.Error.WriteLine("usage: miniss-profile nop SECONDS | read FILE DEPTH SECONDS | cross SECONDS");
                 return 2;
         }
     }
@@ -71,6 +90,45 @@ public static class Program
             }
         }
     }).AsTask().GetAwaiter().GetResult();
+
+    private static readonly Func<int> s_one = static () => 1;
+
+    private static (double NsPerOp, long Operations) Cross(MinissRuntime runtime, double seconds, bool both)
+    {
+        if (!both)
+        {
+            return CrossFrom(runtime, 0, 1, seconds).AsTask().GetAwaiter().GetResult();
+        }
+
+        var there = CrossFrom(runtime, 0, 1, seconds).AsTask();
+        var back = CrossFrom(runtime, 1, 0, seconds).AsTask();
+        (double a, long na) = there.GetAwaiter().GetResult();
+        (double b, long nb) = back.GetAwaiter().GetResult();
+
+        // Round trips per second of both together, as ns per round trip.
+        return (1e9 / ((na * 1e9 / (a * na)) + (nb * 1e9 / (b * nb))), na + nb);
+    }
+
+    private static ValueTask<(double NsPerOp, long Operations)> CrossFrom(MinissRuntime runtime, int from, int to, double seconds) => runtime.SubmitTo(from, async () =>
+    {
+        long until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        long started = Stopwatch.GetTimestamp();
+        long operations = 0;
+        while (true)
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                await runtime.SubmitTo(to, s_one);
+            }
+
+            operations += 1000;
+            long now = Stopwatch.GetTimestamp();
+            if (now >= until)
+            {
+                return ((now - started) * 1e9 / Stopwatch.Frequency / operations, operations);
+            }
+        }
+    });
 
     private static (double Iops, long Reads) Read(MinissRuntime runtime, string path, int depth, double seconds) => runtime.SubmitTo(0, async () =>
     {

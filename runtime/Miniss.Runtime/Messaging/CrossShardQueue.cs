@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 
@@ -13,7 +14,12 @@ namespace Miniss.Messaging;
 /// producer keeps what does not fit (see <see cref="Shard"/>'s outgoing buffers) and retries.</remarks>
 internal sealed class CrossShardQueue
 {
-    private readonly ShardMessage?[] _slots;
+    // The slots wrap the reference in a struct: an array of a struct is read by reference without the covariance
+    // check an array of a class type needs. The first SlotPadding entries are never used, so the array's length (which
+    // both sides would otherwise read for bounds checks) is not on a line the other side writes; slots are reached
+    // by reference, with the index masked, so no bounds check reads it.
+    private const int SlotPadding = 8;
+    private readonly Slot[] _slots;
     private readonly int _mask;
     private Indices _indices;
 
@@ -24,14 +30,18 @@ internal sealed class CrossShardQueue
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "the capacity must be a power of two, at least 2");
         }
 
-        _slots = new ShardMessage?[capacity];
+        _slots = new Slot[capacity + SlotPadding];
         _mask = capacity - 1;
     }
 
-    public int Capacity => _slots.Length;
+    public int Capacity => _mask + 1;
 
     /// <summary>Whether the consumer has anything to read (any thread may ask; the answer may be stale).</summary>
     public bool HasItems => Volatile.Read(ref _indices.Tail) != Volatile.Read(ref _indices.Head);
+
+    /// <summary>Consumer: whether a published item waits to be read. Reads the producer's tail (one shared cache line,
+    /// which stays in this core's cache until the producer publishes again) and the consumer's own head.</summary>
+    public bool HasReadable => _indices.ConsumerHead != Volatile.Read(ref _indices.Tail);
 
     /// <summary>Items published and not yet released by the consumer (any thread may ask; the answer may be stale).
     /// The head is read first: the tail it is subtracted from is never older, so the count is never negative.</summary>
@@ -48,17 +58,17 @@ internal sealed class CrossShardQueue
     public bool TryWrite(ShardMessage message)
     {
         long tail = _indices.ProducerTail;
-        if (tail - _indices.ProducerCachedHead >= _slots.Length)
+        if (tail - _indices.ProducerCachedHead > _mask)
         {
             // Refresh the consumer's head only when the cached one says full: one shared read per lap, not per item.
             _indices.ProducerCachedHead = Volatile.Read(ref _indices.Head);
-            if (tail - _indices.ProducerCachedHead >= _slots.Length)
+            if (tail - _indices.ProducerCachedHead > _mask)
             {
                 return false;
             }
         }
 
-        _slots[tail & _mask] = message;
+        SlotAt(tail).Message = message;
         _indices.ProducerTail = tail + 1;
         return true;
     }
@@ -67,13 +77,16 @@ internal sealed class CrossShardQueue
     /// <returns>Whether anything new was published.</returns>
     public bool Publish()
     {
-        if (_indices.ProducerTail == Volatile.Read(ref _indices.Tail))
+        long tail = _indices.ProducerTail;
+        if (tail == _indices.ProducerPublished)
         {
             return false;
         }
 
-        // Release: the slots written above become visible before the tail that covers them.
-        Volatile.Write(ref _indices.Tail, _indices.ProducerTail);
+        // Release: the slots written above become visible before the tail that covers them. The producer compares
+        // with its own copy of what it published, so it never reads the line the consumer polls.
+        _indices.ProducerPublished = tail;
+        Volatile.Write(ref _indices.Tail, tail);
         return true;
     }
 
@@ -92,9 +105,9 @@ internal sealed class CrossShardQueue
             }
         }
 
-        ref ShardMessage? slot = ref _slots[head & _mask];
-        message = slot!;
-        slot = null;
+        ref Slot slot = ref SlotAt(head);
+        message = slot.Message!;
+        slot.Message = null;
         _indices.ConsumerHead = head + 1;
         return true;
     }
@@ -102,15 +115,28 @@ internal sealed class CrossShardQueue
     /// <summary>Consumer: returns the slots read since the last release to the producer.</summary>
     public void Release() => Volatile.Write(ref _indices.Head, _indices.ConsumerHead);
 
-    /// <summary>The shared and the side-private indices, each group on its own cache line.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref Slot SlotAt(long index) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)(index & _mask) + SlotPadding);
+
+    private struct Slot
+    {
+        public ShardMessage? Message;
+    }
+
+    /// <summary>The shared and the side-private indices, each group on a cache line of its own, and none on the line
+    /// of the object's header and its read-only fields (the slots and the mask, which both sides read on every
+    /// batch): the object is only 8-byte aligned, so each group is 64 bytes from the next and the first starts 64
+    /// bytes in.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 320)]
     private struct Indices
     {
-        [FieldOffset(0)] public long Head;
-        [FieldOffset(64)] public long Tail;
-        [FieldOffset(128)] public long ProducerTail;
-        [FieldOffset(136)] public long ProducerCachedHead;
-        [FieldOffset(192)] public long ConsumerHead;
-        [FieldOffset(200)] public long ConsumerCachedTail;
+        [FieldOffset(64)] public long Head;
+        [FieldOffset(128)] public long Tail;
+        [FieldOffset(192)] public long ProducerTail;
+        [FieldOffset(200)] public long ProducerCachedHead;
+        [FieldOffset(208)] public long ProducerPublished;
+        [FieldOffset(256)] public long ConsumerHead;
+        [FieldOffset(264)] public long ConsumerCachedTail;
     }
 }

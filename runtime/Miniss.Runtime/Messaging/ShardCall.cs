@@ -19,10 +19,15 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
     private CompletionCore<T> _core;
     private Shard _origin = null!;
 
+    // The origin's id, which the executing shard replies to: reading it from the origin's object would fetch a line
+    // that the origin keeps writing.
+    private int _originId;
+
     public static ShardCall<T> Rent(Shard origin)
     {
         ShardCall<T> call = (t_pool ??= new Stack<ShardCall<T>>()).TryPop(out ShardCall<T>? pooled) ? pooled : new ShardCall<T>();
         call._origin = origin;
+        call._originId = origin.Id;
         call.IsReply = false;
         return call;
     }
@@ -67,7 +72,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
     protected override void Complete(Shard executingShard)
     {
         IsReply = true;
-        executingShard.Send(_origin, this);
+        executingShard.Send(_originId, this);
     }
 
     public T GetResult(short token)

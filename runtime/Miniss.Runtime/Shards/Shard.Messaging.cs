@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Numerics;
 using System.Threading;
 using Miniss.IO;
 using Miniss.Messaging;
@@ -10,8 +9,9 @@ using Miniss.Scheduling;
 namespace Miniss;
 
 // Messages and posted work: the rings from and to the other shards, the outgoing batches handed over once per tick,
-// the external queue through which threads that are not shards reach this one, and the mailbox word (Messaging/
-// ShardMailbox.cs) through which senders say there is mail and find out whether to wake this shard.
+// the external queue through which threads that are not shards reach this one, and the mailbox (Messaging/
+// ShardMailbox.cs): the outside threads' doorbell and the sleeping flag through which senders find out whether to
+// wake this shard. Messages from shards are found by reading each incoming ring's tail, not by a doorbell.
 public sealed partial class Shard
 {
     private static readonly Action<object?> s_dispatchMessage = static message => t_current!.Dispatch((ShardMessage)message!);
@@ -20,6 +20,10 @@ public sealed partial class Shard
     private readonly Lock _externalGate = new();
     private readonly CrossShardQueue?[] _incoming;
     private readonly CrossShardQueue?[] _outgoing;
+
+    // The incoming rings that exist (every other shard's to this one), and the sender of each, for the loop's scan.
+    private readonly CrossShardQueue[] _incomingRings;
+    private readonly int[] _incomingSenders;
     private readonly Queue<ShardMessage>[] _pendingOut;
     private readonly Shard?[] _wakeAfterFlush;
 
@@ -101,18 +105,19 @@ public sealed partial class Shard
     }
 
     /// <summary>
-    /// Sends a message from this shard (the calling thread) to <paramref name="target"/>: batched in the outgoing
-    /// buffer and handed over when the tick ends. To itself, it is queued on the run queue.
+    /// Sends a message from this shard (the calling thread) to shard <paramref name="target"/>: batched in the outgoing
+    /// buffer and handed over when the tick ends. To itself, it is queued on the run queue. The target is named by its
+    /// id, not its object, so that sending never reads a line of the other shard's object, which it keeps writing.
     /// </summary>
-    internal void Send(Shard target, ShardMessage message)
+    internal void Send(int target, ShardMessage message)
     {
-        if (target == this)
+        if (target == Id)
         {
             _runQueue.Enqueue(new WorkItem(s_dispatchMessage, message));
             return;
         }
 
-        _pendingOut[target.Id].Enqueue(message);
+        _pendingOut[target].Enqueue(message);
         _anyPendingOut = true;
     }
 
@@ -133,7 +138,7 @@ public sealed partial class Shard
     }
 
     /// <summary>Wakes the shard if it sleeps in the kernel, through its eventfd. Callers publish their work before
-    /// calling, with a full fence (the mailbox's <see cref="ShardMailbox.Deliver"/> is one).</summary>
+    /// calling, with a full fence.</summary>
     internal void Wake()
     {
         if (_mailbox.TryClaimWake())
@@ -145,7 +150,7 @@ public sealed partial class Shard
     /// <summary>Work was added to the external queue (any thread): rings the mailbox and wakes the shard if it sleeps.</summary>
     private void DeliverExternal()
     {
-        if (_mailbox.Deliver(ShardMailbox.ExternalBit))
+        if (_mailbox.DeliverExternal())
         {
             SignalWake();
         }
@@ -208,34 +213,21 @@ public sealed partial class Shard
     /// <summary>MSG_RING wake-ups this shard has sent to other shards. Any thread; a moment old.</summary>
     internal long RingWakeupsSent => Volatile.Read(ref _ringWakeupsSent);
 
-    /// <summary>Reads the rings whose senders rang the mailbox, and the external queue when it was rung: each ring's
+    /// <summary>Reads the incoming rings that hold anything, and the external queue when its doorbell was rung: each ring's
     /// batch up to the tail published when it is first read (one acquire), released once (one release).</summary>
     private bool ProcessMessages()
     {
-        long mail = _mailbox.Take();
-        if (mail == 0)
-        {
-            return false;
-        }
-
         bool any = false;
-        long rings = mail & ~ShardMailbox.ExternalBit;
-        while (rings != 0)
+        CrossShardQueue[] rings = _incomingRings;
+        for (int i = 0; i < rings.Length; i++)
         {
-            int bit = BitOperations.TrailingZeroCount(rings);
-            rings &= rings - 1;
-
-            // More than 63 shards share bits: every sender of this bit is looked at.
-            for (int from = bit; from < _incoming.Length; from += 63)
+            if (rings[i].HasReadable)
             {
-                if (_incoming[from] is { } queue)
-                {
-                    any |= ReadRing(queue, from);
-                }
+                any |= ReadRing(rings[i]);
             }
         }
 
-        if ((mail & ShardMailbox.ExternalBit) != 0)
+        if (_mailbox.TakeExternal())
         {
             while (_external.TryDequeue(out WorkItem item))
             {
@@ -244,18 +236,22 @@ public sealed partial class Shard
                 RunGuarded(item);
                 EndTask();
             }
+
+            ClearRunningTask();
+        }
+        else if (any)
+        {
+            ClearRunningTask();
         }
 
-        ClearRunningTask();
         return any;
     }
 
-    /// <summary>Dispatches everything readable in <paramref name="queue"/> (from shard <paramref name="from"/>) and
+    /// <summary>Dispatches everything readable in <paramref name="queue"/> (from another shard) and
     /// releases it to the producer.</summary>
-    private bool ReadRing(CrossShardQueue queue, int from)
+    private bool ReadRing(CrossShardQueue queue)
     {
         bool read = false;
-        bool finished = false;
         try
         {
             while (queue.TryRead(out ShardMessage message))
@@ -275,28 +271,22 @@ public sealed partial class Shard
                 }
             }
 
-            finished = true;
         }
         finally
         {
             // Also when a message's execution failed the loop: what was read is released, or the queue would look
-            // non-empty for ever and the shard could never finish stopping; what is left is announced again.
+            // non-empty for ever and the shard could never finish stopping; what is left is found by the next scan.
             if (read)
             {
                 queue.Release();
-            }
-
-            if (!finished)
-            {
-                _mailbox.Return(ShardMailbox.BitOf(from));
             }
         }
 
         return read;
     }
 
-    /// <summary>Hands the outgoing batches to the other shards' rings (one release per ring), rings each target's
-    /// mailbox once, and wakes those that sleep.</summary>
+    /// <summary>Hands the outgoing batches to the other shards' rings (one release per ring), then, after one fence for
+    /// the whole flush, reads each target's sleeping flag and wakes those that sleep.</summary>
     private void FlushOutgoing()
     {
         if (!_anyPendingOut)
@@ -329,12 +319,20 @@ public sealed partial class Shard
             remaining |= pending.Count > 0;
         }
 
-        long bit = ShardMailbox.BitOf(Id);
+        if (published == 0)
+        {
+            _anyPendingOut = remaining;
+            return;
+        }
+
+        // Full fence: the tails published above are visible before any target's sleeping flag is read (a target
+        // announces its sleep with a full fence, then scans its rings: one of the two sees the other's write).
+        Interlocked.MemoryBarrier();
         for (int i = 0; i < published; i++)
         {
             Shard target = _wakeAfterFlush[i]!;
             _wakeAfterFlush[i] = null;
-            if (target._mailbox.Deliver(bit))
+            if (target._mailbox.TryClaimWake())
             {
                 WakeFromShard(target);
             }
@@ -343,8 +341,27 @@ public sealed partial class Shard
         _anyPendingOut = remaining;
     }
 
-    /// <summary>Whether a message or posted work waits to be read: a sender has rung the mailbox since the last look.</summary>
-    private bool HasIncoming() => _mailbox.HasMail;
+    /// <summary>Whether a message or posted work waits to be read: an outside thread rang the doorbell, or an incoming
+    /// ring's tail has moved past what this shard has read (one read of a line per other shard, each a hit in this
+    /// core's cache until its sender publishes).</summary>
+    private bool HasIncoming()
+    {
+        if (_mailbox.HasMail)
+        {
+            return true;
+        }
+
+        CrossShardQueue[] rings = _incomingRings;
+        for (int i = 0; i < rings.Length; i++)
+        {
+            if (rings[i].HasReadable)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The loop has ended: later posts run on the thread pool and later messages are refused; anything that
     /// slipped in after the loop's last look is handled the same way.</summary>

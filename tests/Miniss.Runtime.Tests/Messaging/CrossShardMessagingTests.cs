@@ -167,4 +167,31 @@ public sealed class CrossShardMessagingTests(IoBackendKind backend) : BackendFix
         Assert.That(total, Is.EqualTo(50L * 45));
         Assert.That(runtime[1].Statistics.Wakeups, Is.GreaterThan(0), "the other shard never slept between bursts");
     }
+
+    /// <summary>The shard-to-shard wake-up race, many times over: the responder sleeps as soon as it is idle, so each
+    /// request finds it either awake (it reads its ring after announcing its sleep) or asleep (the sender reads the
+    /// flag after publishing, and wakes it). A request published between the two reads with neither side seeing the
+    /// other would wait for ever: the bounded wait fails the test.</summary>
+    [Test, CancelAfter(120000)]
+    public async Task No_wake_up_is_lost_when_every_message_finds_its_target_falling_asleep(CancellationToken token)
+    {
+        const int rounds = 20_000;
+        await using var scope = RuntimeScope.Start(new RuntimeOptions { Backend = Backends.Current, ShardCount = 2, SpinBeforeSleep = TimeSpan.Zero });
+        MinissRuntime runtime = scope.Runtime;
+
+        long sum = await runtime.SubmitTo(0, async () =>
+        {
+            long total = 0;
+            for (int i = 0; i < rounds; i++)
+            {
+                int value = i;
+                total += await runtime.SubmitTo(1, () => value);
+            }
+
+            return total;
+        }).Within(token);
+
+        Assert.That(sum, Is.EqualTo((long)rounds * (rounds - 1) / 2));
+        Assert.That(runtime[1].Statistics.Sleeps, Is.GreaterThan(0), "the responder never slept, so no wake-up was tested");
+    }
 }

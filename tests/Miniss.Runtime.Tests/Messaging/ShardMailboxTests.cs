@@ -5,7 +5,7 @@ using NUnit.Framework;
 
 namespace Miniss.Runtime.Tests.Messaging;
 
-/// <summary>The mailbox word senders ring after publishing: what the shard takes, and who wakes it.</summary>
+/// <summary>The mailbox: the doorbell outside threads ring after queueing work, what the shard takes, and who wakes it.</summary>
 public sealed class ShardMailboxTests
 {
     /// <summary>A mailbox on the heap, as it lives in a shard (a struct mutated in place).</summary>
@@ -15,24 +15,17 @@ public sealed class ShardMailboxTests
     }
 
     [Test]
-    public void Mail_delivered_after_the_shard_took_its_mail_waits_for_its_next_look()
+    public void Work_queued_after_the_shard_took_its_mail_waits_for_its_next_look()
     {
         var box = new Holder();
-        box.Mailbox.Deliver(ShardMailbox.BitOf(1));
+        box.Mailbox.DeliverExternal();
 
-        long first = box.Mailbox.Take();
-        box.Mailbox.Deliver(ShardMailbox.BitOf(2));
-        long second = box.Mailbox.Take();
+        bool first = box.Mailbox.TakeExternal();
+        bool second = box.Mailbox.TakeExternal();
+        box.Mailbox.DeliverExternal();
+        bool third = box.Mailbox.TakeExternal();
 
-        Assert.That((first, second, box.Mailbox.Take()), Is.EqualTo((ShardMailbox.BitOf(1), ShardMailbox.BitOf(2), 0L)));
-    }
-
-    [Test]
-    public void A_shard_beyond_the_sixty_third_shares_a_bit_with_a_lower_one()
-    {
-        Assert.That(ShardMailbox.Covers(ShardMailbox.BitOf(64), 1), Is.True);
-        Assert.That(ShardMailbox.Covers(ShardMailbox.BitOf(64), 2), Is.False);
-        Assert.That(ShardMailbox.BitOf(62) & ShardMailbox.ExternalBit, Is.Zero, "shard bits never collide with the external queue's");
+        Assert.That((first, second, third, box.Mailbox.HasMail), Is.EqualTo((true, false, true, false)));
     }
 
     [Test]
@@ -44,7 +37,7 @@ public sealed class ShardMailboxTests
 
         Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 4 }, sender =>
         {
-            if (box.Mailbox.Deliver(ShardMailbox.BitOf(sender)))
+            if (box.Mailbox.DeliverExternal())
             {
                 Interlocked.Increment(ref claims);
             }
@@ -59,7 +52,7 @@ public sealed class ShardMailboxTests
     {
         var box = new Holder();
 
-        Assert.That(box.Mailbox.Deliver(ShardMailbox.ExternalBit), Is.False);
+        Assert.That(box.Mailbox.DeliverExternal(), Is.False);
         Assert.That(box.Mailbox.HasMail, Is.True);
     }
 
@@ -83,7 +76,7 @@ public sealed class ShardMailboxTests
                 box.Mailbox.AnnounceSleep();
                 sawMail[i] = box.Mailbox.HasMail;
                 barrier.SignalAndWait(token);
-                box.Mailbox.Take();
+                box.Mailbox.TakeExternal();
                 box.Mailbox.EndSleep();
             }
         }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -92,7 +85,7 @@ public sealed class ShardMailboxTests
             for (int i = 0; i < rounds; i++)
             {
                 barrier.SignalAndWait(token);
-                woke[i] = box.Mailbox.Deliver(ShardMailbox.BitOf(0));
+                woke[i] = box.Mailbox.DeliverExternal();
                 barrier.SignalAndWait(token);
             }
         }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);

@@ -34,7 +34,7 @@ public sealed class LoopFailureTests(IoBackendKind backend) : BackendFixture(bac
     private static ValueTask InjectLoopFailure(MinissRuntime runtime, int shard, Exception error)
     {
         int from = shard == 0 ? 1 : 0;
-        return runtime.SubmitTo(from, () => Shard.Current!.Send(runtime[shard], new FailingMessage(error)));
+        return runtime.SubmitTo(from, () => Shard.Current!.Send(shard, new FailingMessage(error)));
     }
 
     private static RuntimeOptions Options(ILogger? logger = null) =>
