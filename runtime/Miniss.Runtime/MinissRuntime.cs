@@ -320,6 +320,15 @@ public sealed class MinissRuntime : IAsyncDisposable, IDisposable
             }
 
             ShardCall<T> call = ShardCall<T>.Rent(current);
+            if (InlineCall<T>.Supported && sync is not null && context is null && !trace && !cancellationToken.CanBeCanceled && shard != current.Id)
+            {
+                // The common call: carried in the ring's slots, so the target never reads the call's object.
+                ValueTask<T> inline = call.AsValueTask();
+                current.OnCallSent();
+                current.Send(shard, InlineCall<T>.Request(call, sync, current.Id));
+                return inline;
+            }
+
             call.Set(sync, async, context, trace, parent, current.Id, cancellationToken);
             ValueTask<T> result = call.AsValueTask();
             current.OnCallSent();

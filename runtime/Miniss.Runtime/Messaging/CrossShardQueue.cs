@@ -14,12 +14,11 @@ namespace Miniss.Messaging;
 /// producer keeps what does not fit (see <see cref="Shard"/>'s outgoing buffers) and retries.</remarks>
 internal sealed class CrossShardQueue
 {
-    // The slots wrap the reference in a struct: an array of a struct is read by reference without the covariance
-    // check an array of a class type needs. The first SlotPadding entries are never used, so the array's length (which
-    // both sides would otherwise read for bounds checks) is not on a line the other side writes; slots are reached
-    // by reference, with the index masked, so no bounds check reads it.
-    private const int SlotPadding = 8;
-    private readonly Slot[] _slots;
+    // The first SlotPadding entries are never used, so the array's length (which both sides would otherwise read for
+    // bounds checks) is not on a line the other side writes; slots are reached by reference, with the index masked,
+    // so no bounds check reads it.
+    private const int SlotPadding = 2;
+    private readonly Envelope[] _slots;
     private readonly int _mask;
     private Indices _indices;
 
@@ -30,7 +29,7 @@ internal sealed class CrossShardQueue
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "the capacity must be a power of two, at least 2");
         }
 
-        _slots = new Slot[capacity + SlotPadding];
+        _slots = new Envelope[capacity + SlotPadding];
         _mask = capacity - 1;
     }
 
@@ -55,7 +54,7 @@ internal sealed class CrossShardQueue
     }
 
     /// <summary>Producer: adds an item to the unpublished batch, or returns false when the ring is full.</summary>
-    public bool TryWrite(ShardMessage message)
+    public bool TryWrite(in Envelope envelope)
     {
         long tail = _indices.ProducerTail;
         if (tail - _indices.ProducerCachedHead > _mask)
@@ -68,7 +67,7 @@ internal sealed class CrossShardQueue
             }
         }
 
-        SlotAt(tail).Message = message;
+        SlotAt(tail) = envelope;
         _indices.ProducerTail = tail + 1;
         return true;
     }
@@ -91,7 +90,7 @@ internal sealed class CrossShardQueue
     }
 
     /// <summary>Consumer: reads the next published item.</summary>
-    public bool TryRead(out ShardMessage message)
+    public bool TryRead(out Envelope envelope)
     {
         long head = _indices.ConsumerHead;
         if (head == _indices.ConsumerCachedTail)
@@ -100,14 +99,14 @@ internal sealed class CrossShardQueue
             _indices.ConsumerCachedTail = Volatile.Read(ref _indices.Tail);
             if (head == _indices.ConsumerCachedTail)
             {
-                message = null!;
+                envelope = default;
                 return false;
             }
         }
 
-        ref Slot slot = ref SlotAt(head);
-        message = slot.Message!;
-        slot.Message = null;
+        ref Envelope slot = ref SlotAt(head);
+        envelope = slot;
+        slot = default;
         _indices.ConsumerHead = head + 1;
         return true;
     }
@@ -116,13 +115,8 @@ internal sealed class CrossShardQueue
     public void Release() => Volatile.Write(ref _indices.Head, _indices.ConsumerHead);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref Slot SlotAt(long index) =>
+    private ref Envelope SlotAt(long index) =>
         ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)(index & _mask) + SlotPadding);
-
-    private struct Slot
-    {
-        public ShardMessage? Message;
-    }
 
     /// <summary>The shared and the side-private indices, each group on a cache line of its own, and none on the line
     /// of the object's header and its read-only fields (the slots and the mask, which both sides read on every

@@ -34,6 +34,21 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
 
     public ValueTask<T> AsValueTask() => new(this, _core.Version);
 
+    /// <summary>At home: the reply of an inline call (<see cref="InlineCall{T}"/>) arrived with its result, or with the
+    /// error the work threw or the refusal of a stopping target.</summary>
+    public void OnInlineReply(T result, Exception? error)
+    {
+        _origin.OnReplyReceived();
+        if (error is not null)
+        {
+            _core.SetException(_origin, error);
+        }
+        else
+        {
+            _core.SetResult(_origin, result);
+        }
+    }
+
     public ValueTask AsUntypedValueTask() => new(this, _core.Version);
 
     void IValueTaskSource.GetResult(short token) => GetResult(token);

@@ -318,7 +318,7 @@ public sealed partial class Shard
     }
 
     /// <summary>Marks the start of a piece of user work, for the quota and the stall detector.</summary>
-    private long BeginTask()
+    internal long BeginTask()
     {
         long now = Clock.Now;
         Volatile.Write(ref _taskStartedAt, now);
@@ -326,7 +326,7 @@ public sealed partial class Shard
     }
 
     /// <summary>Marks the end of a piece of user work: the stall detector's sequence moves on.</summary>
-    private void EndTask() => Volatile.Write(ref _taskSequence, _taskSequence + 1);
+    internal void EndTask() => Volatile.Write(ref _taskSequence, _taskSequence + 1);
 
     /// <summary>No user work runs now (a batch of tasks or messages is over).</summary>
     private void ClearRunningTask() => Volatile.Write(ref _taskStartedAt, 0);

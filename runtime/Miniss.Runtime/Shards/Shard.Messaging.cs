@@ -24,7 +24,7 @@ public sealed partial class Shard
     // The incoming rings that exist (every other shard's to this one), and the sender of each, for the loop's scan.
     private readonly CrossShardQueue[] _incomingRings;
     private readonly int[] _incomingSenders;
-    private readonly Queue<ShardMessage>[] _pendingOut;
+    private readonly Queue<Envelope>[] _pendingOut;
     private readonly Shard?[] _wakeAfterFlush;
 
     // Senders' doorbell and this shard's sleeping flag, on a cache line of their own (not readonly: it is mutated in place).
@@ -117,7 +117,17 @@ public sealed partial class Shard
             return;
         }
 
-        _pendingOut[target].Enqueue(message);
+        _pendingOut[target].Enqueue(Envelope.Of(message));
+        _anyPendingOut = true;
+    }
+
+    /// <summary>Sends an inline call's request or reply (<see cref="InlineCall{T}"/>) from this shard to another
+    /// shard, batched as <see cref="Send(int, ShardMessage)"/> is. Never to itself: a shard's calls to itself travel
+    /// as message objects through its run queue.</summary>
+    internal void Send(int target, in Envelope envelope)
+    {
+        System.Diagnostics.Debug.Assert(target != Id, "an inline call to the shard itself");
+        _pendingOut[target].Enqueue(envelope);
         _anyPendingOut = true;
     }
 
@@ -249,15 +259,23 @@ public sealed partial class Shard
 
     /// <summary>Dispatches everything readable in <paramref name="queue"/> (from another shard) and
     /// releases it to the producer.</summary>
-    private bool ReadRing(CrossShardQueue queue)
+    private unsafe bool ReadRing(CrossShardQueue queue)
     {
         bool read = false;
         try
         {
-            while (queue.TryRead(out ShardMessage message))
+            while (queue.TryRead(out Envelope envelope))
             {
                 read = true;
                 _messagesReceived++;
+                if (!envelope.IsMessage)
+                {
+                    // An inline call: its step times itself as a task when it runs user code.
+                    envelope.Handler(ref envelope, this, _rejecting ? Stopped() : null);
+                    continue;
+                }
+
+                var message = (ShardMessage)envelope.Message!;
                 if (message.IsReply)
                 {
                     // A reply runs no user code (it schedules the caller's continuation): no task to time.
@@ -270,7 +288,6 @@ public sealed partial class Shard
                     EndTask();
                 }
             }
-
         }
         finally
         {
@@ -305,7 +322,7 @@ public sealed partial class Shard
             }
 
             CrossShardQueue queue = _outgoing[to]!;
-            while (pending.Count > 0 && queue.TryWrite(pending.Peek()))
+            while (pending.TryPeek(out Envelope envelope) && queue.TryWrite(in envelope))
             {
                 pending.Dequeue();
                 _messagesSent++;

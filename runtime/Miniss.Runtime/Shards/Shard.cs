@@ -34,10 +34,10 @@ public sealed partial class Shard
         _options = options;
         _incoming = incoming;
         _outgoing = outgoing;
-        _pendingOut = new System.Collections.Generic.Queue<ShardMessage>[outgoing.Length];
+        _pendingOut = new System.Collections.Generic.Queue<Envelope>[outgoing.Length];
         for (int i = 0; i < _pendingOut.Length; i++)
         {
-            _pendingOut[i] = new System.Collections.Generic.Queue<ShardMessage>();
+            _pendingOut[i] = new System.Collections.Generic.Queue<Envelope>();
         }
 
         _wakeAfterFlush = new Shard?[outgoing.Length];

@@ -43,6 +43,38 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
         Assert.That(echoes, Is.EqualTo(Enumerable.Range(0, 100).Select(i => (i * 2, $"v{i}", 1))));
     }
 
+    /// <summary>Synchronous calls between shards travel inline in the rings' slots when their result is a reference or
+    /// an unmanaged value of at most 8 bytes, as message objects otherwise: every kind arrives whole, from the
+    /// target shard.</summary>
+    [Test, CancelAfter(10000)]
+    public async Task Results_of_every_size_and_kind_round_trip_between_shards(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
+        var guid = Guid.NewGuid();
+        var when = new DateTime(2026, 12, 5, 15, 0, 0, DateTimeKind.Utc);
+        object[] results = await runtime.SubmitTo(0, async () => new object[]
+        {
+            await runtime.SubmitTo(1, () => Shard.Current!.Id),
+            await runtime.SubmitTo(1, () => long.MinValue + Shard.Current!.Id),
+            await runtime.SubmitTo(1, () => Math.PI * Shard.Current!.Id),
+            await runtime.SubmitTo(1, () => Shard.Current!.Id == 1),
+            await runtime.SubmitTo(1, () => (byte)(200 + Shard.Current!.Id)),
+            await runtime.SubmitTo(1, () => (Shard.Current!.Id, -7)),
+            await runtime.SubmitTo(1, () => when.AddDays(Shard.Current!.Id)),
+            await runtime.SubmitTo(1, () => $"from {Shard.Current!.Id}"),
+            await runtime.SubmitTo(1, () => Shard.Current!.Id == 1 ? null! : "wrong shard"),
+            await runtime.SubmitTo(1, () => Shard.Current!.Id == 1 ? guid : Guid.Empty),
+            await runtime.SubmitTo(1, () => 1.5m * Shard.Current!.Id),
+            await runtime.SubmitTo(1, () => (Shard.Current!.Id, 2L, 3L)),
+        }).Within(token);
+
+        Assert.That(results, Is.EqualTo(new object[]
+        {
+            1, long.MinValue + 1, Math.PI, true, (byte)201, (1, -7), when.AddDays(1), "from 1", null!, guid, 1.5m, (1, 2L, 3L),
+        }));
+    }
+
     [Test, CancelAfter(10000)]
     public async Task Async_values_round_trip_between_shards(CancellationToken token)
     {

@@ -1,0 +1,84 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace Miniss.Messaging;
+
+/// <summary>
+/// Synchronous <c>SubmitTo</c> calls between shards carried inline in the ring's slots (see <see cref="Envelope"/>):
+/// the request holds the work and the caller's shard id, the reply holds the result or the error; the calling shard's
+/// <see cref="ShardCall{T}"/> rides along untouched and is completed when the reply arrives home.
+/// </summary>
+/// <typeparam name="T">The result's type: a reference type, or an unmanaged type of at most 8 bytes (see
+/// <see cref="Supported"/>); other calls travel as message objects.</typeparam>
+internal static unsafe class InlineCall<T>
+{
+    /// <summary>Whether a result of type <typeparamref name="T"/> fits in an envelope: a reference (in
+    /// <see cref="Envelope.Payload"/>) or an unmanaged value of at most 8 bytes (in <see cref="Envelope.Value"/>).
+    /// A constant for the JIT.</summary>
+    public static bool Supported
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => !typeof(T).IsValueType || (!RuntimeHelpers.IsReferenceOrContainsReferences<T>() && Unsafe.SizeOf<T>() <= sizeof(long));
+    }
+
+    /// <summary>The request: <paramref name="work"/> to run on the target, answered to shard
+    /// <paramref name="origin"/>'s <paramref name="call"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Envelope Request(ShardCall<T> call, Func<T> work, int origin) =>
+        new() { Handler = &Execute, Message = call, Payload = work, Value = origin };
+
+    /// <summary>On the target: runs the work (or, when <paramref name="refusal"/> is set, does not) and sends the
+    /// reply home. The work is timed as a task by the stall detector.</summary>
+    private static void Execute(ref Envelope request, Shard shard, Exception? refusal)
+    {
+        var work = (Func<T>)request.Payload!;
+        object call = request.Message!;
+        int origin = (int)request.Value;
+        Envelope reply = new() { Message = call };
+        if (refusal is not null)
+        {
+            reply.Handler = &Fail;
+            reply.Payload = refusal;
+        }
+        else
+        {
+            shard.BeginTask();
+            try
+            {
+                T result = work();
+                reply.Handler = &Complete;
+                if (typeof(T).IsValueType)
+                {
+                    Unsafe.As<long, T>(ref reply.Value) = result;
+                }
+                else
+                {
+                    reply.Payload = result;
+                }
+            }
+            catch (Exception e)
+            {
+                reply.Handler = &Fail;
+                reply.Payload = e;
+            }
+            finally
+            {
+                shard.EndTask();
+            }
+        }
+
+        shard.Send(origin, reply);
+    }
+
+    /// <summary>At home: the work returned; completes the caller's await.</summary>
+    private static void Complete(ref Envelope reply, Shard shard, Exception? refusal)
+    {
+        // A reply is always delivered, even to a stopping shard (refusal is ignored): its caller is waiting for it.
+        T result = typeof(T).IsValueType ? Unsafe.As<long, T>(ref reply.Value) : (T)reply.Payload!;
+        ((ShardCall<T>)reply.Message!).OnInlineReply(result, null);
+    }
+
+    /// <summary>At home: the work threw, or the target refused it; the caller's await throws.</summary>
+    private static void Fail(ref Envelope reply, Shard shard, Exception? refusal) =>
+        ((ShardCall<T>)reply.Message!).OnInlineReply(default!, (Exception)reply.Payload!);
+}
