@@ -28,7 +28,7 @@ internal static unsafe class InlineCall<T>
         new() { Handler = &Execute, Message = call, Payload = work, Value = origin };
 
     /// <summary>On the target: runs the work (or, when <paramref name="refusal"/> is set, does not) and sends the
-    /// reply home. The work is timed as a task by the stall detector.</summary>
+    /// reply home. The loop's read of the ring times it as a task.</summary>
     private static void Execute(ref Envelope request, Shard shard, Exception? refusal)
     {
         var work = (Func<T>)request.Payload!;
@@ -42,7 +42,6 @@ internal static unsafe class InlineCall<T>
         }
         else
         {
-            shard.BeginTask();
             try
             {
                 T result = work();
@@ -60,10 +59,6 @@ internal static unsafe class InlineCall<T>
             {
                 reply.Handler = &Fail;
                 reply.Payload = e;
-            }
-            finally
-            {
-                shard.EndTask();
             }
         }
 

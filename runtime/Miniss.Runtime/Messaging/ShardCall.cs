@@ -16,7 +16,9 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
     [ThreadStatic]
     private static Stack<ShardCall<T>>? t_pool;
 
-    private CompletionCore<T> _core;
+    // Inline: a reply resumes the caller inside the loop's read of its ring, which times it as a task (see
+    // Shard.ReadRing), instead of queueing the continuation for a second trip through the run queue.
+    private CompletionCore<T> _core = new(ContinuationPolicy.InlineOnShard);
     private Shard _origin = null!;
 
     // The origin's id, which the executing shard replies to: reading it from the origin's object would fetch a line
@@ -36,16 +38,29 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
 
     /// <summary>At home: the reply of an inline call (<see cref="InlineCall{T}"/>) arrived with its result, or with the
     /// error the work threw or the refusal of a stopping target.</summary>
-    public void OnInlineReply(T result, Exception? error)
+    public void OnInlineReply(T result, Exception? error) => Resume(result, error);
+
+    /// <summary>Completes the caller's await, resuming it here (the policy is inline); an exception that escapes the
+    /// continuation (a hand-written awaiter's; an async method keeps its own) is reported as unhandled on the shard,
+    /// not left to fail the loop.</summary>
+    private void Resume(T result, Exception? error)
     {
-        _origin.OnReplyReceived();
-        if (error is not null)
+        Shard origin = _origin;
+        origin.OnReplyReceived();
+        try
         {
-            _core.SetException(_origin, error);
+            if (error is not null)
+            {
+                _core.SetException(origin, error);
+            }
+            else
+            {
+                _core.SetResult(origin, result);
+            }
         }
-        else
+        catch (Exception e)
         {
-            _core.SetResult(_origin, result);
+            origin.ReportUnhandled(e);
         }
     }
 
@@ -61,15 +76,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
             return;
         }
 
-        _origin.OnReplyReceived();
-        if (Error is { } error)
-        {
-            _core.SetException(_origin, error);
-        }
-        else
-        {
-            _core.SetResult(_origin, Result);
-        }
+        Resume(Result, Error);
     }
 
     public override void Reject(Shard shard, Exception error)

@@ -344,7 +344,7 @@ public sealed partial class Shard
     }
 
     /// <summary>An exception escaped work run on this shard: counted and reported with the shard id.</summary>
-    private void ReportUnhandled(Exception e)
+    internal void ReportUnhandled(Exception e)
     {
         _unhandledExceptions++;
         _runtime.ReportUnhandledException(this, e);

@@ -264,29 +264,31 @@ public sealed partial class Shard
         bool read = false;
         try
         {
+            // Every message is a task for the stall detector (a request runs user code; a reply resumes its caller
+            // inline), all timed from one clock read per batch, as the reap times its completions: a batch whose
+            // messages together keep the loop away past the threshold is reported as a stall, which it is.
+            long started = 0;
             while (queue.TryRead(out Envelope envelope))
             {
                 read = true;
                 _messagesReceived++;
-                if (!envelope.IsMessage)
+                if (started == 0)
                 {
-                    // An inline call: its step times itself as a task when it runs user code.
-                    envelope.Handler(ref envelope, this, _rejecting ? Stopped() : null);
-                    continue;
+                    started = Clock.Now;
                 }
 
-                var message = (ShardMessage)envelope.Message!;
-                if (message.IsReply)
+                Volatile.Write(ref _taskStartedAt, started);
+                if (envelope.IsMessage)
                 {
-                    // A reply runs no user code (it schedules the caller's continuation): no task to time.
-                    Dispatch(message);
+                    Dispatch((ShardMessage)envelope.Message!);
                 }
                 else
                 {
-                    BeginTask();
-                    Dispatch(message);
-                    EndTask();
+                    envelope.Handler(ref envelope, this, _rejecting ? Stopped() : null);
                 }
+
+                _tasksRun++;
+                EndTask();
             }
         }
         finally

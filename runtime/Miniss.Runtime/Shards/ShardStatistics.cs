@@ -5,7 +5,9 @@ namespace Miniss;
 /// <summary>A snapshot of one shard's counters since it started. Read from any thread; values may be a moment old.</summary>
 /// <param name="ShardId">The shard.</param>
 /// <param name="Ticks">Loop iterations.</param>
-/// <param name="TasksRun">Work items run from the run queue (continuations, posts, local calls).</param>
+/// <param name="TasksRun">Pieces of work run: work items from the run queue (continuations, posts, local calls), I/O
+/// completions whose awaiters the loop resumed, and messages from other shards (calls, and replies whose callers the
+/// loop resumed).</param>
 /// <param name="IoCompletions">I/O completions reaped.</param>
 /// <param name="MessagesReceived">Cross-shard messages received (requests and replies).</param>
 /// <param name="MessagesSent">Cross-shard messages handed to another shard's ring.</param>

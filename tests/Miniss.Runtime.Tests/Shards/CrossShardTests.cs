@@ -75,6 +75,32 @@ public sealed class CrossShardTests(IoBackendKind backend) : BackendFixture(back
         }));
     }
 
+    /// <summary>A reply resumes its caller inside the loop's read of the ring: a continuation that throws (a
+    /// hand-written awaiter's; an async method keeps its exceptions) is reported as unhandled on the caller's shard,
+    /// and the loop goes on serving.</summary>
+    [Test, CancelAfter(10000)]
+    public async Task A_throwing_continuation_of_a_reply_is_reported_and_the_shard_keeps_serving(CancellationToken token)
+    {
+        await using var scope = RuntimeScope.Start();
+        MinissRuntime runtime = scope.Runtime;
+        var reported = new TaskCompletionSource<ShardExceptionEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        runtime.UnhandledException += (_, e) => reported.TrySetResult(e);
+
+        await runtime.SubmitTo(0, () =>
+        {
+#pragma warning disable CA2012 // The call is awaited by hand, once, through its awaiter.
+            runtime.SubmitTo(1, static () => 7).GetAwaiter().OnCompleted(static () => throw new FormatException("continuation failed on purpose"));
+#pragma warning restore CA2012
+            return 0;
+        }).Within(token);
+        ShardExceptionEventArgs report = await reported.Task.WaitAsync(token);
+
+        Assert.That(report.ShardId, Is.Zero);
+        Assert.That(report.Exception, Is.TypeOf<FormatException>());
+        Assert.That(await runtime.SubmitTo(0, async () => await runtime.SubmitTo(1, static () => Shard.Current!.Id)).Within(token), Is.EqualTo(1));
+        Assert.That(runtime.IsFaulted, Is.False);
+    }
+
     [Test, CancelAfter(10000)]
     public async Task Async_values_round_trip_between_shards(CancellationToken token)
     {
