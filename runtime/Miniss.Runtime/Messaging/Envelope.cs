@@ -13,15 +13,18 @@ namespace Miniss.Messaging;
 /// receiver reads is one more transfer there and one back, the largest cost of a round trip after the slots
 /// themselves on machines where a transfer takes a few hundred nanoseconds.
 /// <code>
-///   Handler    null: a message object (Message); otherwise the inline step to run on arrival (see InlineCall)
+///   Step       null: a message object (Message); otherwise the inline step to run on arrival (see InlineCall)
 ///   Message    the message object; for an inline call, its caller's awaitable (opaque to the executing shard)
 ///   Payload    an inline request: its work (a Func&lt;T&gt;); a reply: the result of a reference type, or the error
 ///   Value      an inline request: the calling shard's id; a reply: the result of an unmanaged type of at most 8 bytes
 /// </code>
+/// The step is a shared, immutable object per step and result type (a virtual call on it reads only its type's method
+/// table, which both cores keep cached), not a function pointer: Native AOT's compiler cannot take the address of a
+/// generic type's method from shared generic code.
 /// </remarks>
-internal unsafe struct Envelope
+internal struct Envelope
 {
-    public delegate*<ref Envelope, Shard, System.Exception?, void> Handler;
+    public InlineStep? Step;
     public object? Message;
     public object? Payload;
     public long Value;
@@ -31,5 +34,5 @@ internal unsafe struct Envelope
     public static Envelope Of(ShardMessage message) => new() { Message = message };
 
     /// <summary>Whether this envelope carries a message object (not an inline call).</summary>
-    public readonly bool IsMessage => Handler == null;
+    public readonly bool IsMessage => Step is null;
 }

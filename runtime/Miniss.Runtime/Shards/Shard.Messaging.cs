@@ -259,7 +259,7 @@ public sealed partial class Shard
 
     /// <summary>Dispatches everything readable in <paramref name="queue"/> (from another shard) and
     /// releases it to the producer.</summary>
-    private unsafe bool ReadRing(CrossShardQueue queue)
+    private bool ReadRing(CrossShardQueue queue)
     {
         bool read = false;
         try
@@ -284,7 +284,7 @@ public sealed partial class Shard
                 }
                 else
                 {
-                    envelope.Handler(ref envelope, this, _rejecting ? Stopped() : null);
+                    envelope.Step!.Run(ref envelope, this, _rejecting ? Stopped() : null);
                 }
 
                 _tasksRun++;
