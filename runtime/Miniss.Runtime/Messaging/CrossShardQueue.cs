@@ -35,9 +35,6 @@ internal sealed class CrossShardQueue
 
     public int Capacity => _mask + 1;
 
-    /// <summary>Whether the consumer has anything to read (any thread may ask; the answer may be stale).</summary>
-    public bool HasItems => Volatile.Read(ref _indices.Tail) != Volatile.Read(ref _indices.Head);
-
     /// <summary>Consumer: whether a published item waits to be read. Reads the producer's tail (one shared cache line,
     /// which stays in this core's cache until the producer publishes again) and the consumer's own head.</summary>
     public bool HasReadable => _indices.ConsumerHead != Volatile.Read(ref _indices.Tail);

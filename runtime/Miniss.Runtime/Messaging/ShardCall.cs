@@ -25,12 +25,15 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
     // that the origin keeps writing.
     private int _originId;
 
+    // Whether this call is on its way back: executed, carrying its outcome home.
+    private bool _isReply;
+
     public static ShardCall<T> Rent(Shard origin)
     {
         ShardCall<T> call = (t_pool ??= new Stack<ShardCall<T>>()).TryPop(out ShardCall<T>? pooled) ? pooled : new ShardCall<T>();
         call._origin = origin;
         call._originId = origin.Id;
-        call.IsReply = false;
+        call._isReply = false;
         return call;
     }
 
@@ -70,7 +73,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
 
     public override void Execute(Shard shard)
     {
-        if (!IsReply)
+        if (!_isReply)
         {
             base.Execute(shard);
             return;
@@ -81,7 +84,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
 
     public override void Reject(Shard shard, Exception error)
     {
-        if (IsReply)
+        if (_isReply)
         {
             // Replies are always delivered, even to a stopping shard: its caller is waiting for them.
             Execute(shard);
@@ -93,7 +96,7 @@ internal sealed class ShardCall<T> : CrossShardCall<T>, IValueTaskSource<T>, IVa
 
     protected override void Complete(Shard executingShard)
     {
-        IsReply = true;
+        _isReply = true;
         executingShard.Send(_originId, this);
     }
 

@@ -3,10 +3,6 @@ namespace Miniss.Messaging;
 /// <summary>Something one shard asks another to do, carried by a <see cref="CrossShardQueue"/>.</summary>
 internal abstract class ShardMessage
 {
-    /// <summary>Whether this message is a reply: it only completes its caller's await (scheduling the continuation),
-    /// running no user code, so the receiving shard does not time it as a task.</summary>
-    public bool IsReply { get; protected set; }
-
     /// <summary>Runs the message on the shard that received it (its own thread).</summary>
     public abstract void Execute(Shard shard);
 

@@ -21,9 +21,8 @@ public sealed partial class Shard
     private readonly CrossShardQueue?[] _incoming;
     private readonly CrossShardQueue?[] _outgoing;
 
-    // The incoming rings that exist (every other shard's to this one), and the sender of each, for the loop's scan.
+    // The incoming rings that exist (every other shard's to this one), for the loop's scan.
     private readonly CrossShardQueue[] _incomingRings;
-    private readonly int[] _incomingSenders;
     private readonly Queue<Envelope>[] _pendingOut;
     private readonly Shard?[] _wakeAfterFlush;
 

@@ -41,19 +41,7 @@ public sealed partial class Shard
         }
 
         _wakeAfterFlush = new Shard?[outgoing.Length];
-        var rings = new System.Collections.Generic.List<CrossShardQueue>();
-        var senders = new System.Collections.Generic.List<int>();
-        for (int from = 0; from < incoming.Length; from++)
-        {
-            if (incoming[from] is { } ring)
-            {
-                rings.Add(ring);
-                senders.Add(from);
-            }
-        }
-
-        _incomingRings = rings.ToArray();
-        _incomingSenders = senders.ToArray();
+        _incomingRings = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.OfType<CrossShardQueue>(incoming));
         SynchronizationContext = new ShardSynchronizationContext(this);
         TaskScheduler = new ShardTaskScheduler(this);
         Networking = new ShardNetworking(this, options);
