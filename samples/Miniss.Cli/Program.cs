@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.CommandLine;
 using System.Threading.Tasks;
 using Miniss.Cli.CommandLine;
@@ -18,6 +19,9 @@ public static class Program
     /// <summary>Exit code of a <c>bench</c> run interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
 
+    // The descriptors miniss needs before any command opens its own: .NET's runtime and the assemblies it keeps open.
+    private const long MinimumDescriptors = 128;
+
     /// <summary>Runs the command <paramref name="args"/> names (<c>bench</c> when none).</summary>
     /// <returns>0 when done; <see cref="RuntimeFailure"/> or <see cref="UsageFailure"/> after one line on stderr;
     /// <see cref="Interrupted"/> when Ctrl-C or SIGTERM interrupted <c>bench</c>. Never throws: every failure ends in one
@@ -25,6 +29,27 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+
+        // Before anything else: .NET keeps every loaded assembly's file open, so below about a hundred descriptors it
+        // cannot load the libraries a command needs and would abort with a loader exception. The console is opened
+        // first so that the refusal gets its line.
+        _ = Console.Error;
+        long descriptors;
+        try
+        {
+            descriptors = ProcessLimits.RaiseDescriptorLimit();
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or IOException)
+        {
+            // Too few descriptors even to load the library that reads the limit.
+            return Fail(UsageFailure, $"too few descriptors to load .NET's libraries ({e.GetType().Name}); miniss needs at least {MinimumDescriptors}: raise RLIMIT_NOFILE (ulimit -n, LimitNOFILE= in a systemd unit)");
+        }
+
+        if (descriptors < MinimumDescriptors)
+        {
+            return Fail(UsageFailure, $"RLIMIT_NOFILE allows {descriptors} descriptors even raised to its hard limit, and miniss needs at least {MinimumDescriptors} to load .NET and its libraries: raise it (ulimit -n, LimitNOFILE= in a systemd unit)");
+        }
+
         AppDomain.CurrentDomain.UnhandledException += OnUnhandledException;
         TaskScheduler.UnobservedTaskException += static (_, e) => e.SetObserved();
 

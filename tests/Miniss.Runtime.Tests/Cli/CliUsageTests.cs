@@ -104,6 +104,20 @@ public sealed class CliUsageTests
         Assert.That(run.Stderr, Does.Not.Contain("creating the file"), "refused before the run");
     }
 
+    /// <summary>Below what .NET needs to load miniss's libraries (it keeps each loaded assembly's file open), every
+    /// command is refused at once in one line; before, these limits aborted with a loader exception and its trace.</summary>
+    [TestCase("bench", 48)]
+    [TestCase("serve", 64)]
+    [TestCase("info", 100)]
+    public void A_descriptor_limit_too_low_for_dotnet_itself_is_refused_in_one_line(string command, int limit)
+    {
+        var run = MinissProcess.Run([command], ["prlimit", $"--nofile={limit}:{limit}"]);
+
+        Assert.That(run.Exit, Is.EqualTo(Usage), run.Transcript);
+        MinissProcess.AssertOneLineFailure(run.Stderr, run.Transcript);
+        Assert.That(run.Stderr, Does.Contain($"RLIMIT_NOFILE allows {limit} descriptors").And.Contain("at least 128"));
+    }
+
     [Test]
     public void The_soft_descriptor_limit_is_raised_to_the_hard_limit_before_the_check()
     {
